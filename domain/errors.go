@@ -1,0 +1,70 @@
+package domain
+
+import "errors"
+
+// Errors whose text is part of the wire protocol: clients read "err: " followed
+// by exactly this text.
+var (
+	ErrInvalidCredentials = errors.New("Invalid credentials")
+	ErrInvalidAuthMessage = errors.New("Invalid authentication message")
+	ErrConnectionLimit    = errors.New("Connection limit exceeded for user")
+)
+
+// NextcloudError reports that the credential check could not be answered by
+// Nextcloud (unreachable, client or server error). Its text is what clients see.
+type NextcloudError struct {
+	Err error
+}
+
+func (e *NextcloudError) Error() string {
+	return "Error while sending authentication request to nextcloud: " + e.Err.Error()
+}
+
+func (e *NextcloudError) Unwrap() error { return e.Err }
+
+// AuthFailureText is the text after "err: " that a client is sent when its
+// login fails with err. Errors outside the protocol get a generic text so that
+// internal details never reach a client.
+func AuthFailureText(err error) string {
+	var nc *NextcloudError
+	switch {
+	case errors.Is(err, ErrInvalidCredentials):
+		return ErrInvalidCredentials.Error()
+	case errors.Is(err, ErrInvalidAuthMessage):
+		return ErrInvalidAuthMessage.Error()
+	case errors.Is(err, ErrConnectionLimit):
+		return ErrConnectionLimit.Error()
+	case errors.As(err, &nc):
+		return nc.Error()
+	default:
+		return "Internal error"
+	}
+}
+
+// CloseReason says why the server ends a client connection.
+type CloseReason uint8
+
+const (
+	CloseReset             CloseReason = iota + 1 // notify_signal "reset"
+	CloseShutdown                                 // the server is stopping
+	CloseMaxConnectionTime                        // MAX_CONNECTION_TIME reached
+	ClosePingTimeout                              // a ping went unanswered or was answered wrongly
+	CloseSlowConsumer                             // the client does not read what it is sent
+)
+
+func (r CloseReason) String() string {
+	switch r {
+	case CloseReset:
+		return "reset"
+	case CloseShutdown:
+		return "server shutting down"
+	case CloseMaxConnectionTime:
+		return "maximum connection time reached"
+	case ClosePingTimeout:
+		return "ping timeout"
+	case CloseSlowConsumer:
+		return "client too slow"
+	default:
+		return "closed"
+	}
+}

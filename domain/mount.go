@@ -1,0 +1,37 @@
+package domain
+
+import "strings"
+
+// Mount says that User has a storage mounted with its root at Root, the
+// filecache path of the mount's root folder ("" is the whole storage).
+type Mount struct {
+	User UserID
+	Root string
+}
+
+// UsersForPath returns the users whose mount root is a string prefix of path,
+// each once, in the order of their first matching mount. The prefix test is a
+// plain string comparison, as upstream does: root "files/a" also matches
+// "files/ab". Over-notifying is harmless; missing a user is not.
+func UsersForPath(mounts []Mount, path string) []UserID {
+	var users []UserID
+	for _, m := range mounts {
+		if !strings.HasPrefix(path, m.Root) {
+			continue
+		}
+		if containsUser(users, m.User) {
+			continue
+		}
+		users = append(users, m.User)
+	}
+	return users
+}
+
+func containsUser(users []UserID, u UserID) bool {
+	for _, x := range users {
+		if x == u {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,122 @@
+package ports
+
+import (
+	"context"
+	"time"
+
+	"github.com/notifypush/notify_push/domain"
+)
+
+// EventHandler receives each decoded event. It must not block for long: it runs
+// on the subscription's goroutine.
+type EventHandler func(ctx context.Context, ev domain.Event)
+
+// EventSource delivers the app's events (PROTOCOL §2).
+type EventSource interface {
+	// Listen subscribes to every channel of domain.Channels and calls handle
+	// for each event until ctx ends. Malformed payloads are logged and
+	// dropped; a lost connection is retried forever. It returns nil when ctx
+	// ends, or an error only when it can never work (bad configuration).
+	Listen(ctx context.Context, handle EventHandler) error
+}
+
+// EventPublisher publishes one raw payload on a channel, as the Nextcloud app
+// would. Used by the embedded publish route and the `send` command.
+type EventPublisher interface {
+	// Publish rejects payloads that do not decode for the channel, with an
+	// error wrapping the decode error.
+	Publish(ctx context.Context, channel string, payload []byte) error
+}
+
+// MountStore answers who has a storage mounted where (PROTOCOL §5).
+type MountStore interface {
+	// MountsFor returns the mounts of storage, possibly from a cache. An
+	// unknown storage has no mounts, which is not an error.
+	MountsFor(ctx context.Context, storage domain.StorageID) ([]domain.Mount, error)
+}
+
+// Authenticator checks a login and password against Nextcloud (PROTOCOL §6).
+type Authenticator interface {
+	// Authenticate returns the user id for the credentials. forwardedFor is
+	// the X-Forwarded-For chain to send: the incoming chain followed by the
+	// client's own address. Wrong credentials give domain.ErrInvalidCredentials;
+	// a failed request gives a *domain.NextcloudError.
+	Authenticate(ctx context.Context, login, password string, forwardedFor []string) (domain.UserID, error)
+}
+
+// KeyValue is the shared key-value store (Redis in production) the app and the
+// server exchange self-test values through.
+type KeyValue interface {
+	// Get returns the value of key, and false when it is not set.
+	Get(ctx context.Context, key string) (string, bool, error)
+	Set(ctx context.Context, key, value string) error
+}
+
+// NextcloudProbe calls the app's self-test routes (PROTOCOL §7).
+type NextcloudProbe interface {
+	// TestCookie fetches the app's current test cookie.
+	TestCookie(ctx context.Context, token string) (uint32, error)
+	// TestRemote asks Nextcloud which client address it resolves for a
+	// request forwarded for ip.
+	TestRemote(ctx context.Context, ip, token string) (string, error)
+	// TestVersion makes the app write its version into notify_push_app_version.
+	TestVersion(ctx context.Context) error
+}
+
+// Clock tells the time; tests pass a fake one.
+type Clock interface {
+	Now() time.Time
+}
+
+// Gateway is the inbound port the WebSocket adapter drives: it logs clients in
+// and attaches their connections to the hub.
+type Gateway interface {
+	// Authenticate resolves a login: a pre-auth token first, then the
+	// Authenticator. Errors are the domain's auth errors.
+	Authenticate(ctx context.Context, login, password string, forwardedFor []string) (domain.UserID, error)
+	// Connect attaches an authenticated connection of user. It fails with
+	// domain.ErrConnectionLimit when the user holds too many. Messages may
+	// be sent to conn as soon as Connect returns.
+	Connect(user domain.UserID, conn ClientConn) (Session, error)
+}
+
+// Session is one attached connection, as seen by the transport.
+type Session interface {
+	// ListenFileIDs records that the client sent "listen notify_file_id".
+	ListenFileIDs()
+	// Close detaches the connection; the transport calls it once when the
+	// connection ends for any reason. It does not call conn.Close.
+	Close()
+}
+
+// ClientConn is the hub's handle on one client connection.
+type ClientConn interface {
+	// Send queues one text frame; it never blocks. A connection that cannot
+	// keep up is closed by the transport.
+	Send(text string)
+	// Close ends the connection with a close frame saying why; the transport
+	// then calls Session.Close. Safe to call more than once.
+	Close(reason domain.CloseReason)
+}
+
+// SelfTest is the inbound port of the self-test routes (PROTOCOL §7).
+type SelfTest interface {
+	// Authorize accepts token when it equals the non-empty test-token.
+	Authorize(ctx context.Context, token string) error
+	// Cookie is the last value received on notify_test_cookie (0 before any).
+	Cookie() uint32
+	// ReverseCookie fetches the app's test cookie from Nextcloud.
+	ReverseCookie(ctx context.Context, token string) (uint32, error)
+	// MappingCount is the number of mounts of storage that see path "".
+	MappingCount(ctx context.Context, storage domain.StorageID) (int, error)
+	// Remote asks Nextcloud which address it resolves when forwarded for ip.
+	Remote(ctx context.Context, ip, token string) (string, error)
+	// StoreVersion writes the server's version to notify_push_version.
+	StoreVersion(ctx context.Context) error
+}
+
+// Service is a long-running part of the daemon: the hub's scheduler, the event
+// subscription, a listener. Run blocks until ctx ends or the part fails.
+type Service interface {
+	Run(ctx context.Context) error
+}
