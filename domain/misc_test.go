@@ -1,0 +1,69 @@
+package domain
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+)
+
+func TestAuthFailureText(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{ErrInvalidCredentials, "Invalid credentials"},
+		{fmt.Errorf("login: %w", ErrInvalidCredentials), "Invalid credentials"},
+		{ErrInvalidAuthMessage, "Invalid authentication message"},
+		{ErrConnectionLimit, "Connection limit exceeded for user"},
+		{&NextcloudError{Err: errors.New("Server error: 500 Internal Server Error")}, "Error while sending authentication request to nextcloud: Server error: 500 Internal Server Error"},
+		{errors.New("secret internals"), "Internal error"},
+	}
+	for _, tt := range tests {
+		if got := AuthFailureText(tt.err); got != tt.want {
+			t.Errorf("AuthFailureText(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestMetricsSnapshotJSON(t *testing.T) {
+	c := NewCounters()
+	c.ActiveConnections.Add(3)
+	c.ActiveUsers.Add(2)
+	c.TotalConnections.Add(5)
+	c.MappingQueries.Add(1)
+	c.EventsReceived.Add(7)
+	c.MessageSent(KindFile)
+	c.MessageSent(KindFile)
+	c.MessageSent(KindActivity)
+	c.MessageSent(KindNotification)
+	c.MessageSent(KindCustom)
+	b, err := json.Marshal(c.Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"active_connection_count":3,"active_user_count":2,"total_connection_count":5,"mapping_query_count":1,"events_received":7,"messages_sent":5,"messages_sent_file":2,"messages_sent_activity":1,"messages_sent_notification":1,"messages_sent_custom":1}`
+	if string(b) != want {
+		t.Fatalf("got  %s\nwant %s", b, want)
+	}
+}
+
+func TestSameSeries(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"1.4.0", "1.4.7", true},
+		{"1.4.0", "1.5.0", false},
+		{"1.4", "1.4.2", true},
+		{"2.4.0", "1.4.0", false},
+		{"", "", false},
+		{"1", "1", false},
+		{" 1.4.0\n", "1.4.1", true},
+	}
+	for _, tt := range tests {
+		if got := SameSeries(tt.a, tt.b); got != tt.want {
+			t.Errorf("SameSeries(%q, %q) = %v", tt.a, tt.b, got)
+		}
+	}
+}

@@ -1,0 +1,39 @@
+package domain
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestUsersForPath(t *testing.T) {
+	mounts := []Mount{
+		{User: "alice", Root: ""},
+		{User: "bob", Root: "files/Team"},
+		{User: "carol", Root: "files/Team/Design"},
+		{User: "bob", Root: "files/Team/Design"}, // second mount of bob
+		{User: "dave", Root: "files/a"},
+	}
+	tests := []struct {
+		name string
+		path string
+		want []UserID
+	}{
+		{"root of storage reaches only whole-storage mounts", "", []UserID{"alice"}},
+		{"deep path reaches every prefix, each user once", "files/Team/Design/logo.png", []UserID{"alice", "bob", "carol"}},
+		{"sibling folder", "files/Team/notes.md", []UserID{"alice", "bob"}},
+		{"outside every share", "files/other.txt", []UserID{"alice"}},
+		{"plain string prefix over-matches like upstream", "files/ab", []UserID{"alice", "dave"}},
+		{"exact root path", "files/Team", []UserID{"alice", "bob"}},
+		{"case sensitive", "files/team/x", []UserID{"alice"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := UsersForPath(mounts, tt.path); !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("UsersForPath(%q) = %v, want %v", tt.path, got, tt.want)
+			}
+		})
+	}
+	if got := UsersForPath(nil, "x"); got != nil {
+		t.Fatalf("no mounts: got %v", got)
+	}
+}
