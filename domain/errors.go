@@ -10,6 +10,10 @@ var (
 	ErrConnectionLimit    = errors.New("Connection limit exceeded for user")
 )
 
+// ErrInvalidToken refuses a self-test request whose token header does not
+// match the test-token the app stored.
+var ErrInvalidToken = errors.New("invalid or missing self-test token")
+
 // NextcloudError reports that the credential check could not be answered by
 // Nextcloud (unreachable, client or server error). Its text is what clients see.
 type NextcloudError struct {

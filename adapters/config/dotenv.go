@@ -1,0 +1,117 @@
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// ParseDotEnv reads KEY=VALUE lines: blank lines and # comments are skipped,
+// an "export " prefix is allowed, values may be single-quoted (literal) or
+// double-quoted (with \n, \t, \\ and \" escapes). name is used in errors.
+func ParseDotEnv(name string, r io.Reader) (map[string]string, error) {
+	vars := make(map[string]string)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		raw := strings.TrimSpace(sc.Text())
+		if raw == "" || strings.HasPrefix(raw, "#") {
+			continue
+		}
+		raw = strings.TrimPrefix(raw, "export ")
+		key, value, ok := strings.Cut(raw, "=")
+		key = strings.TrimSpace(key)
+		if !ok || !validEnvName(key) {
+			return nil, fmt.Errorf("%s:%d: expected KEY=VALUE", name, line)
+		}
+		v, err := unquote(strings.TrimSpace(value))
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %s: %w", name, line, key, err)
+		}
+		vars[key] = v
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	return vars, nil
+}
+
+// LoadDotEnv reads path when it exists; a missing file is no error.
+func LoadDotEnv(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return ParseDotEnv(path, bytes.NewReader(b))
+}
+
+func validEnvName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case c == '_', c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
+		case c >= '0' && c <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func unquote(v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	switch v[0] {
+	case '\'':
+		end := strings.IndexByte(v[1:], '\'')
+		if end < 0 {
+			return "", fmt.Errorf("unterminated single-quoted value")
+		}
+		if rest := strings.TrimSpace(v[end+2:]); rest != "" && !strings.HasPrefix(rest, "#") {
+			return "", fmt.Errorf("unexpected text after the closing quote")
+		}
+		return v[1 : end+1], nil
+	case '"':
+		var b strings.Builder
+		for i := 1; i < len(v); i++ {
+			c := v[i]
+			switch {
+			case c == '"':
+				if rest := strings.TrimSpace(v[i+1:]); rest != "" && !strings.HasPrefix(rest, "#") {
+					return "", fmt.Errorf("unexpected text after the closing quote")
+				}
+				return b.String(), nil
+			case c == '\\' && i+1 < len(v):
+				i++
+				switch v[i] {
+				case 'n':
+					b.WriteByte('\n')
+				case 't':
+					b.WriteByte('\t')
+				default:
+					b.WriteByte(v[i])
+				}
+			default:
+				b.WriteByte(c)
+			}
+		}
+		return "", fmt.Errorf("unterminated double-quoted value")
+	default:
+		// Unquoted: a " #" starts a comment.
+		if i := strings.Index(v, " #"); i >= 0 {
+			v = strings.TrimSpace(v[:i])
+		}
+		return v, nil
+	}
+}

@@ -1,0 +1,175 @@
+package config
+
+import (
+	"fmt"
+	"io/fs"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/notifypush/notify_push/app"
+)
+
+// setting is one configuration value with every name it goes by.
+type setting struct {
+	flag   string // long flag name, without dashes
+	short  string // one-letter alias, or ""
+	env    string // environment variable, or "" for flag-only settings
+	def    string // default, as shown in --help and applied when unset
+	help   string
+	bool   bool // a flag that takes no value
+	repeat bool // may be given several times
+	secret bool // masked in --dump-config
+	apply  func(cfg *app.Config, value string) error
+}
+
+// settings is every setting of PROTOCOL §9 plus the embedded mode's.
+var settings = []setting{
+	{flag: "database-url", env: "DATABASE_URL", secret: true,
+		help:  "database URL: postgres://, mysql:// or sqlite://",
+		apply: func(c *app.Config, v string) error { c.DatabaseURL = v; return nil }},
+	{flag: "database-prefix", env: "DATABASE_PREFIX", def: app.DefaultDatabasePrefix,
+		help:  "table prefix of the Nextcloud database",
+		apply: func(c *app.Config, v string) error { c.DatabasePrefix = v; return nil }},
+	{flag: "redis-url", env: "REDIS_URL", repeat: true, secret: true,
+		help:  "redis://, rediss:// or redis+unix:// URL; give several for a cluster",
+		apply: func(c *app.Config, v string) error { c.RedisURLs = append(c.RedisURLs, splitList(v)...); return nil }},
+	{flag: "redis-tls-cert", env: "REDIS_TLS_CERT", help: "client certificate for Redis TLS",
+		apply: func(c *app.Config, v string) error { c.RedisTLSCert = v; return nil }},
+	{flag: "redis-tls-key", env: "REDIS_TLS_KEY", help: "client key for Redis TLS",
+		apply: func(c *app.Config, v string) error { c.RedisTLSKey = v; return nil }},
+	{flag: "redis-tls-ca", env: "REDIS_TLS_CA", help: "CA certificate for Redis TLS",
+		apply: func(c *app.Config, v string) error { c.RedisTLSCA = v; return nil }},
+	{flag: "redis-tls-dont-validate-hostname", env: "REDIS_TLS_DONT_VALIDATE_HOSTNAME", bool: true,
+		help: "do not check the Redis certificate's host name (non-zero = on)",
+		apply: func(c *app.Config, v string) (err error) {
+			c.RedisTLSDontValidateHostname, err = parseSwitch(v)
+			return
+		}},
+	{flag: "redis-tls-insecure", env: "REDIS_TLS_INSECURE", bool: true,
+		help:  "do not check the Redis certificate at all (non-zero = on)",
+		apply: func(c *app.Config, v string) (err error) { c.RedisTLSInsecure, err = parseSwitch(v); return }},
+	{flag: "nextcloud-url", env: "NEXTCLOUD_URL",
+		help:  "base URL the server reaches Nextcloud at",
+		apply: func(c *app.Config, v string) error { c.NextcloudURL = v; return nil }},
+	{flag: "allow-self-signed", env: "ALLOW_SELF_SIGNED", bool: true,
+		help:  "skip TLS certificate checks towards Nextcloud",
+		apply: func(c *app.Config, v string) (err error) { c.AllowSelfSigned, err = parseSwitch(v); return }},
+	{flag: "user-agent", env: "USER_AGENT", help: "User-Agent sent to Nextcloud (none by default)",
+		apply: func(c *app.Config, v string) error { c.UserAgent = v; return nil }},
+	{flag: "port", short: "p", env: "PORT", def: strconv.Itoa(app.DefaultPort),
+		help:  "TCP port to listen on (0 picks a free one)",
+		apply: func(c *app.Config, v string) (err error) { c.Port, err = parsePort(v); return }},
+	{flag: "bind", env: "BIND", def: app.DefaultBind,
+		help:  "IP address to bind; :: is all addresses, falling back to 0.0.0.0",
+		apply: func(c *app.Config, v string) error { c.Bind = v; return nil }},
+	{flag: "socket-path", env: "SOCKET_PATH", help: "listen on this unix socket instead of TCP",
+		apply: func(c *app.Config, v string) error { c.SocketPath = v; return nil }},
+	{flag: "socket-permissions", env: "SOCKET_PERMISSIONS", def: "0660", help: "octal permissions of the unix socket",
+		apply: func(c *app.Config, v string) (err error) { c.SocketPermissions, err = parseMode(v); return }},
+	{flag: "tls-cert", env: "TLS_CERT", help: "certificate to serve HTTPS/WSS directly",
+		apply: func(c *app.Config, v string) error { c.TLSCert = v; return nil }},
+	{flag: "tls-key", env: "TLS_KEY", help: "key to serve HTTPS/WSS directly",
+		apply: func(c *app.Config, v string) error { c.TLSKey = v; return nil }},
+	{flag: "log-level", env: "LOG", def: app.DefaultLogLevel,
+		help: "log level or spec: trace, debug, info, warn, error, or notify_push=debug",
+		apply: func(c *app.Config, v string) error {
+			if _, err := app.ParseLogSpec(v); err != nil {
+				return err
+			}
+			c.LogLevel = v
+			return nil
+		}},
+	{flag: "no-ansi", env: "NO_ANSI", bool: true, help: "plain log output without colours",
+		apply: func(c *app.Config, v string) (err error) { c.NoANSI, err = parseSwitch(v); return }},
+	{flag: "max-debounce-time", env: "MAX_DEBOUNCE_TIME", def: "15",
+		help:  "upper bound of the load-scaled debounce time, in seconds",
+		apply: func(c *app.Config, v string) (err error) { c.MaxDebounceTime, err = parseSeconds(v, 1); return }},
+	{flag: "max-connection-time", env: "MAX_CONNECTION_TIME", def: "0",
+		help:  "close connections after this many seconds so clients re-authenticate (0 = never)",
+		apply: func(c *app.Config, v string) (err error) { c.MaxConnectionTime, err = parseSeconds(v, 0); return }},
+	{flag: "debounce-disable", env: "DEBOUNCE_DISABLE", bool: true, help: "send every message at once (for tests)",
+		apply: func(c *app.Config, v string) (err error) { c.DebounceDisable, err = parseSwitch(v); return }},
+	{flag: "embedded", bool: true,
+		help:  "run the self-contained demo: SQLite, in-process events, demo users; no Nextcloud needed",
+		apply: func(c *app.Config, v string) (err error) { c.Embedded, err = parseSwitch(v); return }},
+	{flag: "data-dir", env: "NOTIFY_PUSH_DATA_DIR", def: "notify_push-data",
+		help:  "folder of the embedded mode's SQLite database",
+		apply: func(c *app.Config, v string) error { c.DataDir = v; return nil }},
+	{flag: "embedded-users", env: "NOTIFY_PUSH_EMBEDDED_USERS", def: DefaultEmbeddedUsers, secret: true,
+		help:  "embedded logins as login:password[:uid], comma-separated",
+		apply: func(c *app.Config, v string) (err error) { c.EmbeddedUsers, err = parseUsers(v); return }},
+}
+
+// DefaultEmbeddedUsers are the demo logins; alice may also log in by email.
+const DefaultEmbeddedUsers = "alice:alice,alice@example.com:alice:alice,bob:bob,carol:carol"
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parseSwitch accepts true/false, yes/no, on/off and integers (non-zero = on).
+func parseSwitch(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "yes", "on":
+		return true, nil
+	case "false", "no", "off", "":
+		return false, nil
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return false, fmt.Errorf("%q is not a boolean (want true, false, 1 or 0)", v)
+	}
+	return n != 0, nil
+}
+
+func parsePort(v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 || n > 65535 {
+		return 0, fmt.Errorf("%q is not a port number (0-65535)", v)
+	}
+	return n, nil
+}
+
+func parseMode(v string) (fs.FileMode, error) {
+	n, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32)
+	if err != nil || n > 0o777 {
+		return 0, fmt.Errorf("%q is not an octal permission like 0660", v)
+	}
+	return fs.FileMode(n), nil
+}
+
+func parseSeconds(v string, min int) (time.Duration, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < min || n > 1<<31 {
+		return 0, fmt.Errorf("%q is not a whole number of seconds (at least %d)", v, min)
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+func parseUsers(v string) ([]app.StaticUser, error) {
+	var users []app.StaticUser
+	for _, entry := range splitList(v) {
+		parts := strings.SplitN(entry, ":", 3)
+		if len(parts) < 2 || parts[0] == "" {
+			return nil, fmt.Errorf("user entry %q: want login:password[:uid]", maskUser(entry))
+		}
+		u := app.StaticUser{Login: parts[0], Password: parts[1], UID: parts[0]}
+		if len(parts) == 3 && parts[2] != "" {
+			u.UID = parts[2]
+		}
+		users = append(users, u)
+	}
+	return users, nil
+}
+
+func maskUser(entry string) string {
+	login, _, _ := strings.Cut(entry, ":")
+	return login + ":***"
+}

@@ -1,0 +1,96 @@
+package memory
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/notifypush/notify_push/domain"
+)
+
+func TestBusDeliversDecodedEvents(t *testing.T) {
+	bus := NewBus(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan domain.Event, 4)
+	done := make(chan error, 1)
+	go func() {
+		done <- bus.Listen(ctx, func(_ context.Context, ev domain.Event) { got <- ev })
+	}()
+	for bus.Listeners() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := bus.Publish(ctx, domain.ChannelActivity, []byte(`{"user":"alice"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.Publish(ctx, domain.ChannelActivity, []byte(`{"user":5}`)); err == nil {
+		t.Fatal("malformed payload accepted")
+	}
+	if err := bus.Publish(ctx, "nope", []byte(`{}`)); !errors.Is(err, domain.ErrUnknownChannel) {
+		t.Fatalf("unknown channel: %v", err)
+	}
+	if err := bus.Publish(ctx, domain.ChannelNotification, []byte(`{"user":"bob"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if ev := <-got; ev != (domain.Activity{User: "alice"}) {
+		t.Fatalf("first event %#v", ev)
+	}
+	if ev := <-got; ev != (domain.Notification{User: "bob"}) {
+		t.Fatalf("second event %#v", ev)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Listen returned %v on cancel", err)
+	}
+	if bus.Listeners() != 0 {
+		t.Fatal("listener not removed")
+	}
+}
+
+func TestPublishWithoutListenersIsDropped(t *testing.T) {
+	bus := NewBus(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := bus.Publish(context.Background(), domain.ChannelActivity, []byte(`{"user":"a"}`)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestKeyValue(t *testing.T) {
+	kv := NewKeyValue()
+	ctx := context.Background()
+	if _, ok, _ := kv.Get(ctx, "k"); ok {
+		t.Fatal("empty store has k")
+	}
+	_ = kv.Set(ctx, "k", "v")
+	if v, ok, err := kv.Get(ctx, "k"); v != "v" || !ok || err != nil {
+		t.Fatalf("Get = %q %v %v", v, ok, err)
+	}
+}
+
+func TestAuthenticator(t *testing.T) {
+	a, err := NewAuthenticator([]User{
+		{Login: "alice", Password: "pw"},
+		{Login: "alice@example.com", UID: "alice", Password: "pw"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, login := range []string{"alice", "alice@example.com"} {
+		if uid, err := a.Authenticate(ctx, login, "pw", nil); err != nil || uid != "alice" {
+			t.Fatalf("%s: %q %v", login, uid, err)
+		}
+	}
+	for _, c := range [][2]string{{"alice", "wrong"}, {"bob", "pw"}, {"", ""}} {
+		if _, err := a.Authenticate(ctx, c[0], c[1], nil); !errors.Is(err, domain.ErrInvalidCredentials) {
+			t.Fatalf("%v: got %v", c, err)
+		}
+	}
+	if _, err := NewAuthenticator([]User{{Login: "x"}, {Login: "x"}}); err == nil {
+		t.Fatal("duplicate login accepted")
+	}
+	if _, err := NewAuthenticator([]User{{Login: ""}}); err == nil {
+		t.Fatal("empty login accepted")
+	}
+}

@@ -1,0 +1,74 @@
+package app
+
+import (
+	"io/fs"
+	"time"
+)
+
+// Config is the resolved configuration of one server process, whatever its
+// sources (flags, environment, .env, config.php).
+type Config struct {
+	// Embedded runs the self-contained demo: SQLite, in-process bus, static users.
+	Embedded bool
+	// DataDir holds the embedded mode's SQLite database.
+	DataDir string
+	// EmbeddedUsers are the static logins of the embedded mode.
+	EmbeddedUsers []StaticUser
+
+	DatabaseURL    string
+	DatabasePrefix string
+
+	RedisURLs                    []string
+	RedisTLSCert                 string
+	RedisTLSKey                  string
+	RedisTLSCA                   string
+	RedisTLSDontValidateHostname bool
+	RedisTLSInsecure             bool
+
+	NextcloudURL    string
+	UserAgent       string
+	AllowSelfSigned bool
+
+	Bind              string
+	Port              int
+	SocketPath        string
+	SocketPermissions fs.FileMode
+	TLSCert           string
+	TLSKey            string
+	MetricsPort       int
+	MetricsSocketPath string
+
+	LogLevel string
+	NoANSI   bool
+
+	MaxDebounceTime   time.Duration
+	MaxConnectionTime time.Duration
+	DebounceDisable   bool
+}
+
+// StaticUser is one login of the embedded mode's authenticator.
+type StaticUser struct {
+	Login    string
+	UID      string
+	Password string
+}
+
+// Defaults of PROTOCOL §9.
+const (
+	DefaultPort           = 7867
+	DefaultBind           = "::"
+	DefaultDatabasePrefix = "oc_"
+	DefaultLogLevel       = "warn"
+	DefaultSocketPerms    = fs.FileMode(0o660)
+)
+
+// HubOptions are the hub's tunables.
+type HubOptions struct {
+	MaxDebounceTime time.Duration
+	DebounceDisable bool
+}
+
+// HubOptionsFrom picks the hub's part of cfg.
+func HubOptionsFrom(cfg Config) HubOptions {
+	return HubOptions{MaxDebounceTime: cfg.MaxDebounceTime, DebounceDisable: cfg.DebounceDisable}
+}

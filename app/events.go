@@ -1,0 +1,118 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/ports"
+)
+
+// KeyMetrics is the Redis key the answer to notify_query "metrics" goes to.
+const KeyMetrics = "notify_push_metrics"
+
+// mappingTimeout bounds one storage-mapping lookup, so that a hung database
+// cannot stall the event stream for long.
+const mappingTimeout = 10 * time.Second
+
+// Dispatcher turns each event from the app into deliveries and server-wide
+// effects.
+type Dispatcher struct {
+	hub      *Hub
+	mounts   ports.MountStore
+	kv       ports.KeyValue
+	preAuth  *PreAuth
+	logLevel *LogLevel
+	clock    ports.Clock
+	counters *domain.Counters
+	log      *slog.Logger
+
+	testCookie atomic.Uint32
+}
+
+// NewDispatcher wires the event handling use case.
+func NewDispatcher(hub *Hub, mounts ports.MountStore, kv ports.KeyValue, preAuth *PreAuth,
+	logLevel *LogLevel, clock ports.Clock, counters *domain.Counters, log *slog.Logger) *Dispatcher {
+	return &Dispatcher{hub: hub, mounts: mounts, kv: kv, preAuth: preAuth, logLevel: logLevel,
+		clock: clock, counters: counters, log: log}
+}
+
+// TestCookie is the last value received on notify_test_cookie.
+func (d *Dispatcher) TestCookie() uint32 { return d.testCookie.Load() }
+
+// HandleEvent is the ports.EventHandler of the event source.
+func (d *Dispatcher) HandleEvent(ctx context.Context, ev domain.Event) {
+	d.counters.EventsReceived.Add(1)
+	now := d.clock.Now()
+	switch e := ev.(type) {
+	case domain.StorageUpdate:
+		d.storageUpdate(ctx, e, now)
+	case domain.GroupMembershipUpdate:
+		d.hub.deliver(e.User, slotUpdate{kind: domain.KindFile}, now, d.hub.debounceBase())
+	case domain.UserShareCreated:
+		d.hub.deliver(e.User, slotUpdate{kind: domain.KindFile}, now, d.hub.debounceBase())
+	case domain.Activity:
+		d.hub.deliver(e.User, slotUpdate{kind: domain.KindActivity}, now, d.hub.debounceBase())
+	case domain.Notification:
+		d.hub.deliver(e.User, slotUpdate{kind: domain.KindNotification}, now, d.hub.debounceBase())
+	case domain.Custom:
+		d.hub.sendCustom(e.User, domain.EncodeCustom(e.Message, e.Body))
+	case domain.PreAuth:
+		d.preAuth.Add(e.Token, e.User, now)
+	case domain.TestCookie:
+		d.testCookie.Store(e.Cookie)
+	case domain.Query:
+		d.answerMetrics(ctx)
+	case domain.Signal:
+		n := d.hub.CloseAll(domain.CloseReset)
+		d.log.Info("reset signal: closed every connection", "connections", n)
+	case domain.ConfigChange:
+		d.changeLogLevel(e)
+	default:
+		d.log.Warn("unhandled event", "channel", ev.Channel())
+	}
+}
+
+func (d *Dispatcher) storageUpdate(ctx context.Context, e domain.StorageUpdate, now time.Time) {
+	qctx, cancel := context.WithTimeout(ctx, mappingTimeout)
+	mounts, err := d.mounts.MountsFor(qctx, e.Storage)
+	cancel()
+	if err != nil {
+		d.log.Warn("storage update dropped: mapping unavailable", "storage", e.Storage, "err", err)
+		return
+	}
+	users := domain.UsersForPath(mounts, e.Path)
+	base := d.hub.debounceBase()
+	u := slotUpdate{kind: domain.KindFile, fileID: e.FileID, knownID: true}
+	for _, user := range users {
+		d.hub.deliver(user, u, now, base)
+	}
+	d.log.Debug("storage update", "storage", e.Storage, "users", len(users))
+}
+
+func (d *Dispatcher) answerMetrics(ctx context.Context) {
+	b, err := json.Marshal(d.counters.Snapshot())
+	if err != nil {
+		d.log.Error("encode metrics", "err", err)
+		return
+	}
+	if err := d.kv.Set(ctx, KeyMetrics, string(b)); err != nil {
+		d.log.Warn("answer metrics query", "err", err)
+	}
+}
+
+func (d *Dispatcher) changeLogLevel(e domain.ConfigChange) {
+	if e.Restore {
+		d.logLevel.Restore()
+		d.log.Warn("log level restored", "level", d.logLevel.Level().String())
+		return
+	}
+	if err := d.logLevel.Apply(e.LogSpec); err != nil {
+		d.log.Warn("notify_config: ignoring log spec", "err", err)
+		return
+	}
+	d.log.Warn("log level changed", "level", d.logLevel.Level().String())
+}

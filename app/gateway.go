@@ -1,0 +1,43 @@
+package app
+
+import (
+	"context"
+
+	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/ports"
+)
+
+// Gateway logs clients in and attaches them to the hub; it is the inbound
+// port the WebSocket transport drives.
+type Gateway struct {
+	hub     *Hub
+	auth    ports.Authenticator
+	preAuth *PreAuth
+	clock   ports.Clock
+}
+
+var _ ports.Gateway = (*Gateway)(nil)
+
+// NewGateway wires the login use case.
+func NewGateway(hub *Hub, auth ports.Authenticator, preAuth *PreAuth, clock ports.Clock) *Gateway {
+	return &Gateway{hub: hub, auth: auth, preAuth: preAuth, clock: clock}
+}
+
+// Authenticate accepts a pre-auth token as the password first (whatever the
+// login, which clients leave empty), then asks the authenticator.
+func (g *Gateway) Authenticate(ctx context.Context, login, password string, forwardedFor []string) (domain.UserID, error) {
+	if password != "" {
+		if user, ok := g.preAuth.Take(password, g.clock.Now()); ok {
+			return user, nil
+		}
+	}
+	if login == "" {
+		return "", domain.ErrInvalidCredentials
+	}
+	return g.auth.Authenticate(ctx, login, password, forwardedFor)
+}
+
+// Connect attaches an authenticated connection.
+func (g *Gateway) Connect(user domain.UserID, conn ports.ClientConn) (ports.Session, error) {
+	return g.hub.Connect(user, conn)
+}

@@ -1,0 +1,263 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/ports"
+)
+
+// Hub knows every authenticated connection by user and delivers messages to
+// them, debounced per connection (PROTOCOL §10).
+type Hub struct {
+	opts     HubOptions
+	clock    ports.Clock
+	counters *domain.Counters
+	log      *slog.Logger
+	sched    *scheduler
+
+	mu    sync.RWMutex
+	users map[domain.UserID][]*session
+}
+
+// session is one attached connection; it implements ports.Session.
+type session struct {
+	hub  *Hub
+	user domain.UserID
+	conn ports.ClientConn
+
+	mu     sync.Mutex
+	sub    domain.Subscription
+	closed bool
+
+	// Guarded by the scheduler's lock.
+	due    time.Time
+	queued bool
+}
+
+var _ ports.Session = (*session)(nil)
+
+// NewHub makes an empty hub.
+func NewHub(opts HubOptions, clock ports.Clock, counters *domain.Counters, log *slog.Logger) *Hub {
+	if opts.MaxDebounceTime <= 0 {
+		opts.MaxDebounceTime = domain.DefaultMaxDebounce
+	}
+	return &Hub{
+		opts:     opts,
+		clock:    clock,
+		counters: counters,
+		log:      log,
+		sched:    newScheduler(),
+		users:    make(map[domain.UserID][]*session),
+	}
+}
+
+// Connect attaches conn as a connection of user, refusing the connection when
+// the user already holds domain.MaxConnectionsPerUser.
+func (h *Hub) Connect(user domain.UserID, conn ports.ClientConn) (ports.Session, error) {
+	s := &session{hub: h, user: user, conn: conn, sub: domain.NewSubscription(0.5 + rand.Float64())}
+	h.mu.Lock()
+	conns := h.users[user]
+	if len(conns) >= domain.MaxConnectionsPerUser {
+		h.mu.Unlock()
+		return nil, domain.ErrConnectionLimit
+	}
+	if len(conns) == 0 {
+		h.counters.ActiveUsers.Add(1)
+	}
+	h.users[user] = append(conns, s)
+	h.mu.Unlock()
+	h.counters.ActiveConnections.Add(1)
+	h.counters.TotalConnections.Add(1)
+	return s, nil
+}
+
+// ListenFileIDs implements ports.Session.
+func (s *session) ListenFileIDs() {
+	s.mu.Lock()
+	s.sub.ListenFileIDs()
+	s.mu.Unlock()
+}
+
+// Close implements ports.Session: it detaches the connection from the hub.
+func (s *session) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+
+	h := s.hub
+	h.mu.Lock()
+	conns := h.users[s.user]
+	for i, c := range conns {
+		if c == s {
+			last := len(conns) - 1
+			conns[i] = conns[last]
+			conns[last] = nil
+			conns = conns[:last]
+			break
+		}
+	}
+	if len(conns) == 0 {
+		delete(h.users, s.user)
+		h.counters.ActiveUsers.Add(-1)
+	} else {
+		h.users[s.user] = conns
+	}
+	h.mu.Unlock()
+	h.counters.ActiveConnections.Add(-1)
+}
+
+// Connections is the number of connections user holds.
+func (h *Hub) Connections(user domain.UserID) int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.users[user])
+}
+
+// debounceBase is the load-scaled debounce time for file and activity slots.
+func (h *Hub) debounceBase() time.Duration {
+	return domain.DebounceBase(h.counters.ActiveConnections.Load(), h.opts.MaxDebounceTime)
+}
+
+// slotUpdate says which debounce slot a delivery fills.
+type slotUpdate struct {
+	kind    domain.MessageKind
+	fileID  domain.FileID
+	knownID bool
+}
+
+func (u slotUpdate) apply(sub *domain.Subscription, now time.Time) {
+	switch u.kind {
+	case domain.KindFile:
+		sub.AddFile(u.fileID, u.knownID, now)
+	case domain.KindActivity:
+		sub.AddActivity(now)
+	case domain.KindNotification:
+		sub.AddNotification(now)
+	}
+}
+
+// sessionsOf copies the sessions of user into buf, so that nothing is sent
+// while the hub's lock is held (a transport may detach from within Send).
+func (h *Hub) sessionsOf(user domain.UserID, buf *[domain.MaxConnectionsPerUser]*session) []*session {
+	h.mu.RLock()
+	ss := append(buf[:0], h.users[user]...)
+	h.mu.RUnlock()
+	return ss
+}
+
+// deliver fills a debounce slot on every connection of user.
+func (h *Hub) deliver(user domain.UserID, u slotUpdate, now time.Time, base time.Duration) {
+	var out []domain.Outgoing
+	var buf [domain.MaxConnectionsPerUser]*session
+	for _, s := range h.sessionsOf(user, &buf) {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			continue
+		}
+		u.apply(&s.sub, now)
+		if h.opts.DebounceDisable {
+			out = s.sub.FlushAll(now, out[:0])
+			s.mu.Unlock()
+			h.send(s, out)
+			continue
+		}
+		due, _ := s.sub.NextDue(base)
+		s.mu.Unlock()
+		h.sched.schedule(s, due)
+	}
+}
+
+// sendCustom sends text to every connection of user at once, undebounced.
+func (h *Hub) sendCustom(user domain.UserID, text string) {
+	var buf [domain.MaxConnectionsPerUser]*session
+	for _, s := range h.sessionsOf(user, &buf) {
+		s.conn.Send(text)
+		h.counters.MessageSent(domain.KindCustom)
+	}
+}
+
+func (h *Hub) send(s *session, out []domain.Outgoing) {
+	for _, o := range out {
+		s.conn.Send(o.Text)
+		h.counters.MessageSent(o.Kind)
+	}
+}
+
+// FlushDue sends every debounced message due at now and returns when the next
+// one is due (zero when nothing is pending).
+func (h *Hub) FlushDue(now time.Time) time.Time {
+	due, _ := h.sched.popDue(now, nil)
+	if len(due) == 0 {
+		return h.sched.next()
+	}
+	base := h.debounceBase()
+	var out []domain.Outgoing
+	for _, s := range due {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			continue
+		}
+		out = s.sub.Flush(now, base, out[:0])
+		next, pending := s.sub.NextDue(base)
+		s.mu.Unlock()
+		h.send(s, out)
+		if pending {
+			h.sched.schedule(s, next)
+		}
+	}
+	return h.sched.next()
+}
+
+// CloseAll ends every connection with reason; each transport then detaches
+// its session.
+func (h *Hub) CloseAll(reason domain.CloseReason) int {
+	h.mu.RLock()
+	var conns []ports.ClientConn
+	for _, ss := range h.users {
+		for _, s := range ss {
+			conns = append(conns, s.conn)
+		}
+	}
+	h.mu.RUnlock()
+	for _, c := range conns {
+		c.Close(reason)
+	}
+	return len(conns)
+}
+
+// idleWait bounds the scheduler's sleep when nothing is pending.
+const idleWait = time.Minute
+
+// Run drives the debounce scheduler until ctx ends, then closes every
+// connection with domain.CloseShutdown so that clients reconnect elsewhere.
+func (h *Hub) Run(ctx context.Context) error {
+	timer := time.NewTimer(idleWait)
+	defer timer.Stop()
+	for {
+		now := h.clock.Now()
+		wait := idleWait
+		if next := h.FlushDue(now); !next.IsZero() {
+			wait = max(next.Sub(now), time.Millisecond)
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			n := h.CloseAll(domain.CloseShutdown)
+			h.log.Info("hub stopped", "closed_connections", n)
+			return nil
+		case <-timer.C:
+		case <-h.sched.wake:
+		}
+	}
+}

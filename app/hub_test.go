@@ -1,0 +1,332 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang/mock/gomock"
+
+	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/ports"
+)
+
+func (f *fixture) connect(t *testing.T, user domain.UserID) (ports.Session, *recorder) {
+	t.Helper()
+	c, r := newConn(f.ctrl)
+	s, err := f.hub.Connect(user, c)
+	if err != nil {
+		t.Fatalf("connect %s: %v", user, err)
+	}
+	return s, r
+}
+
+func (f *fixture) handle(ev domain.Event) {
+	f.dispatcher.HandleEvent(context.Background(), ev)
+}
+
+func eq(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if len(got) == 0 && len(want) == 0 {
+		return
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s: got %q, want %q", what, got, want)
+	}
+}
+
+func TestDebounceDrivenByDueTimes(t *testing.T) {
+	f := newFixture(t, HubOptions{})
+	_, r := f.connect(t, "alice")
+
+	f.handle(domain.Activity{User: "alice"})
+	f.handle(domain.Notification{User: "alice"})
+	eq(t, "before the quiet period", r.Texts(), nil)
+	next := f.hub.FlushDue(t0.Add(99 * time.Millisecond))
+	if !next.Equal(t0.Add(domain.QuietPeriod)) {
+		t.Fatalf("next due %v, want +100ms", next.Sub(t0))
+	}
+	next = f.hub.FlushDue(t0.Add(domain.QuietPeriod))
+	eq(t, "after 100 ms", r.Texts(), []string{"notify_activity", "notify_notification"})
+	if !next.IsZero() {
+		t.Fatalf("nothing pending but next due %v", next)
+	}
+
+	// The next activity waits for the debounce time: 1 s (one connection)
+	// times the connection's factor in [0.5, 1.5).
+	f.clock.Set(t0.Add(200 * time.Millisecond))
+	f.handle(domain.Activity{User: "alice"})
+	next = f.hub.FlushDue(t0.Add(300 * time.Millisecond))
+	lo, hi := t0.Add(100*time.Millisecond+500*time.Millisecond), t0.Add(100*time.Millisecond+1500*time.Millisecond)
+	if next.Before(lo) || !next.Before(hi) {
+		t.Fatalf("second activity due at %v, want within [600ms, 1.6s)", next.Sub(t0))
+	}
+	eq(t, "inside the debounce time", r.Texts()[2:], nil)
+	f.hub.FlushDue(next)
+	eq(t, "at the due time", r.Texts()[2:], []string{"notify_activity"})
+	if f.counters.MessagesSent(domain.KindActivity) != 2 || f.counters.MessagesSent(domain.KindNotification) != 1 {
+		t.Fatalf("counters: %+v", f.counters.Snapshot())
+	}
+}
+
+func TestDebounceMergesBurstIntoOneMessage(t *testing.T) {
+	f := newFixture(t, HubOptions{})
+	s, r := f.connect(t, "alice")
+	s.ListenFileIDs()
+	f.mounts.EXPECT().MountsFor(gomock.Any(), domain.StorageID(5)).Return([]domain.Mount{{User: "alice"}}, nil).Times(3)
+	for i, id := range []domain.FileID{7, 8, 7} {
+		f.clock.Set(t0.Add(time.Duration(i*10) * time.Millisecond))
+		f.handle(domain.StorageUpdate{Storage: 5, Path: "files/x", FileID: id})
+	}
+	f.hub.FlushDue(t0.Add(time.Second))
+	eq(t, "burst", r.Texts(), []string{"notify_file_id [7,8]"})
+	// One heap entry per session at most once drained.
+	if f.hub.sched.next() != (time.Time{}) {
+		t.Fatal("scheduler still holds a due time")
+	}
+}
+
+func TestDebounceDisabledSendsAtOnce(t *testing.T) {
+	f := newFixture(t, HubOptions{DebounceDisable: true})
+	s, r := f.connect(t, "alice")
+	s.ListenFileIDs()
+	f.mounts.EXPECT().MountsFor(gomock.Any(), domain.StorageID(1)).Return([]domain.Mount{{User: "alice"}}, nil).Times(2)
+	f.handle(domain.StorageUpdate{Storage: 1, Path: "files/a", FileID: 1})
+	f.handle(domain.StorageUpdate{Storage: 1, Path: "files/a", FileID: 2})
+	f.handle(domain.Activity{User: "alice"})
+	eq(t, "undebounced", r.Texts(), []string{"notify_file_id [1]", "notify_file_id [2]", "notify_activity"})
+	if f.hub.sched.len() != 0 {
+		t.Fatal("nothing should be scheduled with debouncing off")
+	}
+}
+
+func TestStorageUpdateReachesOnlyMountingUsers(t *testing.T) {
+	f := newFixture(t, HubOptions{DebounceDisable: true})
+	sa, ra := f.connect(t, "alice")
+	sa.ListenFileIDs()
+	_, rb := f.connect(t, "bob")
+	_, rb2 := f.connect(t, "bob")
+	_, rc := f.connect(t, "carol")
+	_, rd := f.connect(t, "dave")
+	f.mounts.EXPECT().MountsFor(gomock.Any(), domain.StorageID(10)).Return([]domain.Mount{
+		{User: "alice", Root: ""},
+		{User: "bob", Root: "files/Team"},
+		{User: "bob", Root: ""},
+		{User: "carol", Root: "files/Team/Design"},
+	}, nil)
+	f.handle(domain.StorageUpdate{Storage: 10, Path: "files/Team/notes.md", FileID: 99})
+	eq(t, "alice (listening)", ra.Texts(), []string{"notify_file_id [99]"})
+	eq(t, "bob, one message per connection", rb.Texts(), []string{"notify_file"})
+	eq(t, "bob's second connection", rb2.Texts(), []string{"notify_file"})
+	eq(t, "carol (other folder)", rc.Texts(), nil)
+	eq(t, "dave (no mount)", rd.Texts(), nil)
+	if got := f.counters.MessagesSent(domain.KindFile); got != 3 {
+		t.Fatalf("file messages counted %d, want 3", got)
+	}
+}
+
+func TestPerUserEvents(t *testing.T) {
+	f := newFixture(t, HubOptions{DebounceDisable: true})
+	sa, ra := f.connect(t, "alice")
+	sa.ListenFileIDs()
+	_, rb := f.connect(t, "bob")
+	f.handle(domain.GroupMembershipUpdate{User: "alice", Group: "team"})
+	f.handle(domain.UserShareCreated{User: "bob"})
+	f.handle(domain.Notification{User: "bob"})
+	f.handle(domain.Custom{User: "alice", Message: "my_type"})
+	f.handle(domain.Custom{User: "alice", Message: "my_type", Body: `{"a":1}`})
+	f.handle(domain.Activity{User: "nobody"})
+	eq(t, "alice", ra.Texts(), []string{"notify_file", "my_type", `my_type {"a":1}`})
+	eq(t, "bob", rb.Texts(), []string{"notify_file", "notify_notification"})
+	if got := f.counters.EventsReceived.Load(); got != 6 {
+		t.Fatalf("events received %d", got)
+	}
+}
+
+func TestCustomBypassesDebounce(t *testing.T) {
+	f := newFixture(t, HubOptions{})
+	_, r := f.connect(t, "alice")
+	f.handle(domain.Activity{User: "alice"})
+	f.handle(domain.Custom{User: "alice", Message: "now"})
+	eq(t, "custom first", r.Texts(), []string{"now"})
+}
+
+func TestConnectionLimitPerUser(t *testing.T) {
+	f := newFixture(t, HubOptions{})
+	var sessions []ports.Session
+	for range domain.MaxConnectionsPerUser {
+		s, _ := f.connect(t, "alice")
+		sessions = append(sessions, s)
+	}
+	c, _ := newConn(f.ctrl)
+	if _, err := f.hub.Connect("alice", c); !errors.Is(err, domain.ErrConnectionLimit) {
+		t.Fatalf("65th connection: %v", err)
+	}
+	if _, err := f.gateway.Connect("bob", c); err != nil {
+		t.Fatalf("another user is not limited: %v", err)
+	}
+	sessions[0].Close()
+	sessions[0].Close() // twice is harmless
+	if _, err := f.hub.Connect("alice", c); err != nil {
+		t.Fatalf("after a close: %v", err)
+	}
+	snap := f.counters.Snapshot()
+	if snap.ActiveConnectionCount != 65 || snap.ActiveUserCount != 2 || snap.TotalConnectionCount != 66 {
+		t.Fatalf("counters %+v", snap)
+	}
+}
+
+func TestClosedSessionGetsNothing(t *testing.T) {
+	f := newFixture(t, HubOptions{})
+	s, r := f.connect(t, "alice")
+	f.handle(domain.Activity{User: "alice"})
+	s.Close()
+	f.hub.FlushDue(t0.Add(time.Hour))
+	f.handle(domain.Custom{User: "alice", Message: "x"})
+	eq(t, "after close", r.Texts(), nil)
+	if f.hub.Connections("alice") != 0 || f.counters.ActiveUsers.Load() != 0 {
+		t.Fatal("session not detached")
+	}
+}
+
+func TestPreAuthTokenOnceAndExpiry(t *testing.T) {
+	f := newFixture(t, HubOptions{})
+	ctx := context.Background()
+	f.handle(domain.PreAuth{User: "alice", Token: "tok-1"})
+	f.handle(domain.PreAuth{User: "bob", Token: "tok-2"})
+
+	f.clock.Set(t0.Add(14 * time.Second))
+	if u, err := f.gateway.Authenticate(ctx, "", "tok-1", nil); err != nil || u != "alice" {
+		t.Fatalf("fresh token: %q %v", u, err)
+	}
+	// Used once: the empty login then fails without asking Nextcloud.
+	if _, err := f.gateway.Authenticate(ctx, "", "tok-1", nil); !errors.Is(err, domain.ErrInvalidCredentials) {
+		t.Fatalf("reused token: %v", err)
+	}
+	f.clock.Set(t0.Add(domain.PreAuthLifetime))
+	// Expired: falls through to the authenticator with the given login.
+	f.auth.EXPECT().Authenticate(gomock.Any(), "bob", "tok-2", []string{"10.0.0.1"}).Return(domain.UserID(""), domain.ErrInvalidCredentials)
+	if _, err := f.gateway.Authenticate(ctx, "bob", "tok-2", []string{"10.0.0.1"}); !errors.Is(err, domain.ErrInvalidCredentials) {
+		t.Fatalf("expired token: %v", err)
+	}
+}
+
+func TestAuthenticateAsksNextcloud(t *testing.T) {
+	f := newFixture(t, HubOptions{})
+	ctx := context.Background()
+	f.auth.EXPECT().Authenticate(gomock.Any(), "alice@example.com", "pw", []string{"1.2.3.4", "127.0.0.1"}).Return(domain.UserID("alice"), nil)
+	if u, err := f.gateway.Authenticate(ctx, "alice@example.com", "pw", []string{"1.2.3.4", "127.0.0.1"}); err != nil || u != "alice" {
+		t.Fatalf("got %q %v", u, err)
+	}
+	ncErr := &domain.NextcloudError{Err: errors.New("Server error: 500 Internal Server Error")}
+	f.auth.EXPECT().Authenticate(gomock.Any(), "bob", "pw", nil).Return(domain.UserID(""), ncErr)
+	if _, err := f.gateway.Authenticate(ctx, "bob", "pw", nil); !errors.Is(err, ncErr) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestResetClosesEveryConnection(t *testing.T) {
+	f := newFixture(t, HubOptions{})
+	_, ra := f.connect(t, "alice")
+	_, rb := f.connect(t, "bob")
+	f.handle(domain.Signal{Signal: domain.SignalReset})
+	if !reflect.DeepEqual(ra.Closed(), []domain.CloseReason{domain.CloseReset}) || !reflect.DeepEqual(rb.Closed(), []domain.CloseReason{domain.CloseReset}) {
+		t.Fatalf("closed: %v %v", ra.Closed(), rb.Closed())
+	}
+}
+
+func TestMetricsQueryWritesKey(t *testing.T) {
+	f := newFixture(t, HubOptions{})
+	f.connect(t, "alice")
+	f.kv.EXPECT().Set(gomock.Any(), "notify_push_metrics", gomock.Any()).DoAndReturn(func(_ context.Context, _, v string) error {
+		if !strings.HasPrefix(v, `{"active_connection_count":1,"active_user_count":1,"total_connection_count":1,`) ||
+			!strings.Contains(v, `"events_received":1`) {
+			t.Errorf("metrics JSON %s", v)
+		}
+		return nil
+	})
+	f.handle(domain.Query{Query: domain.QueryMetrics})
+}
+
+func TestMappingErrorDropsEventOnly(t *testing.T) {
+	f := newFixture(t, HubOptions{DebounceDisable: true})
+	_, r := f.connect(t, "alice")
+	f.mounts.EXPECT().MountsFor(gomock.Any(), domain.StorageID(3)).Return(nil, errors.New("database down"))
+	f.handle(domain.StorageUpdate{Storage: 3, Path: "files/x", FileID: 1})
+	f.handle(domain.Activity{User: "alice"})
+	eq(t, "later events still work", r.Texts(), []string{"notify_activity"})
+}
+
+func TestTestCookieAndLogLevel(t *testing.T) {
+	f := newFixture(t, HubOptions{})
+	f.handle(domain.TestCookie{Cookie: 123456})
+	if f.dispatcher.TestCookie() != 123456 {
+		t.Fatal("cookie not stored")
+	}
+	f.handle(domain.ConfigChange{LogSpec: "notify_push=debug"})
+	if f.level.Level() != slog.LevelDebug {
+		t.Fatalf("level %v after log_spec", f.level.Level())
+	}
+	f.handle(domain.ConfigChange{LogSpec: "bogus"})
+	if f.level.Level() != slog.LevelDebug {
+		t.Fatal("a bad spec changed the level")
+	}
+	f.handle(domain.ConfigChange{Restore: true})
+	if f.level.Level() != slog.LevelWarn {
+		t.Fatalf("level %v after restore", f.level.Level())
+	}
+}
+
+func TestParseLogSpec(t *testing.T) {
+	tests := []struct {
+		spec string
+		want slog.Level
+		ok   bool
+	}{
+		{"debug", slog.LevelDebug, true},
+		{"notify_push=debug", slog.LevelDebug, true},
+		{"warn,notify_push=trace", LevelTrace, true},
+		{"notify_push=info,warn", slog.LevelInfo, true},
+		{"error", slog.LevelError, true},
+		{" INFO ", slog.LevelInfo, true},
+		{"other=debug", 0, false},
+		{"loud", 0, false},
+		{"", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := ParseLogSpec(tt.spec)
+		if (err == nil) != tt.ok || (tt.ok && got != tt.want) {
+			t.Errorf("ParseLogSpec(%q) = %v, %v", tt.spec, got, err)
+		}
+	}
+}
+
+func TestHubRunFlushesAndClosesOnShutdown(t *testing.T) {
+	f := newFixture(t, HubOptions{})
+	f.hub.clock = realClock{}
+	_, r := f.connect(t, "alice")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.hub.Run(ctx) }()
+	f.hub.deliver("alice", slotUpdate{kind: domain.KindNotification}, time.Now(), time.Second)
+	deadline := time.Now().Add(5 * time.Second)
+	for len(r.Texts()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	eq(t, "delivered by Run", r.Texts(), []string{"notify_notification"})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(r.Closed(), []domain.CloseReason{domain.CloseShutdown}) {
+		t.Fatalf("closed with %v", r.Closed())
+	}
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }

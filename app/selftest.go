@@ -1,0 +1,135 @@
+package app
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/ports"
+)
+
+// Keys of the shared key-value store (PROTOCOL §7).
+const (
+	KeyTestToken  = "test-token"
+	KeyVersion    = "notify_push_version"
+	KeyAppVersion = "notify_push_app_version"
+)
+
+// SelfTest answers the app's self-test routes.
+type SelfTest struct {
+	kv         ports.KeyValue
+	probe      ports.NextcloudProbe
+	mounts     ports.MountStore
+	dispatcher *Dispatcher
+}
+
+var _ ports.SelfTest = (*SelfTest)(nil)
+
+// NewSelfTest wires the self-test use case.
+func NewSelfTest(kv ports.KeyValue, probe ports.NextcloudProbe, mounts ports.MountStore, dispatcher *Dispatcher) *SelfTest {
+	return &SelfTest{kv: kv, probe: probe, mounts: mounts, dispatcher: dispatcher}
+}
+
+// Authorize compares token in constant time with the non-empty test-token.
+func (s *SelfTest) Authorize(ctx context.Context, token string) error {
+	want, ok, err := s.kv.Get(ctx, KeyTestToken)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", KeyTestToken, err)
+	}
+	if !ok || want == "" || token == "" || subtle.ConstantTimeCompare([]byte(want), []byte(token)) != 1 {
+		return domain.ErrInvalidToken
+	}
+	return nil
+}
+
+// Cookie is the last notify_test_cookie value.
+func (s *SelfTest) Cookie() uint32 { return s.dispatcher.TestCookie() }
+
+// ReverseCookie asks Nextcloud for its test cookie.
+func (s *SelfTest) ReverseCookie(ctx context.Context, token string) (uint32, error) {
+	return s.probe.TestCookie(ctx, token)
+}
+
+// MappingCount counts the mount rows of storage that see its root path "".
+func (s *SelfTest) MappingCount(ctx context.Context, storage domain.StorageID) (int, error) {
+	mounts, err := s.mounts.MountsFor(ctx, storage)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, m := range mounts {
+		if strings.HasPrefix("", m.Root) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Remote asks Nextcloud which address it resolves for a request forwarded for ip.
+func (s *SelfTest) Remote(ctx context.Context, ip, token string) (string, error) {
+	return s.probe.TestRemote(ctx, ip, token)
+}
+
+// StoreVersion publishes the server's version for the app's version check.
+func (s *SelfTest) StoreVersion(ctx context.Context) error {
+	if err := s.kv.Set(ctx, KeyVersion, domain.Version); err != nil {
+		return fmt.Errorf("store %s: %w", KeyVersion, err)
+	}
+	return nil
+}
+
+// StartupCheck runs PROTOCOL §7's own check once at start: a mapping query, a
+// key-value round trip and the app's version. Failures are logged, not fatal.
+type StartupCheck struct {
+	mounts ports.MountStore
+	kv     ports.KeyValue
+	probe  ports.NextcloudProbe
+	log    *slog.Logger
+}
+
+// NewStartupCheck wires the startup check.
+func NewStartupCheck(mounts ports.MountStore, kv ports.KeyValue, probe ports.NextcloudProbe, log *slog.Logger) *StartupCheck {
+	return &StartupCheck{mounts: mounts, kv: kv, probe: probe, log: log}
+}
+
+// Run performs the check and returns; it never fails the daemon.
+func (c *StartupCheck) Run(ctx context.Context) error {
+	c.Check(ctx)
+	return nil
+}
+
+// Check returns the problems found, each also logged as a warning.
+func (c *StartupCheck) Check(ctx context.Context) []error {
+	var problems []error
+	warn := func(err error) {
+		problems = append(problems, err)
+		c.log.Warn("startup self-check", "err", err)
+	}
+	if _, err := c.mounts.MountsFor(ctx, 1); err != nil {
+		warn(fmt.Errorf("database: %w", err))
+	}
+	if err := c.kv.Set(ctx, KeyVersion, domain.Version); err != nil {
+		warn(fmt.Errorf("redis: %w", err))
+	} else if _, _, err := c.kv.Get(ctx, KeyVersion); err != nil {
+		warn(fmt.Errorf("redis: %w", err))
+	}
+	if err := c.probe.TestVersion(ctx); err != nil {
+		warn(fmt.Errorf("nextcloud: %w", err))
+		return problems
+	}
+	appVersion, ok, err := c.kv.Get(ctx, KeyAppVersion)
+	switch {
+	case err != nil:
+		warn(fmt.Errorf("redis: read %s: %w", KeyAppVersion, err))
+	case !ok:
+		warn(fmt.Errorf("the app did not publish its version in %s: is Nextcloud using the same Redis?", KeyAppVersion))
+	case !domain.SameSeries(appVersion, domain.Version):
+		warn(fmt.Errorf("app version %s is not in the series of this server (%s): the app's self-test will fail", appVersion, domain.Version))
+	default:
+		c.log.Info("startup self-check passed", "app_version", appVersion)
+	}
+	return problems
+}
