@@ -1,0 +1,256 @@
+package gormdb
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/notifypush/notify_push/adapters/internal/testenv"
+	"github.com/notifypush/notify_push/domain"
+)
+
+// fakeClock is a ports.Clock that moves only when told.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// recorder is a slog.Handler keeping what was logged, for assertions.
+type recorder struct {
+	mu      *sync.Mutex
+	records *[]slog.Record
+}
+
+func newRecorder() recorder { return recorder{mu: new(sync.Mutex), records: new([]slog.Record)} }
+
+func (r recorder) Enabled(context.Context, slog.Level) bool { return true }
+func (r recorder) Handle(_ context.Context, rec slog.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	*r.records = append(*r.records, rec.Clone())
+	return nil
+}
+func (r recorder) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r recorder) WithGroup(string) slog.Handler      { return r }
+
+// count is the number of records at level.
+func (r recorder) count(level slog.Level) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, rec := range *r.records {
+		if rec.Level == level {
+			n++
+		}
+	}
+	return n
+}
+
+// text is everything logged, one record a line, attributes included.
+func (r recorder) text() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var b strings.Builder
+	for _, rec := range *r.records {
+		b.WriteString(rec.Message)
+		rec.Attrs(func(a slog.Attr) bool {
+			fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
+			return true
+		})
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func testLogger(t testing.TB) *slog.Logger {
+	if _, ok := t.(*testing.B); ok {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func testContext(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// randomName is a fresh lower-case identifier starting with a letter.
+func randomName() string {
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	return "t" + hex.EncodeToString(b)
+}
+
+// backend is one database the contract suite runs against.
+type backend struct {
+	name string
+	// open connects to the backend's shared test database.
+	open func(t testing.TB) *gorm.DB
+	// isolated connects to a database (or schema) of its own, where tables
+	// with the default prefix cannot meet another test's.
+	isolated func(t testing.TB) *gorm.DB
+}
+
+func backends() []backend {
+	return []backend{
+		{"sqlite", openSQLite, openSQLite},
+		{"postgres", func(t testing.TB) *gorm.DB { return openURL(t, testenv.PostgresURL(t)) }, isolatedPostgres},
+		{"mariadb", func(t testing.TB) *gorm.DB { return openURL(t, testenv.MySQLURL(t)) }, isolatedMariaDB},
+	}
+}
+
+func openURL(t testing.TB, raw string) *gorm.DB {
+	t.Helper()
+	db, closeDB, err := Open(testContext(t), raw, testLogger(t))
+	if err != nil {
+		t.Fatalf("open %s: %v", RedactURL(raw), err)
+	}
+	t.Cleanup(closeDB)
+	return db
+}
+
+func openSQLite(t testing.TB) *gorm.DB {
+	return openURL(t, "sqlite://"+filepath.Join(t.TempDir(), "nextcloud.db"))
+}
+
+// isolatedPostgres opens the test database with a schema of its own first
+// on the search path.
+func isolatedPostgres(t testing.TB) *gorm.DB {
+	base := testenv.PostgresURL(t)
+	admin := openURL(t, base)
+	schema := randomName()
+	exec(t, admin, "CREATE SCHEMA "+schema)
+	t.Cleanup(func() { exec(t, admin, "DROP SCHEMA "+schema+" CASCADE") })
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return openURL(t, u.String())
+}
+
+// isolatedMariaDB opens a database of its own on the test server.
+func isolatedMariaDB(t testing.TB) *gorm.DB {
+	base := testenv.MySQLURL(t)
+	admin := openURL(t, base)
+	name := randomName()
+	exec(t, admin, "CREATE DATABASE "+name)
+	t.Cleanup(func() { exec(t, admin, "DROP DATABASE "+name) })
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return openURL(t, u.String())
+}
+
+func exec(t testing.TB, db *gorm.DB, sql string, args ...any) {
+	t.Helper()
+	if err := db.WithContext(context.Background()).Exec(sql, args...).Error; err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+// tables creates Nextcloud-shaped tables under a fresh prefix, dropped when
+// the test ends, and returns a fixture writing into them.
+func tables(t testing.TB, db *gorm.DB, intIDs bool) fixture {
+	t.Helper()
+	prefix := randomName() + "_"
+	return tablesWithPrefix(t, db, prefix, intIDs)
+}
+
+func tablesWithPrefix(t testing.TB, db *gorm.DB, prefix string, intIDs bool) fixture {
+	t.Helper()
+	if err := createSchema(testContext(t), db, prefix, intIDs); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		exec(t, db, "DROP TABLE IF EXISTS "+prefix+"mounts")
+		exec(t, db, "DROP TABLE IF EXISTS "+prefix+"filecache")
+	})
+	return fixture{t: t, db: db, prefix: prefix}
+}
+
+// fixture writes rows into one set of Nextcloud-shaped tables.
+type fixture struct {
+	t      testing.TB
+	db     *gorm.DB
+	prefix string
+}
+
+// file inserts a filecache row; a nil path is NULL.
+func (f fixture) file(id, storage int64, path *string) {
+	f.t.Helper()
+	hash := fmt.Sprintf("null:%d", id)
+	if path != nil {
+		hash = *path
+	}
+	exec(f.t, f.db, "INSERT INTO "+f.prefix+"filecache (fileid, storage, path, path_hash, parent, name) VALUES (?, ?, ?, ?, -1, '')",
+		id, storage, path, pathHash(hash))
+}
+
+// mount inserts a mounts row of user for storage, rooted at file rootID.
+func (f fixture) mount(user string, storage, rootID int64) {
+	f.t.Helper()
+	exec(f.t, f.db, "INSERT INTO "+f.prefix+"mounts (storage_id, root_id, user_id, mount_point) VALUES (?, ?, ?, ?)",
+		storage, rootID, user, "/"+user+"/files/")
+}
+
+// mountAt inserts both the root folder (fileid rootID, at root on storage)
+// and a mount of it for user.
+func (f fixture) mountAt(user string, storage, rootID int64, root string) {
+	f.t.Helper()
+	f.file(rootID, storage, &root)
+	f.mount(user, storage, rootID)
+}
+
+func str(s string) *string { return &s }
+
+// sorted orders mounts for comparison: MountsFor promises no order.
+func sorted(mounts []domain.Mount) []domain.Mount {
+	out := slices.Clone(mounts)
+	slices.SortFunc(out, func(a, b domain.Mount) int {
+		if c := strings.Compare(string(a.User), string(b.User)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Root, b.Root)
+	})
+	return out
+}
+
+func sameMounts(t testing.TB, got []domain.Mount, want ...domain.Mount) {
+	t.Helper()
+	if g, w := sorted(got), sorted(want); !slices.Equal(g, w) {
+		t.Fatalf("mounts = %v, want %v", g, w)
+	}
+}

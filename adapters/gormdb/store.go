@@ -1,0 +1,251 @@
+package gormdb
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+	"gorm.io/gorm"
+
+	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/ports"
+)
+
+const (
+	// minLifetime and maxLifetime bound the random lifetime of cached rows
+	// (PROTOCOL §5); the spread keeps storages from expiring together.
+	minLifetime = 4 * time.Minute
+	maxLifetime = 5 * time.Minute
+	// retryDelay spaces refreshes of stale rows while the database fails.
+	retryDelay = 10 * time.Second
+	// loadTimeout bounds a first load, which runs detached from the caller
+	// that started it so that its cancellation fails no other waiter.
+	loadTimeout = 15 * time.Second
+	// idleEviction: rows not asked for in this long are dropped at a sweep.
+	idleEviction = time.Hour
+	// sweepEvery spaces sweeps for idle entries.
+	sweepEvery = time.Minute
+	// touchGranularity limits writes of an entry's last-use time on the hot path.
+	touchGranularity = time.Second
+
+	// DefaultMaxCachedStorages bounds the cache when Options leave it 0.
+	DefaultMaxCachedStorages = 100_000
+)
+
+// MountStore is the daemon's ports.MountStore: MountQuery behind a cache of
+// the rows of each storage. Build it with NewMountStore; the zero value is
+// useless.
+//
+// Rows live a random time in [4 min, 5 min). When they expire, the next caller
+// refreshes them while concurrent callers keep the stale rows; a storage not
+// cached yet is loaded once for all concurrent callers. A failed refresh
+// keeps serving the stale rows and is retried no sooner than 10 s later.
+//
+// The slices MountsFor returns are shared between callers: read them, never
+// modify them.
+type MountStore struct {
+	query      *MountQuery
+	clock      ports.Clock
+	log        *slog.Logger
+	maxEntries int
+	loads      singleflight.Group
+
+	mu        sync.RWMutex
+	entries   map[domain.StorageID]*entry
+	lastSweep time.Time
+}
+
+// entry is the cached rows of one storage. Its fields other than lastUsed
+// are guarded by MountStore.mu.
+type entry struct {
+	mounts     []domain.Mount // replaced whole, never modified
+	expires    time.Time
+	retryAt    time.Time // after a failed refresh, none before this
+	refreshing bool
+	lastUsed   atomic.Int64 // clock time of the last ask, in Unix nanoseconds
+}
+
+var _ ports.MountStore = (*MountStore)(nil)
+
+// NewMountStore reads mounts from db, with the table prefix and cache bound
+// of opts, the time of clock and counters.MappingQueries counting every query
+// that reaches the database. A nil log discards.
+func NewMountStore(db *gorm.DB, opts Options, clock ports.Clock, counters *domain.Counters, log *slog.Logger) (*MountStore, error) {
+	if clock == nil {
+		return nil, errors.New("mount store needs a clock")
+	}
+	if opts.MaxCachedStorages < 0 {
+		return nil, fmt.Errorf("mount cache bound %d is negative", opts.MaxCachedStorages)
+	}
+	q, err := NewMountQuery(db, opts.Prefix, counters)
+	if err != nil {
+		return nil, err
+	}
+	maxEntries := opts.MaxCachedStorages
+	if maxEntries == 0 {
+		maxEntries = DefaultMaxCachedStorages
+	}
+	return &MountStore{
+		query:      q,
+		clock:      clock,
+		log:        orDiscard(log),
+		maxEntries: maxEntries,
+		entries:    make(map[domain.StorageID]*entry),
+	}, nil
+}
+
+// MountsFor returns the mounts of storage from the cache, querying the
+// database when the storage is not cached or its rows are stale.
+func (s *MountStore) MountsFor(ctx context.Context, storage domain.StorageID) ([]domain.Mount, error) {
+	now := s.clock.Now()
+	s.mu.RLock()
+	e := s.entries[storage]
+	var mounts []domain.Mount
+	fresh := false
+	if e != nil {
+		mounts, fresh = e.mounts, now.Before(e.expires)
+	}
+	s.mu.RUnlock()
+
+	if e == nil {
+		return s.load(ctx, storage)
+	}
+	e.touch(now)
+	if fresh {
+		return mounts, nil
+	}
+	return s.refresh(ctx, storage, e, now), nil
+}
+
+// refresh renews the stale rows of e if no other caller is doing so and no
+// failure asks to wait, and returns the rows to use now.
+func (s *MountStore) refresh(ctx context.Context, storage domain.StorageID, e *entry, now time.Time) []domain.Mount {
+	s.mu.Lock()
+	// Another caller may have refreshed since the read lock was released.
+	if now.Before(e.expires) || e.refreshing || now.Before(e.retryAt) {
+		mounts := e.mounts
+		s.mu.Unlock()
+		return mounts
+	}
+	e.refreshing = true
+	s.mu.Unlock()
+
+	mounts, err := s.query.MountsFor(ctx, storage)
+	done := s.clock.Now()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e.refreshing = false
+	if err != nil {
+		// A caller that gave up is no reason to hold back the next one.
+		if ctx.Err() == nil {
+			e.retryAt = done.Add(retryDelay)
+			s.log.Warn("refresh of cached storage mapping failed; serving cached rows",
+				"storage", storage, "retry_in", retryDelay, "err", err)
+		}
+		return e.mounts
+	}
+	e.mounts, e.expires, e.retryAt = mounts, done.Add(lifetime()), time.Time{}
+	return mounts
+}
+
+// load queries a storage that is not cached, once for all concurrent callers.
+func (s *MountStore) load(ctx context.Context, storage domain.StorageID) ([]domain.Mount, error) {
+	ch := s.loads.DoChan(strconv.FormatUint(uint64(storage), 10), func() (any, error) {
+		// A caller that found no entry may arrive after a finished load stored one.
+		s.mu.RLock()
+		e := s.entries[storage]
+		var mounts []domain.Mount
+		if e != nil {
+			mounts = e.mounts
+		}
+		s.mu.RUnlock()
+		if e != nil {
+			return mounts, nil
+		}
+		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+		defer cancel()
+		mounts, err := s.query.MountsFor(qctx, storage)
+		if err != nil {
+			return nil, err
+		}
+		s.store(storage, mounts)
+		return mounts, nil
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.([]domain.Mount), nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("load mounts of storage %d: %w", storage, ctx.Err())
+	}
+}
+
+// store caches the first rows of storage and sweeps the cache when due.
+func (s *MountStore) store(storage domain.StorageID, mounts []domain.Mount) {
+	now := s.clock.Now()
+	e := &entry{mounts: slices.Clip(mounts), expires: now.Add(lifetime())}
+	e.lastUsed.Store(now.UnixNano())
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.entries[storage] = e
+	if len(s.entries) > s.maxEntries || now.Sub(s.lastSweep) >= sweepEvery {
+		s.sweepLocked(now)
+	}
+}
+
+// sweepLocked drops entries idle for idleEviction, then, while the cache is
+// over its bound, the least recently used down to nine tenths of it so that
+// the next overflow is some way off.
+func (s *MountStore) sweepLocked(now time.Time) {
+	s.lastSweep = now
+	idleSince := now.Add(-idleEviction).UnixNano()
+	for id, e := range s.entries {
+		if !e.refreshing && e.lastUsed.Load() < idleSince {
+			delete(s.entries, id)
+		}
+	}
+	if len(s.entries) <= s.maxEntries {
+		return
+	}
+	type use struct {
+		id   domain.StorageID
+		last int64
+	}
+	uses := make([]use, 0, len(s.entries))
+	for id, e := range s.entries {
+		if !e.refreshing {
+			uses = append(uses, use{id, e.lastUsed.Load()})
+		}
+	}
+	slices.SortFunc(uses, func(a, b use) int { return cmp.Compare(a.last, b.last) })
+	excess := len(s.entries) - max(s.maxEntries*9/10, 1)
+	for _, u := range uses[:min(excess, len(uses))] {
+		delete(s.entries, u.id)
+	}
+}
+
+// touch records an ask at now, at most once per touchGranularity.
+func (e *entry) touch(now time.Time) {
+	t := now.UnixNano()
+	if t-e.lastUsed.Load() >= int64(touchGranularity) {
+		e.lastUsed.Store(t)
+	}
+}
+
+// lifetime draws how long fresh rows stay fresh: [minLifetime, maxLifetime).
+func lifetime() time.Duration {
+	return minLifetime + rand.N(maxLifetime-minLifetime)
+}
