@@ -1,0 +1,208 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"slices"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/ports"
+)
+
+// Timing of the subscription (PROTOCOL §2).
+const (
+	// PingInterval is how often the subscription is pinged, so that a
+	// half-open or hung connection is noticed.
+	PingInterval = 15 * time.Second
+	// ReplyTimeout is how long Redis may take to confirm the subscription or
+	// answer a ping before the connection is given up.
+	ReplyTimeout = 10 * time.Second
+	// RetryInterval is the pause between two subscription attempts.
+	RetryInterval = time.Second
+)
+
+// minReadWait lets a reply that is already buffered be read even when its
+// deadline has passed while a handler ran.
+const minReadWait = 50 * time.Millisecond
+
+// EventSource is the subscription to the app's channels.
+type EventSource struct {
+	client   goredis.UniversalClient
+	log      *slog.Logger
+	channels []string
+
+	pingInterval  time.Duration
+	replyTimeout  time.Duration
+	retryInterval time.Duration
+}
+
+var _ ports.EventSource = (*EventSource)(nil)
+
+// NewEventSource subscribes through client; a nil log logs nothing.
+func NewEventSource(client goredis.UniversalClient, log *slog.Logger) *EventSource {
+	return &EventSource{
+		client:        client,
+		log:           orDiscard(log),
+		channels:      slices.Clone(domain.Channels),
+		pingInterval:  PingInterval,
+		replyTimeout:  ReplyTimeout,
+		retryInterval: RetryInterval,
+	}
+}
+
+// Listen subscribes to every channel of domain.Channels and hands each decoded
+// event to handle, on this goroutine, until ctx ends; then it returns nil. A
+// lost, hung or refused connection is logged once and retried every second.
+func (s *EventSource) Listen(ctx context.Context, handle ports.EventHandler) error {
+	if s == nil || s.client == nil || handle == nil {
+		return errors.New("redis event source: no client or no handler")
+	}
+	var downSince time.Time // zero while subscribed, and before the first attempt
+	everUp := false
+	up := func() {
+		switch {
+		case !downSince.IsZero():
+			s.log.Info("Redis subscription restored", "redis", describe(s.client),
+				"down_for", time.Since(downSince).Round(time.Millisecond))
+		case !everUp:
+			s.log.Info("subscribed to Redis", "redis", describe(s.client), "channels", len(s.channels))
+		}
+		downSince, everUp = time.Time{}, true
+	}
+	for {
+		start := time.Now()
+		err := s.session(ctx, handle, up)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if errors.Is(err, goredis.ErrClosed) {
+			return fmt.Errorf("redis event source: %w", err) // the client was closed under us
+		}
+		switch {
+		case !downSince.IsZero():
+			s.log.Debug("Redis subscription attempt failed", "err", err)
+		case everUp:
+			downSince = time.Now()
+			s.log.Warn("Redis subscription lost; retrying every second", "redis", describe(s.client), "err", err)
+		default:
+			downSince = time.Now()
+			s.log.Warn("cannot subscribe to Redis; retrying every second", "redis", describe(s.client), "err", err)
+		}
+		s.refreshCluster(ctx)
+		// One attempt per interval at most, and none later than that.
+		if !sleep(ctx, time.Until(start.Add(s.retryInterval))) {
+			return nil
+		}
+	}
+}
+
+// session subscribes on a fresh connection and delivers messages until the
+// connection fails, Redis stops answering, or ctx ends (then it returns nil).
+// up is called once every channel is confirmed.
+func (s *EventSource) session(ctx context.Context, handle ports.EventHandler, up func()) error {
+	ps := s.client.Subscribe(ctx) // no channel yet: no I/O, no hidden error
+	// Closing the connection is what interrupts a blocked read on shutdown.
+	stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
+	defer func() {
+		stop()
+		_ = ps.Close()
+	}()
+	if err := ps.Subscribe(ctx, s.channels...); err != nil {
+		return fmt.Errorf("subscribe: %w", err)
+	}
+
+	unconfirmed := len(s.channels)
+	now := time.Now()
+	replyDue := now.Add(s.replyTimeout) // zero when no reply is awaited
+	nextPing := now.Add(s.pingInterval)
+	for {
+		now = time.Now()
+		if replyDue.IsZero() && !now.Before(nextPing) {
+			if err := ps.Ping(ctx); err != nil {
+				return fmt.Errorf("ping: %w", err)
+			}
+			replyDue, nextPing = now.Add(s.replyTimeout), now.Add(s.pingInterval)
+		}
+		wait := nextPing.Sub(now)
+		if !replyDue.IsZero() {
+			wait = max(replyDue.Sub(now), minReadWait)
+		}
+		msg, err := ps.ReceiveTimeout(ctx, wait)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			if !isTimeout(err) {
+				return fmt.Errorf("receive: %w", err)
+			}
+			if !replyDue.IsZero() && !time.Now().Before(replyDue) {
+				return fmt.Errorf("no reply from Redis within %s", s.replyTimeout)
+			}
+			continue
+		}
+		switch m := msg.(type) {
+		case *goredis.Message:
+			s.deliver(ctx, handle, m.Channel, m.Payload)
+		case *goredis.Subscription:
+			if m.Kind == "subscribe" && unconfirmed > 0 {
+				if unconfirmed--; unconfirmed == 0 {
+					replyDue = time.Time{}
+					up()
+				}
+			}
+		case *goredis.Pong:
+			if unconfirmed == 0 {
+				replyDue = time.Time{}
+			}
+		}
+	}
+}
+
+// deliver decodes one message and hands it on; a bad payload is dropped.
+func (s *EventSource) deliver(ctx context.Context, handle ports.EventHandler, channel, payload string) {
+	ev, err := domain.DecodeEvent(channel, []byte(payload))
+	switch {
+	case errors.Is(err, domain.ErrUnknownChannel):
+		s.log.Debug("ignored message on an unknown channel", "channel", truncate(channel))
+	case err != nil:
+		// The payload itself is not logged: it may be huge or carry a token.
+		s.log.Warn("dropped malformed event", "channel", channel, "err", err, "bytes", len(payload))
+	default:
+		handle(ctx, ev)
+	}
+}
+
+// refreshCluster makes a cluster client learn the topology again, so that the
+// next attempt does not dial a node that left.
+func (s *EventSource) refreshCluster(ctx context.Context) {
+	if cc, ok := s.client.(*goredis.ClusterClient); ok {
+		cc.ReloadState(ctx)
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// sleep waits for d or until ctx ends, and reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
