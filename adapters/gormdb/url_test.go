@@ -18,7 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/notifypush/notify_push/adapters/internal/testenv"
+	"github.com/notifypush/notify_push/adapters/testenv"
 )
 
 func TestSQLiteDSN(t *testing.T) {

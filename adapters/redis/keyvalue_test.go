@@ -10,7 +10,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/notifypush/notify_push/adapters/internal/testenv"
+	"github.com/notifypush/notify_push/adapters/testenv"
 )
 
 // uniqueKey is a key no other test or program uses, deleted from db of the

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifypush/notify_push/adapters/internal/testenv"
+	"github.com/notifypush/notify_push/adapters/testenv"
 )
 
 const redisServerBin = "/usr/bin/redis-server"

@@ -16,7 +16,7 @@ import (
 const (
 	StartPostgres = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 	StartMariaDB  = "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd"
-	StartRedis    = `redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no`
+	StartRedisCmd = `redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no`
 )
 
 // InCI reports whether the tests run in CI, where nothing may be skipped.
@@ -39,7 +39,7 @@ func Unavailable(t testing.TB, service, start string, err error) {
 func RedisAddr(t testing.TB) string {
 	t.Helper()
 	addr := getenv("TEST_REDIS_ADDR", "127.0.0.1:6379")
-	reachable(t, "Redis", StartRedis, addr)
+	reachable(t, "Redis", StartRedisCmd, addr)
 	return addr
 }
 
