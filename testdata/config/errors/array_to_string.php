@@ -1,0 +1,2 @@
+<?php
+$CONFIG = array('x' => 'a' . ['b']);

@@ -1,0 +1,3 @@
+<?php
+$CONFIG = array('path' => '/var');
+$CONFIG['path'] .= '/www';

@@ -1,0 +1,5 @@
+<?php
+$CONFIG = array();
+else {
+  $CONFIG['a'] = 1;
+}

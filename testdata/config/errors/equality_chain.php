@@ -1,0 +1,2 @@
+<?php
+$CONFIG = array('x' => 1 == 1 == 1);

@@ -1,0 +1,5 @@
+<?php
+function getFileEnv($name) {
+  return getenv($name);
+}
+$CONFIG = array();

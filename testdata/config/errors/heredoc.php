@@ -1,0 +1,4 @@
+<?php
+$CONFIG = array('motd' => <<<EOT
+Hello
+EOT);

@@ -1,0 +1,4 @@
+<?php
+$CONFIG = array();
+if (getenv('X'))
+  $CONFIG['x'] = getenv('X');

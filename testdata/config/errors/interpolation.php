@@ -1,0 +1,4 @@
+<?php
+$CONFIG = array(
+  'datadirectory' => "$root/data",
+);

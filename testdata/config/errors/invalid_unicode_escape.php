@@ -1,0 +1,2 @@
+<?php
+$CONFIG = array('smile' => "\u{110000}");

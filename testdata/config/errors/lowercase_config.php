@@ -1,0 +1,2 @@
+<?php
+$config = array('dbtype' => 'sqlite3');

@@ -1,0 +1,5 @@
+<?php
+$CONFIG = array();
+if (getenv('NOT_SET')) {
+  $x = foo(1, 2];
+}

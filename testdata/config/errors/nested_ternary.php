@@ -1,0 +1,2 @@
+<?php
+$CONFIG['mode'] = getenv('A') ? 'a' : getenv('B') ? 'b' : 'c';

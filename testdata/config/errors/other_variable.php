@@ -1,0 +1,3 @@
+<?php
+$CONFIG = array('a' => 1);
+$other = 1;

@@ -1,0 +1,2 @@
+<?php
+$CONFIG = array('ratio' => (real) '1.5');

@@ -1,0 +1,3 @@
+<?php
+$CONFIG = array('redis' => 'localhost');
+$CONFIG['redis']['port'] = 6379;

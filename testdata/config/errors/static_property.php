@@ -1,0 +1,8 @@
+<?php
+$CONFIG = array (
+  'apps_paths' => array (
+    0 => array (
+      'path' => OC::$SERVERROOT.'/apps',
+    ),
+  ),
+);

@@ -1,0 +1,5 @@
+<?php
+$CONFIG = array(
+  'dbhost' => 'localhost,
+  'dbname' => 'nextcloud',
+);

@@ -1,0 +1,7 @@
+<?php
+$CONFIG = array(
+  'redis' => array(
+    'host' => 'localhost',
+    'port' => 6379,
+  ),
+));

@@ -1,0 +1,5 @@
+<?php
+$CONFIG = [
+  'redis' => [
+    'host' => 'localhost',
+  ],

@@ -1,0 +1,6 @@
+<?php
+$CONFIG = array(
+  'redis.cluster' => array(
+    'failover_mode' => \RedisCluster::FAILOVER_SOMETIMES,
+  ),
+);

@@ -1,0 +1,5 @@
+<?php
+$CONFIG = array(
+  'log_type' => 'file',
+  'logfile' => PHP_EOL,
+);

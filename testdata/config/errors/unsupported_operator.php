@@ -1,0 +1,2 @@
+<?php
+$CONFIG = array('port' => 6379 + 1);

@@ -1,0 +1,2 @@
+<?php
+$CONFIG = array('a' => 1) ` 

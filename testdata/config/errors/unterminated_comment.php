@@ -1,0 +1,5 @@
+<?php
+$CONFIG = array(
+  'a' => 1, /* this comment
+  never ends
+);

@@ -1,0 +1,2 @@
+<?php
+$CONFIG = ["dbpassword" => "ends with an escaped quote\"];

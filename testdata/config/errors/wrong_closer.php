@@ -1,0 +1,4 @@
+<?php
+$CONFIG = array(
+  'seeds' => ['a:1', 'b:2'),
+);

@@ -1,0 +1,1 @@
+<?php $CONFIG = ['hidden' => 'dot files are skipped, as glob() does'];

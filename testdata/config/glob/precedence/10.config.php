@@ -1,0 +1,1 @@
+<?php $CONFIG = ['order' => '10.config.php'];

@@ -1,0 +1,1 @@
+<?php $CONFIG = ['order' => '9.config.php'];

@@ -1,0 +1,1 @@
+<?php $CONFIG = ['order_case' => 'B.config.php'];

@@ -1,0 +1,1 @@
+<?php $CONFIG = ['order_case' => 'a.config.php'];

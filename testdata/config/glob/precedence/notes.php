@@ -1,0 +1,1 @@
+<?php $CONFIG = ['notes' => 'not *.config.php'];

@@ -1,0 +1,26 @@
+<?php
+$CONFIG = array(
+  'list' => array('a', 'b', 'c'),
+  'short_list' => ['a', 'b', 'c',],
+  'empty_long' => array(),
+  'empty_short' => [],
+  'empty_spaced' => array ( ),
+  'nested' => ['one' => ['two' => ['three' => [3]]]],
+  'explicit_int_keys' => array(0 => 'zero', 1 => 'one'),
+  'implicit_after_explicit' => [5 => 'five', 'six', 'key' => 'k', 'seven'],
+  'implicit_after_negative' => [-5 => 'a', 'b'],
+  'implicit_after_lower' => [10 => 'ten', 3 => 'three', 'eleven'],
+  'numeric_string_keys' => ['7' => 'int seven', '07' => 'string 07', '-3' => 'int minus three', '-0' => 'string -0', ' 1' => 'string space one'],
+  'big_string_key' => ['9223372036854775807' => 'int max', '9223372036854775808' => 'string beyond'],
+  'duplicate_keys' => ['a' => 1, 'b' => 2, 'a' => 3],
+  'int_and_string_collide' => [1 => 'int', '1' => 'string replaces int'],
+  'bool_and_null_keys' => [true => 'true is 1', false => 'false is 0', null => 'null is empty'],
+  'float_keys' => [1.9 => 'truncated to 1', -2.5 => 'truncated to -2'],
+  'mixed_values' => [1, 'two', 3.0, true, null, [], ['x' => 'y']],
+  'trailing_comma_nested' => [
+    ['host' => 'a', 'port' => 1,],
+    ['host' => 'b', 'port' => 2,],
+  ],
+  'ARRAY_keyword_case' => ARRAY('upper'),
+  'Array_mixed_case' => Array('mixed'),
+);

@@ -1,0 +1,2 @@
+﻿<?php
+$CONFIG = array('bom' => true);

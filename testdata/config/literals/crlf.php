@@ -1,0 +1,5 @@
+<?php
+$CONFIG = array(
+  'crlf' => 'line
+breaks',
+);

@@ -1,0 +1,1 @@
+$CONFIG = array('tag' => 'none');

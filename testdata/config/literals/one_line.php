@@ -1,0 +1,1 @@
+<?php $CONFIG=['compact'=>[1,2,3]];
