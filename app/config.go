@@ -18,7 +18,10 @@ type Config struct {
 	DatabaseURL    string
 	DatabasePrefix string
 
-	RedisURLs                    []string
+	RedisURLs []string
+	// RedisCluster forces cluster mode with a single seed URL (config.php's
+	// redis.cluster); several URLs always mean a cluster.
+	RedisCluster                 bool
 	RedisTLSCert                 string
 	RedisTLSKey                  string
 	RedisTLSCA                   string
@@ -44,6 +47,9 @@ type Config struct {
 	MaxDebounceTime   time.Duration
 	MaxConnectionTime time.Duration
 	DebounceDisable   bool
+	// AuthTimeout is how long a client may take to log in; zero is
+	// PROTOCOL §3's 15 s. Not a setting: tests shorten it.
+	AuthTimeout time.Duration
 }
 
 // StaticUser is one login of the embedded mode's authenticator.
