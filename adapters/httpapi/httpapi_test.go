@@ -1,0 +1,298 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang/mock/gomock"
+
+	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/mocks"
+)
+
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func do(t *testing.T, h http.Handler, method, path, token string) (int, string) {
+	t.Helper()
+	req := httptest.NewRequest(method, path, nil)
+	if token != "" {
+		req.Header.Set("token", token)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.String()
+}
+
+func selfTestMux(t *testing.T) (*http.ServeMux, *mocks.MockSelfTest) {
+	ctrl := gomock.NewController(t)
+	st := mocks.NewMockSelfTest(ctrl)
+	mux := http.NewServeMux()
+	NewSelfTestRoutes(st, discard()).Register(mux)
+	return mux, st
+}
+
+func TestSelfTestRoutesAnswer(t *testing.T) {
+	mux, st := selfTestMux(t)
+	st.EXPECT().Authorize(gomock.Any(), "tok").Return(nil).AnyTimes()
+	st.EXPECT().Cookie().Return(uint32(123456)).Times(2)
+	st.EXPECT().ReverseCookie(gomock.Any(), "tok").Return(uint32(99), nil)
+	st.EXPECT().MappingCount(gomock.Any(), domain.StorageID(12)).Return(3, nil)
+	st.EXPECT().MappingCount(gomock.Any(), domain.StorageID(13)).Return(0, errors.New("db down"))
+	st.EXPECT().Remote(gomock.Any(), "1.2.3.4", "tok").Return("1.2.3.4", nil)
+	st.EXPECT().StoreVersion(gomock.Any()).Return(nil)
+	st.EXPECT().StoreVersion(gomock.Any()).Return(errors.New("redis down"))
+	tests := []struct {
+		method, path string
+		status       int
+		body         string
+	}{
+		{"GET", "/test/cookie", 200, "123456"},
+		{"GET", "/push/test/cookie", 200, "123456"},
+		{"GET", "/test/reverse_cookie", 200, "99"},
+		{"GET", "/test/mapping/12", 200, "3"},
+		{"GET", "/push/test/mapping/13", 200, "0"},
+		{"GET", "/test/mapping/-1", 400, ""},
+		{"GET", "/test/remote/1.2.3.4", 200, "1.2.3.4"},
+		{"GET", "/test/remote/not-an-ip", 400, ""},
+		{"POST", "/test/version", 200, "set"},
+		{"POST", "/push/test/version", 200, "error"},
+		{"GET", "/test/version", 405, ""},
+	}
+	for _, tt := range tests {
+		code, body := do(t, mux, tt.method, tt.path, "tok")
+		if code != tt.status || (tt.body != "" && body != tt.body) {
+			t.Errorf("%s %s: %d %q, want %d %q", tt.method, tt.path, code, body, tt.status, tt.body)
+		}
+	}
+}
+
+func TestSelfTestRoutesRefuseWrongToken(t *testing.T) {
+	mux, st := selfTestMux(t)
+	st.EXPECT().Authorize(gomock.Any(), gomock.Any()).Return(domain.ErrInvalidToken).Times(5)
+	// Nothing else may be called: gomock fails the test on any other call.
+	for _, p := range []string{"/test/cookie", "/test/reverse_cookie", "/test/mapping/1", "/test/remote/1.2.3.4"} {
+		if code, _ := do(t, mux, "GET", p, "wrong"); code != http.StatusForbidden {
+			t.Errorf("%s: status %d", p, code)
+		}
+	}
+	if code, _ := do(t, mux, "POST", "/test/version", ""); code != http.StatusForbidden {
+		t.Errorf("version: status %d", code)
+	}
+	st.EXPECT().Authorize(gomock.Any(), gomock.Any()).Return(errors.New("redis down"))
+	if code, _ := do(t, mux, "GET", "/test/cookie", "x"); code != http.StatusServiceUnavailable {
+		t.Errorf("store failure: status %d", code)
+	}
+}
+
+func TestPublishRoute(t *testing.T) {
+	ctrl := gomock.NewController(t)
+	pub := mocks.NewMockEventPublisher(ctrl)
+	mux := http.NewServeMux()
+	NewPublishRoute(pub, discard()).Register(mux)
+
+	pub.EXPECT().Publish(gomock.Any(), "notify_activity", []byte(`{"user":"a"}`)).Return(nil)
+	req := httptest.NewRequest("POST", "/embedded/publish/notify_activity", strings.NewReader(`{"user":"a"}`))
+	req.RemoteAddr = "127.0.0.1:5555"
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNoContent {
+		t.Fatalf("status %d", rec.Code)
+	}
+
+	pub.EXPECT().Publish(gomock.Any(), "nope", gomock.Any()).Return(domain.ErrUnknownChannel)
+	req = httptest.NewRequest("POST", "/embedded/publish/nope", strings.NewReader(`{}`))
+	req.RemoteAddr = "[::1]:5555"
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("unknown channel: status %d", rec.Code)
+	}
+
+	req = httptest.NewRequest("POST", "/embedded/publish/notify_activity", strings.NewReader(`{"user":"a"}`))
+	req.RemoteAddr = "192.0.2.7:5555"
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	if rec.Code != http.StatusForbidden {
+		t.Fatalf("non-loopback publisher: status %d", rec.Code)
+	}
+
+	req = httptest.NewRequest("POST", "/embedded/publish/notify_activity", strings.NewReader(strings.Repeat("x", maxPublishBody+1)))
+	req.RemoteAddr = "127.0.0.1:5555"
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	if rec.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("huge body: status %d", rec.Code)
+	}
+}
+
+func serve(t *testing.T, opts ListenOptions) (*Server, context.CancelFunc, chan error) {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/hello", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "hi") })
+	srv := NewServer(opts, mux, discard())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	select {
+	case <-srv.Ready():
+	case err := <-done:
+		cancel()
+		t.Fatalf("Run: %v", err)
+	case <-time.After(5 * time.Second):
+		cancel()
+		t.Fatal("not ready")
+	}
+	return srv, cancel, done
+}
+
+func TestServerTCPAndShutdown(t *testing.T) {
+	srv, cancel, done := serve(t, ListenOptions{Bind: "127.0.0.1", Port: 0})
+	resp, err := http.Get("http://" + srv.Addr().String() + "/hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "hi" {
+		t.Fatalf("body %q", b)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run after cancel: %v", err)
+	}
+	if _, err := net.Dial("tcp", srv.Addr().String()); err == nil {
+		t.Fatal("still listening after shutdown")
+	}
+}
+
+func TestServerOccupiedPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	err = NewServer(ListenOptions{Bind: "127.0.0.1", Port: port}, http.NewServeMux(), discard()).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "listen on 127.0.0.1:") {
+		t.Fatalf("occupied port: %v", err)
+	}
+}
+
+func TestServerUnixSocket(t *testing.T) {
+	dir, err := os.MkdirTemp("", "npsock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "push.sock")
+	// A stale socket left by a crashed process is replaced.
+	stale, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale.(*net.UnixListener).SetUnlinkOnClose(false)
+	stale.Close()
+
+	_, cancel, done := serve(t, ListenOptions{SocketPath: path, SocketPermissions: 0o640})
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode()&fs.ModeSocket == 0 || fi.Mode().Perm() != 0o640 {
+		t.Fatalf("socket mode %v, want socket 0640", fi.Mode())
+	}
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", path)
+	}}}
+	resp, err := client.Get("http://unix/hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	// A second server on the same live socket is refused.
+	err = NewServer(ListenOptions{SocketPath: path}, http.NewServeMux(), discard()).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "another process") {
+		t.Fatalf("live socket: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("socket file left behind: %v", err)
+	}
+	// A regular file is never removed.
+	os.WriteFile(path, []byte("keep"), 0o600)
+	if err := NewServer(ListenOptions{SocketPath: path}, http.NewServeMux(), discard()).Run(context.Background()); err == nil {
+		t.Fatal("regular file replaced by a socket")
+	}
+}
+
+func TestServerTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	srv, cancel, done := serve(t, ListenOptions{Bind: "127.0.0.1", TLSCert: certFile, TLSKey: keyFile})
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := client.Get("https://" + srv.Addr().String() + "/hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cancel()
+	<-done
+
+	err = NewServer(ListenOptions{Bind: "127.0.0.1", TLSCert: filepath.Join(dir, "missing.pem"), TLSKey: keyFile}, http.NewServeMux(), discard()).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "load TLS certificate") {
+		t.Fatalf("missing certificate: %v", err)
+	}
+}
+
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
