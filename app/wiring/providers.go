@@ -1,0 +1,117 @@
+package wiring
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"gorm.io/gorm"
+
+	"github.com/notifypush/notify_push/adapters/gormdb"
+	"github.com/notifypush/notify_push/adapters/httpapi"
+	"github.com/notifypush/notify_push/adapters/memory"
+	"github.com/notifypush/notify_push/adapters/nextcloud"
+	"github.com/notifypush/notify_push/adapters/redis"
+	"github.com/notifypush/notify_push/adapters/websocket"
+	"github.com/notifypush/notify_push/app"
+	"github.com/notifypush/notify_push/domain"
+)
+
+// Process is one assembled server: its daemon and its main listener.
+type Process struct {
+	Daemon *app.Daemon
+	HTTP   *httpapi.Server
+}
+
+func gormOptions(cfg app.Config) gormdb.Options {
+	return gormdb.Options{URL: cfg.DatabaseURL, Prefix: cfg.DatabasePrefix}
+}
+
+func redisOptions(cfg app.Config) redis.Options {
+	return redis.Options{
+		URLs:                    cfg.RedisURLs,
+		Cluster:                 cfg.RedisCluster,
+		TLSCert:                 cfg.RedisTLSCert,
+		TLSKey:                  cfg.RedisTLSKey,
+		TLSCA:                   cfg.RedisTLSCA,
+		TLSDontValidateHostname: cfg.RedisTLSDontValidateHostname,
+		TLSInsecure:             cfg.RedisTLSInsecure,
+	}
+}
+
+func nextcloudOptions(cfg app.Config) nextcloud.Options {
+	return nextcloud.Options{URL: cfg.NextcloudURL, UserAgent: cfg.UserAgent, AllowSelfSigned: cfg.AllowSelfSigned}
+}
+
+func websocketOptions(cfg app.Config) websocket.Options {
+	return websocket.Options{AuthTimeout: cfg.AuthTimeout, MaxConnectionTime: cfg.MaxConnectionTime}
+}
+
+func listenOptions(cfg app.Config) httpapi.ListenOptions {
+	return httpapi.ListenOptions{
+		Bind:              cfg.Bind,
+		Port:              cfg.Port,
+		SocketPath:        cfg.SocketPath,
+		SocketPermissions: cfg.SocketPermissions,
+		TLSCert:           cfg.TLSCert,
+		TLSKey:            cfg.TLSKey,
+	}
+}
+
+func embeddedUsers(cfg app.Config) []memory.User {
+	users := make([]memory.User, len(cfg.EmbeddedUsers))
+	for i, u := range cfg.EmbeddedUsers {
+		users[i] = memory.User{Login: u.Login, UID: domain.UserID(u.UID), Password: u.Password}
+	}
+	return users
+}
+
+// embeddedDatabase opens (creating it on first use) the demo's SQLite file in
+// the data folder, with Nextcloud-shaped tables holding the demo world.
+func embeddedDatabase(ctx context.Context, cfg app.Config, log *slog.Logger) (*gorm.DB, func(), error) {
+	dir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("data folder %q: %w", cfg.DataDir, err)
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, nil, fmt.Errorf("create data folder: %w", err)
+	}
+	db, closeDB, err := gormdb.Open(ctx, "sqlite://"+filepath.Join(dir, "embedded.db"), log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := gormdb.CreateNextcloudSchema(ctx, db, cfg.DatabasePrefix); err != nil {
+		closeDB()
+		return nil, nil, err
+	}
+	if err := gormdb.SeedDemo(ctx, db, cfg.DatabasePrefix); err != nil {
+		closeDB()
+		return nil, nil, err
+	}
+	return db, closeDB, nil
+}
+
+func embeddedMux(ws *websocket.Handler, publish *httpapi.PublishRoute) http.Handler {
+	mux := http.NewServeMux()
+	ws.Register(mux)
+	publish.Register(mux)
+	return mux
+}
+
+func productionMux(ws *websocket.Handler, selfTest *httpapi.SelfTestRoutes) http.Handler {
+	mux := http.NewServeMux()
+	ws.Register(mux)
+	selfTest.Register(mux)
+	return mux
+}
+
+func embeddedServices(hub *app.Hub, pump *app.EventPump, ws *websocket.Handler, srv *httpapi.Server) app.Services {
+	return app.Services{hub, pump, ws, srv}
+}
+
+func productionServices(hub *app.Hub, pump *app.EventPump, ws *websocket.Handler, srv *httpapi.Server, check *app.StartupCheck) app.Services {
+	return app.Services{hub, pump, ws, srv, check}
+}

@@ -1,0 +1,148 @@
+// Command notify_push is the push server for Nextcloud's Client Push app. It
+// resolves its configuration, picks the deployment shape (next to Nextcloud,
+// or the self-contained embedded demo), runs until SIGINT/SIGTERM and exits 0
+// after a clean shutdown, 1 when the server fails and 2 on a configuration error.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/notifypush/notify_push/adapters/config"
+	"github.com/notifypush/notify_push/app"
+	"github.com/notifypush/notify_push/app/wiring"
+	"github.com/notifypush/notify_push/domain"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// errUsage marks configuration errors (exit code 2).
+var errUsage = errors.New("configuration")
+
+func run(ctx context.Context, args []string, env config.Lookup, stdout, stderr io.Writer) int {
+	err := serve(ctx, args, env, stdout, stderr)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "notify_push: %v\n", err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "notify_push: %v\n", err)
+		return 1
+	}
+}
+
+func serve(ctx context.Context, args []string, env config.Lookup, stdout, stderr io.Writer) error {
+	dotenv, err := config.LoadDotEnv(".env")
+	if err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	res, err := config.Load(args, env, dotenv)
+	if err != nil {
+		return fmt.Errorf("%w:\n%w", errUsage, err)
+	}
+	switch {
+	case res.Help:
+		config.Usage(stdout)
+		return nil
+	case res.Version:
+		fmt.Fprintln(stdout, versionLine())
+		return nil
+	}
+	cfg := res.Config
+	if cfg.Embedded && res.Sources["bind"] == config.FromDefault {
+		cfg.Bind = "127.0.0.1" // the demo and its publish route stay on this machine
+	}
+	if !cfg.Embedded {
+		if missing := config.Missing(cfg); len(missing) > 0 {
+			return fmt.Errorf("%w: missing %s.\nSet them (flags, environment or .env), or run `notify_push --embedded` "+
+				"to try the server with a built-in demo database, event bus and users", errUsage, strings.Join(missing, ", "))
+		}
+	}
+	if res.DumpConfig {
+		config.Dump(stdout, res)
+		return nil
+	}
+
+	level := new(slog.LevelVar)
+	lvl, err := app.ParseLogSpec(cfg.LogLevel)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	level.Set(lvl)
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	if cfg.Embedded {
+		return runEmbedded(ctx, cfg, log, level, stderr)
+	}
+	return runProduction(ctx, cfg, log, level)
+}
+
+func runEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, level *slog.LevelVar, stderr io.Writer) error {
+	proc, cleanup, err := wiring.InitializeEmbedded(ctx, cfg, log, level)
+	if err != nil {
+		return fmt.Errorf("start embedded server: %w", err)
+	}
+	defer cleanup()
+	go func() {
+		select {
+		case <-proc.HTTP.Ready():
+			printBanner(stderr, proc.HTTP.Addr().String(), cfg)
+		case <-ctx.Done():
+		}
+	}()
+	return proc.Daemon.Run(ctx)
+}
+
+func runProduction(ctx context.Context, cfg app.Config, log *slog.Logger, level *slog.LevelVar) error {
+	proc, cleanup, err := wiring.InitializeProduction(ctx, cfg, log, level)
+	if err != nil {
+		return fmt.Errorf("start server: %w", err)
+	}
+	defer cleanup()
+	return proc.Daemon.Run(ctx)
+}
+
+func printBanner(w io.Writer, addr string, cfg app.Config) {
+	var users []string
+	for _, u := range cfg.EmbeddedUsers {
+		users = append(users, u.Login+" / "+u.Password)
+	}
+	fmt.Fprintf(w, `notify_push %s (embedded demo) listening on %s
+  WebSocket:  ws://%s/ws   (send the login, then the password, as two text frames)
+  demo users: %s
+  storages:   1, 2, 3 = homes of alice, bob, carol; 10 = shared: alice at "", bob at "files/Team", carol at "files/Team/Design"
+  publish:    curl -X POST --data '{"user":"alice"}' http://%s/embedded/publish/notify_activity
+`, domain.Version, addr, addr, strings.Join(users, ", "), addr)
+}
+
+func versionLine() string {
+	line := "notify_push " + domain.Version
+	build := []string{runtime.Version()}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if v := info.Main.Version; v != "" && v != "(devel)" {
+			build = append([]string{"notify_push-go " + v}, build...)
+		}
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				build = append(build, "commit "+s.Value[:12])
+			}
+		}
+	}
+	return line + " (" + strings.Join(build, ", ") + ")"
+}
