@@ -2,5 +2,3 @@
 // injector per deployment shape (wire.go, generated into wire_gen.go). It is
 // the one room besides cmd/ that knows both sides.
 package wiring
-
-//go:generate go tool wire

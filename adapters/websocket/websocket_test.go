@@ -1,0 +1,460 @@
+package websocket
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
+
+	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/ports"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// fakeGateway accepts password "pw" for any non-empty login and records
+// what the transport hands it.
+type fakeGateway struct {
+	mu        sync.Mutex
+	forwarded [][]string
+	conns     []ports.ClientConn
+	sessions  []*fakeSession
+	limitFull bool
+	delay     time.Duration
+}
+
+type fakeSession struct {
+	listen atomic.Int32
+	closed atomic.Int32
+}
+
+func (s *fakeSession) ListenFileIDs() { s.listen.Add(1) }
+func (s *fakeSession) Close()         { s.closed.Add(1) }
+
+func (g *fakeGateway) Authenticate(ctx context.Context, login, password string, fwd []string) (domain.UserID, error) {
+	g.mu.Lock()
+	g.forwarded = append(g.forwarded, fwd)
+	delay := g.delay
+	g.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	if login == "" || password != "pw" {
+		return "", domain.ErrInvalidCredentials
+	}
+	return domain.UserID(login), nil
+}
+
+func (g *fakeGateway) Connect(user domain.UserID, c ports.ClientConn) (ports.Session, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.limitFull {
+		return nil, domain.ErrConnectionLimit
+	}
+	// Messages sent right away must still arrive after "authenticated".
+	c.Send("early")
+	s := &fakeSession{}
+	g.conns = append(g.conns, c)
+	g.sessions = append(g.sessions, s)
+	return s, nil
+}
+
+func (g *fakeGateway) last() (ports.ClientConn, *fakeSession) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.conns[len(g.conns)-1], g.sessions[len(g.sessions)-1]
+}
+
+type server struct {
+	t   *testing.T
+	gw  *fakeGateway
+	h   *Handler
+	url string
+}
+
+func start(t *testing.T, opts Options) *server {
+	t.Helper()
+	gw := &fakeGateway{}
+	h := New(gw, opts, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	mux := http.NewServeMux()
+	h.Register(mux)
+	ts := httptest.NewServer(mux)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = h.Run(ctx); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		ts.CloseClientConnections()
+		ts.Close()
+	})
+	return &server{t: t, gw: gw, h: h, url: "ws" + strings.TrimPrefix(ts.URL, "http")}
+}
+
+type client struct {
+	t    *testing.T
+	ws   *websocket.Conn
+	msgs chan string
+	err  chan error
+}
+
+func (s *server) dial(header http.Header) *client {
+	s.t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial(s.url+"/ws", header)
+	if err != nil {
+		s.t.Fatalf("dial: %v", err)
+	}
+	c := &client{t: s.t, ws: ws, msgs: make(chan string, 1024), err: make(chan error, 1)}
+	s.t.Cleanup(func() { _ = ws.Close() })
+	return c
+}
+
+// read starts the client's reader; call after setting handlers.
+func (c *client) read() *client {
+	go func() {
+		for {
+			_, msg, err := c.ws.ReadMessage()
+			if err != nil {
+				c.err <- err
+				close(c.msgs)
+				return
+			}
+			c.msgs <- string(msg)
+		}
+	}()
+	return c
+}
+
+func (c *client) send(kind int, text string) {
+	c.t.Helper()
+	if err := c.ws.WriteMessage(kind, []byte(text)); err != nil {
+		c.t.Fatalf("send: %v", err)
+	}
+}
+
+func (c *client) expect(want string) {
+	c.t.Helper()
+	select {
+	case got := <-c.msgs:
+		if got != want {
+			c.t.Fatalf("got %q, want %q", got, want)
+		}
+	case <-time.After(5 * time.Second):
+		c.t.Fatalf("no message, want %q", want)
+	}
+}
+
+// closed waits for the end of the connection and returns its error.
+func (c *client) closed(within time.Duration) error {
+	c.t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case _, ok := <-c.msgs:
+			if !ok {
+				return <-c.err
+			}
+		case <-deadline:
+			c.t.Fatalf("still open after %v", within)
+		}
+	}
+}
+
+func (s *server) login(user string) *client {
+	s.t.Helper()
+	c := s.dial(nil).read()
+	c.send(websocket.TextMessage, user)
+	c.send(websocket.TextMessage, "pw")
+	c.expect("authenticated")
+	c.expect("early")
+	return c
+}
+
+func TestLoginAndMessagesInOrder(t *testing.T) {
+	s := start(t, Options{})
+	c := s.dial(nil).read()
+	c.send(websocket.TextMessage, "  alice\n")
+	c.send(websocket.TextMessage, " pw ")
+	c.expect("authenticated")
+	c.expect("early")
+	conn, session := s.gw.last()
+	for _, m := range []string{"one", "two", "three"} {
+		conn.Send(m)
+	}
+	c.expect("one")
+	c.expect("two")
+	c.expect("three")
+	c.send(websocket.TextMessage, "  listen notify_file_id \n")
+	c.send(websocket.TextMessage, "something else")
+	c.send(websocket.BinaryMessage, "\x00\x01")
+	deadline := time.Now().Add(5 * time.Second)
+	for session.listen.Load() != 1 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if session.listen.Load() != 1 {
+		t.Fatalf("listen calls %d", session.listen.Load())
+	}
+	_ = c.ws.Close()
+	for session.closed.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := session.closed.Load(); n != 1 {
+		t.Fatalf("session closed %d times", n)
+	}
+}
+
+func TestLoginFailures(t *testing.T) {
+	s := start(t, Options{})
+	tests := []struct {
+		name   string
+		frames [][2]any
+		want   string
+	}{
+		{"wrong password", [][2]any{{websocket.TextMessage, "alice"}, {websocket.TextMessage, "nope"}}, "err: Invalid credentials"},
+		{"empty login", [][2]any{{websocket.TextMessage, ""}, {websocket.TextMessage, "pw"}}, "err: Invalid credentials"},
+		{"binary login", [][2]any{{websocket.BinaryMessage, "alice"}}, "err: Invalid authentication message"},
+		{"invalid UTF-8 password", [][2]any{{websocket.TextMessage, "alice"}, {websocket.TextMessage, "p\xffw"}}, "err: Invalid authentication message"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := s.dial(nil).read()
+			for _, f := range tt.frames {
+				c.send(f[0].(int), f[1].(string))
+			}
+			c.expect(tt.want)
+			if err := c.closed(5 * time.Second); !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+				t.Fatalf("close: %v", err)
+			}
+		})
+	}
+}
+
+func TestConnectionLimitRefusedBeforeAuthenticated(t *testing.T) {
+	s := start(t, Options{})
+	s.gw.limitFull = true
+	c := s.dial(nil).read()
+	c.send(websocket.TextMessage, "alice")
+	c.send(websocket.TextMessage, "pw")
+	c.expect("err: Connection limit exceeded for user")
+	c.closed(5 * time.Second)
+}
+
+func TestAuthenticationTimeout(t *testing.T) {
+	s := start(t, Options{AuthTimeout: 200 * time.Millisecond})
+	c := s.dial(nil).read()
+	c.send(websocket.TextMessage, "alice")
+	c.expect("Authentication timeout")
+
+	s.gw.delay = time.Second // a slow Nextcloud counts against the same 15 s
+	c = s.dial(nil).read()
+	c.send(websocket.TextMessage, "alice")
+	c.send(websocket.TextMessage, "pw")
+	c.expect("Authentication timeout")
+}
+
+func TestHugeFrameClosesOnlyThatClient(t *testing.T) {
+	s := start(t, Options{})
+	good := s.login("bob")
+	bad := s.dial(nil).read()
+	// The server may cut the connection while the frame is still being
+	// written, so the write itself may fail.
+	_ = bad.ws.WriteMessage(websocket.TextMessage, []byte(strings.Repeat("x", 100_000)))
+	bad.closed(5 * time.Second)
+	conn, _ := s.gw.last()
+	conn.Send("still here")
+	good.expect("still here")
+}
+
+func TestForwardedForChain(t *testing.T) {
+	s := start(t, Options{})
+	h := http.Header{}
+	h.Add("X-Forwarded-For", "203.0.113.9, not-an-ip, 2001:db8::1")
+	h.Add("X-Forwarded-For", " 198.51.100.2 ")
+	c := s.dial(h).read()
+	c.send(websocket.TextMessage, "alice")
+	c.send(websocket.TextMessage, "pw")
+	c.expect("authenticated")
+	want := []string{"203.0.113.9", "2001:db8::1", "198.51.100.2", "127.0.0.1"}
+	s.gw.mu.Lock()
+	got := s.gw.forwarded[len(s.gw.forwarded)-1]
+	s.gw.mu.Unlock()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("forwarded %v, want %v", got, want)
+	}
+}
+
+func TestPingsKeepAnsweringClientsAndDropSilentOnes(t *testing.T) {
+	s := start(t, Options{PingInterval: 100 * time.Millisecond})
+
+	alive := s.dial(nil)
+	var payloads sync.Map
+	var pings atomic.Int32
+	alive.ws.SetPingHandler(func(data string) error {
+		if len(data) != 4 || data == "\x00\x00\x00\x00" {
+			t.Errorf("ping payload %q", data)
+		}
+		payloads.Store(data, true)
+		pings.Add(1)
+		return alive.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	alive.read()
+	alive.send(websocket.TextMessage, "alice")
+	alive.send(websocket.TextMessage, "pw")
+	alive.expect("authenticated")
+
+	silent := s.dial(nil)
+	silent.ws.SetPingHandler(func(string) error { return nil })
+	silent.read()
+	silent.send(websocket.TextMessage, "bob")
+	silent.send(websocket.TextMessage, "pw")
+	silent.expect("authenticated")
+
+	wrong := s.dial(nil)
+	wrong.ws.SetPingHandler(func(string) error {
+		return wrong.ws.WriteControl(websocket.PongMessage, []byte("nope"), time.Now().Add(time.Second))
+	})
+	wrong.read()
+	wrong.send(websocket.TextMessage, "carol")
+	wrong.send(websocket.TextMessage, "pw")
+	wrong.expect("authenticated")
+
+	if err := silent.closed(5 * time.Second); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+		t.Fatalf("silent client: %v", err)
+	}
+	wrong.closed(5 * time.Second)
+	waitFor(t, func() bool { return pings.Load() >= 3 })
+	if pings.Load() < 3 {
+		t.Fatalf("answering client got %d pings", pings.Load())
+	}
+	n := 0
+	payloads.Range(func(any, any) bool { n++; return true })
+	if n < 2 {
+		t.Fatalf("ping payloads are not random: %d distinct", n)
+	}
+	conn, _ := s.gw.conns[0], 0
+	conn.Send("alive")
+	alive.expect("early")
+	alive.expect("alive")
+}
+
+func TestMaxConnectionTime(t *testing.T) {
+	s := start(t, Options{MaxConnectionTime: 200 * time.Millisecond})
+	c := s.login("alice")
+	if err := c.closed(5 * time.Second); !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+		t.Fatalf("max connection time: %v", err)
+	}
+}
+
+func TestSlowConsumerIsClosedWithoutDelayingOthers(t *testing.T) {
+	s := start(t, Options{QueueLimit: 8, WriteTimeout: time.Second})
+	fast := s.login("fast")
+	fastConn, _ := s.gw.last()
+	slow := s.dial(nil) // never reads after login
+	slow.send(websocket.TextMessage, "slow")
+	slow.send(websocket.TextMessage, "pw")
+	waitFor(t, func() bool { s.gw.mu.Lock(); defer s.gw.mu.Unlock(); return len(s.gw.conns) == 2 })
+	slowConn, _ := s.gw.last()
+	big := strings.Repeat("x", 64<<10)
+	start := time.Now()
+	for range 2000 {
+		slowConn.Send(big)
+	}
+	fastConn.Send("prompt")
+	fast.expect("prompt")
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("sending to a slow client blocked for %v", d)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for s.h.Connections() > 1 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s.h.Connections() != 1 {
+		t.Fatalf("slow client not disconnected: %d connections", s.h.Connections())
+	}
+}
+
+func TestCloseAllAndShutdownSendGoingAway(t *testing.T) {
+	s := start(t, Options{})
+	a := s.login("alice")
+	s.h.CloseAll(domain.CloseShutdown)
+	if err := a.closed(5 * time.Second); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+		t.Fatalf("close all: %v", err)
+	}
+}
+
+func TestPlainGETNamesTheMissingHeader(t *testing.T) {
+	s := start(t, Options{})
+	resp, err := http.Get("http" + strings.TrimPrefix(s.url, "ws") + "/push/ws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `missing header "Upgrade: websocket"`) {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	req, _ := http.NewRequest("GET", "http"+strings.TrimPrefix(s.url, "ws")+"/ws", nil)
+	req.Header.Set("Upgrade", "websocket")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `"Connection: Upgrade"`) {
+		t.Fatalf("%s", body)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func BenchmarkSend(b *testing.B) {
+	gw := &fakeGateway{}
+	h := New(gw, Options{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	mux := http.NewServeMux()
+	h.Register(mux)
+	ts := httptest.NewServer(mux)
+	defer ts.Close()
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/ws", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ws.Close()
+	ws.WriteMessage(websocket.TextMessage, []byte("alice"))
+	ws.WriteMessage(websocket.TextMessage, []byte("pw"))
+	ws.ReadMessage()
+	ws.ReadMessage()
+	conn, _ := gw.last()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		conn.Send("notify_activity")
+		if _, _, err := ws.ReadMessage(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
