@@ -99,7 +99,8 @@ func TestBadFlagsAndArguments(t *testing.T) {
 			t.Errorf("%v accepted", args)
 		}
 	}
-	res, err := Load([]string{"/var/www/nextcloud/config/config.php"}, envOf(nil), nil)
+	read := func(string) ([]byte, error) { return []byte(`<?php $CONFIG = [];`), nil }
+	res, err := LoadWith([]string{"/var/www/nextcloud/config/config.php"}, Options{ReadFile: read})
 	if err != nil || res.ConfigFile != "/var/www/nextcloud/config/config.php" {
 		t.Fatalf("positional config: %+v %v", res, err)
 	}

@@ -5,13 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 
 	"github.com/notifypush/notify_push/app"
 )
 
-// Source says where a value came from.
+// Source says where a value came from: a flag, the environment, .env, the
+// default, or the config.php files that supplied it, by base name
+// ("config.php", "redis.config.php", or several joined by ", ").
 type Source string
 
 const (
@@ -21,15 +22,30 @@ const (
 	FromDefault Source = "default"
 )
 
+// IsFile reports whether the value came from Nextcloud's config.php files.
+func (s Source) IsFile() bool {
+	switch s {
+	case FromFlag, FromEnv, FromDotEnv, FromDefault, "":
+		return false
+	}
+	return true
+}
+
 // Result is the resolved configuration and the command-line actions asked for.
 type Result struct {
 	Config app.Config
-	// Sources maps each setting's flag name to where its value came from.
+	// Sources maps each setting's flag name to where its value came from;
+	// "redis-cluster" is there too when config.php's redis.cluster set
+	// Config.RedisCluster.
 	Sources map[string]Source
 	// values are the raw texts applied per setting, for Dump.
 	values map[string][]string
 	// ConfigFile is the positional argument: Nextcloud's config.php.
 	ConfigFile string
+	// ConfigFiles are the files read for it, in order: ConfigFile, then
+	// with GlobConfig every *.config.php beside it.
+	ConfigFiles []string
+	GlobConfig  bool
 
 	Help       bool
 	Version    bool
@@ -40,10 +56,116 @@ type Result struct {
 // Lookup reads one environment variable.
 type Lookup func(key string) (string, bool)
 
+// Options are what Load reads besides the command line. Nil functions
+// mean the real ones.
+type Options struct {
+	// Env is the environment; getenv() in config.php sees it too. Nil
+	// means an empty one.
+	Env Lookup
+	// DotEnv are the variables of the .env file.
+	DotEnv map[string]string
+	// ReadFile reads the config.php files and the secrets they read
+	// with file_get_contents().
+	ReadFile func(path string) ([]byte, error)
+	// ListDir lists the file names in the config folder, for --glob-config.
+	ListDir func(dir string) ([]string, error)
+	// Exists reports whether a file exists, to find MySQL's socket.
+	Exists func(path string) bool
+}
+
 // Load resolves settings: flags over the environment over dotenv over
-// defaults. Every problem found is reported, not just the first.
+// Nextcloud's config.php (the one positional argument) over defaults.
+// Every problem found is reported, not just the first.
 func Load(args []string, env Lookup, dotenv map[string]string) (*Result, error) {
+	return LoadWith(args, Options{Env: env, DotEnv: dotenv})
+}
+
+// LoadWith is Load reading through opts.
+func LoadWith(args []string, opts Options) (*Result, error) {
+	if opts.Env == nil {
+		opts.Env = func(string) (string, bool) { return "", false }
+	}
+	if opts.Exists == nil {
+		opts.Exists = osExists
+	}
 	res := &Result{Sources: make(map[string]Source), values: make(map[string][]string)}
+	given, err := parseArgs(args, res)
+	if err != nil {
+		return nil, err
+	}
+	var problems []error
+	// --help and --version need no configuration, nor a valid one.
+	for i := range settings {
+		if s := &settings[i]; s.action {
+			problems = append(problems, res.apply(s, given[s.flag].values, FromFlag)...)
+		}
+	}
+	if err := errors.Join(problems...); err != nil {
+		return nil, err
+	}
+	if res.Help || res.Version {
+		return res, nil
+	}
+
+	var layer fileLayer
+	if res.ConfigFile != "" {
+		glob, err := parseSwitch(last(given["glob-config"].values))
+		if err != nil {
+			return nil, fmt.Errorf("--glob-config: %w", err)
+		}
+		layer, res.ConfigFiles, err = readNextcloudConfig(res.ConfigFile, glob, opts)
+		problems = appendErr(problems, err)
+	}
+	if src := pick(settingNamed("redis-url"), given["redis-url"], opts, fileLayer{}); src != "" {
+		// config.php's TLS settings belong to its Redis, not to one given
+		// here.
+		for _, f := range redisTLSFlags {
+			delete(layer.values, f)
+		}
+	}
+
+	for i := range settings {
+		s := &settings[i]
+		if s.action {
+			continue
+		}
+		src := pick(s, given[s.flag], opts, layer)
+		if src == "" {
+			continue
+		}
+		values := given[s.flag].values
+		switch {
+		case src == FromEnv:
+			v, _ := opts.Env(s.env)
+			values = []string{v}
+		case src == FromDotEnv:
+			values = []string{opts.DotEnv[s.env]}
+		case src == FromDefault:
+			values = []string{s.def}
+		case src.IsFile():
+			fv := layer.values[s.flag]
+			if fv.err != nil {
+				problems = append(problems, fv.err)
+				continue
+			}
+			values = fv.values
+		}
+		problems = append(problems, res.apply(s, values, src)...)
+	}
+	if src := res.Sources["redis-url"]; src.IsFile() && layer.redisCluster {
+		res.Config.RedisCluster = true
+		res.Sources["redis-cluster"] = src
+	}
+	res.Embedded = res.Config.Embedded
+	if err := errors.Join(problems...); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// parseArgs reads the command line: each setting's flag values and the
+// positional config.php.
+func parseArgs(args []string, res *Result) (map[string]*flagValue, error) {
 	fs := flag.NewFlagSet("notify_push", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
@@ -57,67 +179,97 @@ func Load(args []string, env Lookup, dotenv map[string]string) (*Result, error) 
 			fs.Var(v, s.short, s.help)
 		}
 	}
-	fs.BoolVar(&res.Help, "help", false, "")
-	fs.BoolVar(&res.Help, "h", false, "")
-	fs.BoolVar(&res.Version, "version", false, "")
-	fs.BoolVar(&res.DumpConfig, "dump-config", false, "")
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%w (see --help)", err)
+	// Flags may also follow the path, as upstream's command line allows;
+	// after "--" everything is an argument.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, fmt.Errorf("%w (see --help)", err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
-	switch rest := fs.Args(); len(rest) {
+	switch len(positional) {
 	case 0:
 	case 1:
-		res.ConfigFile = rest[0]
+		res.ConfigFile = positional[0]
 	default:
-		return nil, fmt.Errorf("expected at most one argument (the path of config.php), got %d: %s", len(rest), strings.Join(rest, " "))
+		return nil, fmt.Errorf("expected at most one argument (the path of config.php), got %d: %s", len(positional), strings.Join(positional, " "))
 	}
-
-	var problems []error
-	for i := range settings {
-		s := &settings[i]
-		values, src := resolve(s, given[s.flag], env, dotenv)
-		if src == "" {
-			continue
-		}
-		res.Sources[s.flag] = src
-		res.values[s.flag] = values
-		for _, v := range values {
-			if err := s.apply(&res.Config, v); err != nil {
-				problems = append(problems, fmt.Errorf("%s: %w", describe(s, src), err))
-			}
-		}
-	}
-	res.Embedded = res.Config.Embedded
-	if err := errors.Join(problems...); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return given, nil
 }
 
-func resolve(s *setting, fv *flagValue, env Lookup, dotenv map[string]string) ([]string, Source) {
+// apply records and applies a setting's values.
+func (res *Result) apply(s *setting, values []string, src Source) []error {
+	if len(values) == 0 {
+		return nil
+	}
+	res.Sources[s.flag] = src
+	res.values[s.flag] = values
+	var problems []error
+	for _, v := range values {
+		if err := s.apply(res, v); err != nil {
+			problems = append(problems, fmt.Errorf("%s: %w", describe(s, src), err))
+		}
+	}
+	return problems
+}
+
+// pick says where a setting's value comes from, highest priority first:
+// flag, environment, .env, config.php, default; "" when nowhere.
+func pick(s *setting, fv *flagValue, opts Options, layer fileLayer) Source {
 	if len(fv.values) > 0 {
-		return fv.values, FromFlag
+		return FromFlag
 	}
 	if s.env != "" {
-		if v, ok := env(s.env); ok {
-			return []string{v}, FromEnv
+		if _, ok := opts.Env(s.env); ok {
+			return FromEnv
 		}
-		if v, ok := dotenv[s.env]; ok {
-			return []string{v}, FromDotEnv
+		if _, ok := opts.DotEnv[s.env]; ok {
+			return FromDotEnv
 		}
+	}
+	if v, ok := layer.values[s.flag]; ok {
+		return v.source
 	}
 	if s.def != "" {
-		return []string{s.def}, FromDefault
+		return FromDefault
 	}
-	return nil, ""
+	return ""
+}
+
+func settingNamed(flag string) *setting {
+	for i := range settings {
+		if settings[i].flag == flag {
+			return &settings[i]
+		}
+	}
+	panic("no setting --" + flag) // a typo in this package, caught by its tests
+}
+
+func last(values []string) string {
+	if len(values) == 0 {
+		return ""
+	}
+	return values[len(values)-1]
 }
 
 func describe(s *setting, src Source) string {
-	switch src {
-	case FromFlag:
+	switch {
+	case src == FromFlag:
 		return "--" + s.flag
-	case FromEnv, FromDotEnv:
+	case src == FromEnv, src == FromDotEnv:
 		return s.env + " (" + string(src) + ")"
+	case src.IsFile():
+		return "--" + s.flag + " from " + string(src)
 	default:
 		return "default of --" + s.flag
 	}
@@ -130,10 +282,10 @@ func Missing(cfg app.Config) []string {
 		missing = append(missing, "DATABASE_URL (--database-url)")
 	}
 	if len(cfg.RedisURLs) == 0 {
-		missing = append(missing, "REDIS_URL (--redis-url)")
+		missing = append(missing, "REDIS_URL (--redis-url, or redis in config.php)")
 	}
 	if cfg.NextcloudURL == "" {
-		missing = append(missing, "NEXTCLOUD_URL (--nextcloud-url)")
+		missing = append(missing, "NEXTCLOUD_URL (--nextcloud-url, or overwrite.cli.url in config.php)")
 	}
 	return missing
 }
@@ -156,92 +308,3 @@ func (v *flagValue) Set(s string) error {
 }
 
 func (v *flagValue) IsBoolFlag() bool { return v.s.bool }
-
-// Usage writes --help: every setting with its flag, environment name and default.
-func Usage(w io.Writer) {
-	fmt.Fprint(w, `notify_push: push server for Nextcloud's Client Push app
-
-Usage:
-  notify_push [flags] [path/to/nextcloud/config/config.php]
-  notify_push --embedded        try it without Nextcloud, Redis or a database
-
-Flags override environment variables, which override a .env file in the
-working directory.
-
-`)
-	for _, s := range settings {
-		name := "--" + s.flag
-		if s.short != "" {
-			name = "-" + s.short + ", " + name
-		}
-		if !s.bool {
-			name += " <value>"
-		}
-		fmt.Fprintf(w, "  %s\n      %s", name, s.help)
-		if s.env != "" {
-			fmt.Fprintf(w, "\n      env %s", s.env)
-		}
-		if s.def != "" && !s.secret {
-			fmt.Fprintf(w, ", default %s", s.def)
-		}
-		fmt.Fprintln(w)
-	}
-	fmt.Fprint(w, `  --dump-config
-      print the resolved configuration (secrets masked) and exit
-  --version
-      print the version and exit
-  -h, --help
-      print this help and exit
-`)
-}
-
-// Dump writes the resolved settings and their sources, secrets masked.
-func Dump(w io.Writer, res *Result) {
-	for _, s := range settings {
-		src, ok := res.Sources[s.flag]
-		if !ok {
-			continue
-		}
-		shown := make([]string, len(res.values[s.flag]))
-		for i, v := range res.values[s.flag] {
-			shown[i] = v
-			if s.secret {
-				shown[i] = maskSecret(v)
-			}
-		}
-		fmt.Fprintf(w, "%-34s %-40s (%s)\n", s.flag, strings.Join(shown, ","), src)
-	}
-}
-
-// maskSecret hides the passwords in a URL list or a login:password list.
-func maskSecret(v string) string {
-	parts := splitList(v)
-	for i, p := range parts {
-		if strings.Contains(p, "://") {
-			parts[i] = MaskURL(p)
-		} else {
-			parts[i] = maskUser(p)
-		}
-	}
-	return strings.Join(parts, ",")
-}
-
-// MaskURL hides the password of a URL (user:***@host); text that does not
-// parse as a URL is masked whole.
-func MaskURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "***"
-	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "***")
-	}
-	q := u.Query()
-	for _, k := range []string{"password", "pass"} {
-		if q.Has(k) {
-			q.Set(k, "***")
-		}
-	}
-	u.RawQuery = q.Encode()
-	return strings.Replace(u.String(), "%2A%2A%2A", "***", -1)
-}

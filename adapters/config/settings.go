@@ -20,85 +20,107 @@ type setting struct {
 	bool   bool // a flag that takes no value
 	repeat bool // may be given several times
 	secret bool // masked in --dump-config
-	apply  func(cfg *app.Config, value string) error
+	// action marks what the command line asks for rather than configures
+	// (--help, --version, --dump-config): flag only, never dumped.
+	action bool
+	apply  func(r *Result, value string) error
 }
 
-// settings is every setting of PROTOCOL §9 plus the embedded mode's.
+// settings is every setting of PROTOCOL §9 plus the embedded mode's, in
+// the order --help and --dump-config show them.
 var settings = []setting{
 	{flag: "database-url", env: "DATABASE_URL", secret: true,
 		help:  "database URL: postgres://, mysql:// or sqlite://",
-		apply: func(c *app.Config, v string) error { c.DatabaseURL = v; return nil }},
+		apply: func(r *Result, v string) error { r.Config.DatabaseURL = v; return nil }},
 	{flag: "database-prefix", env: "DATABASE_PREFIX", def: app.DefaultDatabasePrefix,
 		help:  "table prefix of the Nextcloud database",
-		apply: func(c *app.Config, v string) error { c.DatabasePrefix = v; return nil }},
+		apply: func(r *Result, v string) error { r.Config.DatabasePrefix = v; return nil }},
 	{flag: "redis-url", env: "REDIS_URL", repeat: true, secret: true,
-		help:  "redis://, rediss:// or redis+unix:// URL; give several for a cluster",
-		apply: func(c *app.Config, v string) error { c.RedisURLs = append(c.RedisURLs, splitList(v)...); return nil }},
+		help: "redis://, rediss:// or redis+unix:// URL; give several for a cluster",
+		apply: func(r *Result, v string) error {
+			r.Config.RedisURLs = append(r.Config.RedisURLs, splitList(v)...)
+			return nil
+		}},
 	{flag: "redis-tls-cert", env: "REDIS_TLS_CERT", help: "client certificate for Redis TLS",
-		apply: func(c *app.Config, v string) error { c.RedisTLSCert = v; return nil }},
+		apply: func(r *Result, v string) error { r.Config.RedisTLSCert = v; return nil }},
 	{flag: "redis-tls-key", env: "REDIS_TLS_KEY", help: "client key for Redis TLS",
-		apply: func(c *app.Config, v string) error { c.RedisTLSKey = v; return nil }},
+		apply: func(r *Result, v string) error { r.Config.RedisTLSKey = v; return nil }},
 	{flag: "redis-tls-ca", env: "REDIS_TLS_CA", help: "CA certificate for Redis TLS",
-		apply: func(c *app.Config, v string) error { c.RedisTLSCA = v; return nil }},
+		apply: func(r *Result, v string) error { r.Config.RedisTLSCA = v; return nil }},
 	{flag: "redis-tls-dont-validate-hostname", env: "REDIS_TLS_DONT_VALIDATE_HOSTNAME", bool: true,
 		help: "do not check the Redis certificate's host name (non-zero = on)",
-		apply: func(c *app.Config, v string) (err error) {
-			c.RedisTLSDontValidateHostname, err = parseSwitch(v)
+		apply: func(r *Result, v string) (err error) {
+			r.Config.RedisTLSDontValidateHostname, err = parseSwitch(v)
 			return
 		}},
 	{flag: "redis-tls-insecure", env: "REDIS_TLS_INSECURE", bool: true,
 		help:  "do not check the Redis certificate at all (non-zero = on)",
-		apply: func(c *app.Config, v string) (err error) { c.RedisTLSInsecure, err = parseSwitch(v); return }},
+		apply: func(r *Result, v string) (err error) { r.Config.RedisTLSInsecure, err = parseSwitch(v); return }},
 	{flag: "nextcloud-url", env: "NEXTCLOUD_URL",
 		help:  "base URL the server reaches Nextcloud at",
-		apply: func(c *app.Config, v string) error { c.NextcloudURL = v; return nil }},
+		apply: func(r *Result, v string) error { r.Config.NextcloudURL = v; return nil }},
 	{flag: "allow-self-signed", env: "ALLOW_SELF_SIGNED", bool: true,
 		help:  "skip TLS certificate checks towards Nextcloud",
-		apply: func(c *app.Config, v string) (err error) { c.AllowSelfSigned, err = parseSwitch(v); return }},
+		apply: func(r *Result, v string) (err error) { r.Config.AllowSelfSigned, err = parseSwitch(v); return }},
 	{flag: "user-agent", env: "USER_AGENT", help: "User-Agent sent to Nextcloud (none by default)",
-		apply: func(c *app.Config, v string) error { c.UserAgent = v; return nil }},
+		apply: func(r *Result, v string) error { r.Config.UserAgent = v; return nil }},
 	{flag: "port", short: "p", env: "PORT", def: strconv.Itoa(app.DefaultPort),
 		help:  "TCP port to listen on (0 picks a free one)",
-		apply: func(c *app.Config, v string) (err error) { c.Port, err = parsePort(v); return }},
+		apply: func(r *Result, v string) (err error) { r.Config.Port, err = parsePort(v); return }},
 	{flag: "bind", env: "BIND", def: app.DefaultBind,
 		help:  "IP address to bind; :: is all addresses, falling back to 0.0.0.0",
-		apply: func(c *app.Config, v string) error { c.Bind = v; return nil }},
+		apply: func(r *Result, v string) error { r.Config.Bind = v; return nil }},
 	{flag: "socket-path", env: "SOCKET_PATH", help: "listen on this unix socket instead of TCP",
-		apply: func(c *app.Config, v string) error { c.SocketPath = v; return nil }},
+		apply: func(r *Result, v string) error { r.Config.SocketPath = v; return nil }},
 	{flag: "socket-permissions", env: "SOCKET_PERMISSIONS", def: "0660", help: "octal permissions of the unix socket",
-		apply: func(c *app.Config, v string) (err error) { c.SocketPermissions, err = parseMode(v); return }},
+		apply: func(r *Result, v string) (err error) { r.Config.SocketPermissions, err = parseMode(v); return }},
+	{flag: "metrics-port", short: "m", env: "METRICS_PORT",
+		help:  "serve Prometheus metrics on this TCP port (off unless this or --metrics-socket-path is set)",
+		apply: func(r *Result, v string) (err error) { r.Config.MetricsPort, err = parsePort(v); return }},
+	{flag: "metrics-socket-path", env: "METRICS_SOCKET_PATH", help: "serve Prometheus metrics on this unix socket",
+		apply: func(r *Result, v string) error { r.Config.MetricsSocketPath = v; return nil }},
 	{flag: "tls-cert", env: "TLS_CERT", help: "certificate to serve HTTPS/WSS directly",
-		apply: func(c *app.Config, v string) error { c.TLSCert = v; return nil }},
+		apply: func(r *Result, v string) error { r.Config.TLSCert = v; return nil }},
 	{flag: "tls-key", env: "TLS_KEY", help: "key to serve HTTPS/WSS directly",
-		apply: func(c *app.Config, v string) error { c.TLSKey = v; return nil }},
+		apply: func(r *Result, v string) error { r.Config.TLSKey = v; return nil }},
 	{flag: "log-level", env: "LOG", def: app.DefaultLogLevel,
 		help: "log level or spec: trace, debug, info, warn, error, or notify_push=debug",
-		apply: func(c *app.Config, v string) error {
+		apply: func(r *Result, v string) error {
 			if _, err := app.ParseLogSpec(v); err != nil {
 				return err
 			}
-			c.LogLevel = v
+			r.Config.LogLevel = v
 			return nil
 		}},
 	{flag: "no-ansi", env: "NO_ANSI", bool: true, help: "plain log output without colours",
-		apply: func(c *app.Config, v string) (err error) { c.NoANSI, err = parseSwitch(v); return }},
+		apply: func(r *Result, v string) (err error) { r.Config.NoANSI, err = parseSwitch(v); return }},
 	{flag: "max-debounce-time", env: "MAX_DEBOUNCE_TIME", def: "15",
 		help:  "upper bound of the load-scaled debounce time, in seconds",
-		apply: func(c *app.Config, v string) (err error) { c.MaxDebounceTime, err = parseSeconds(v, 1); return }},
+		apply: func(r *Result, v string) (err error) { r.Config.MaxDebounceTime, err = parseSeconds(v, 1); return }},
 	{flag: "max-connection-time", env: "MAX_CONNECTION_TIME", def: "0",
 		help:  "close connections after this many seconds so clients re-authenticate (0 = never)",
-		apply: func(c *app.Config, v string) (err error) { c.MaxConnectionTime, err = parseSeconds(v, 0); return }},
+		apply: func(r *Result, v string) (err error) { r.Config.MaxConnectionTime, err = parseSeconds(v, 0); return }},
 	{flag: "debounce-disable", env: "DEBOUNCE_DISABLE", bool: true, help: "send every message at once (for tests)",
-		apply: func(c *app.Config, v string) (err error) { c.DebounceDisable, err = parseSwitch(v); return }},
+		apply: func(r *Result, v string) (err error) { r.Config.DebounceDisable, err = parseSwitch(v); return }},
 	{flag: "embedded", bool: true,
 		help:  "run the self-contained demo: SQLite, in-process events, demo users; no Nextcloud needed",
-		apply: func(c *app.Config, v string) (err error) { c.Embedded, err = parseSwitch(v); return }},
+		apply: func(r *Result, v string) (err error) { r.Config.Embedded, err = parseSwitch(v); return }},
 	{flag: "data-dir", env: "NOTIFY_PUSH_DATA_DIR", def: "notify_push-data",
 		help:  "folder of the embedded mode's SQLite database",
-		apply: func(c *app.Config, v string) error { c.DataDir = v; return nil }},
+		apply: func(r *Result, v string) error { r.Config.DataDir = v; return nil }},
 	{flag: "embedded-users", env: "NOTIFY_PUSH_EMBEDDED_USERS", def: DefaultEmbeddedUsers, secret: true,
 		help:  "embedded logins as login:password[:uid], comma-separated",
-		apply: func(c *app.Config, v string) (err error) { c.EmbeddedUsers, err = parseUsers(v); return }},
+		apply: func(r *Result, v string) (err error) { r.Config.EmbeddedUsers, err = parseUsers(v); return }},
+	{flag: "glob-config", bool: true,
+		help:  "also load every *.config.php beside config.php, merged over it, as Nextcloud does",
+		apply: func(r *Result, v string) (err error) { r.GlobConfig, err = parseSwitch(v); return }},
+	{flag: "dump-config", bool: true, action: true,
+		help:  "print the resolved configuration and where each value came from (secrets masked), then exit",
+		apply: func(r *Result, v string) (err error) { r.DumpConfig, err = parseSwitch(v); return }},
+	{flag: "version", bool: true, action: true, help: "print the version and exit",
+		apply: func(r *Result, v string) (err error) { r.Version, err = parseSwitch(v); return }},
+	{flag: "help", short: "h", bool: true, action: true, help: "print this help and exit",
+		apply: func(r *Result, v string) (err error) { r.Help, err = parseSwitch(v); return }},
 }
 
 // DefaultEmbeddedUsers are the demo logins; alice may also log in by email.

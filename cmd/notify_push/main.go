@@ -17,7 +17,10 @@ import (
 	"strings"
 	"syscall"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/notifypush/notify_push/adapters/config"
+	"github.com/notifypush/notify_push/adapters/redis"
 	"github.com/notifypush/notify_push/app"
 	"github.com/notifypush/notify_push/app/wiring"
 	"github.com/notifypush/notify_push/domain"
@@ -110,6 +113,8 @@ func runEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, level *s
 }
 
 func runProduction(ctx context.Context, cfg app.Config, log *slog.Logger, level *slog.LevelVar) error {
+	// go-redis logs through a process-wide logger; main owns process state.
+	goredis.SetLogger(redis.NewLibraryLog(log))
 	proc, cleanup, err := wiring.InitializeProduction(ctx, cfg, log, level)
 	if err != nil {
 		return fmt.Errorf("start server: %w", err)

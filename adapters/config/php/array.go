@@ -2,7 +2,9 @@ package php
 
 import (
 	"errors"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -68,11 +70,17 @@ func canonicalInt(s string) (int64, bool) {
 	return n, err == nil
 }
 
+// Pos is where a value was written in its file: 1-based line and column
+// of the expression. The zero Pos marks a value computed at run time (an
+// element of explode()'s result, say) or set through the Go API.
+type Pos struct{ Line, Col int }
+
 // Array is a PHP array: an ordered map from Key to Value that keeps
 // insertion order. The zero value is an empty array ready to use.
 type Array struct {
 	keys  []Key
 	vals  []Value
+	at    []Pos
 	index map[Key]int
 	// next is PHP's nNextFreeElement: where Append puts the next value.
 	next    int64
@@ -108,10 +116,24 @@ func (a *Array) GetKey(k Key) (Value, bool) {
 	return a.vals[i], true
 }
 
-// Set stores v under k, keeping k's position when it already exists.
-func (a *Array) Set(k Key, v Value) {
+// Pos is where the value under key (given as text, as for Get) was
+// written; the zero Pos when unknown or missing.
+func (a *Array) Pos(key string) Pos {
+	i, ok := a.index[StringKey(key)]
+	if !ok {
+		return Pos{}
+	}
+	return a.at[i]
+}
+
+// Set stores v under k, keeping k's place in the order when it already
+// exists.
+func (a *Array) Set(k Key, v Value) { a.setAt(k, v, Pos{}) }
+
+// setAt is Set recording where v was written.
+func (a *Array) setAt(k Key, v Value, at Pos) {
 	if i, ok := a.index[k]; ok {
-		a.vals[i] = v
+		a.vals[i], a.at[i] = v, at
 		return
 	}
 	if a.index == nil {
@@ -120,6 +142,7 @@ func (a *Array) Set(k Key, v Value) {
 	a.index[k] = len(a.keys)
 	a.keys = append(a.keys, k)
 	a.vals = append(a.vals, v)
+	a.at = append(a.at, at)
 	if k.isInt && (!a.hasNext || k.num >= a.next) {
 		a.hasNext = true
 		if k.num == math.MaxInt64 {
@@ -132,7 +155,10 @@ func (a *Array) Set(k Key, v Value) {
 
 // Append stores v under the next integer key: one more than the largest
 // integer key so far, or 0 (PHP's $a[] = v).
-func (a *Array) Append(v Value) error {
+func (a *Array) Append(v Value) error { return a.appendAt(v, Pos{}) }
+
+// appendAt is Append recording where v was written.
+func (a *Array) appendAt(v Value, at Pos) error {
 	if a.full {
 		return errArrayFull
 	}
@@ -143,8 +169,27 @@ func (a *Array) Append(v Value) error {
 	if _, taken := a.index[k]; taken {
 		return errArrayFull
 	}
-	a.Set(k, v)
+	a.setAt(k, v, at)
 	return nil
+}
+
+// clone copies a deeply, as PHP's value semantics require when an array
+// is read from a variable, and returns the copy and how many elements it
+// holds at every level.
+func (a *Array) clone() (*Array, int) {
+	c := &Array{
+		keys: slices.Clone(a.keys), vals: slices.Clone(a.vals), at: slices.Clone(a.at),
+		index: maps.Clone(a.index), next: a.next, hasNext: a.hasNext, full: a.full,
+	}
+	n := len(c.vals)
+	for i, v := range c.vals {
+		if sub, ok := v.(*Array); ok {
+			var m int
+			c.vals[i], m = sub.clone()
+			n += m
+		}
+	}
+	return c, n
 }
 
 // AsMap returns the elements keyed by their text (see Key.String). Nested

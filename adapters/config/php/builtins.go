@@ -10,37 +10,121 @@ type arg struct {
 	pos int
 }
 
-// call reads name(args) and runs it when live: getenv, trim and
-// file_get_contents are the functions the official image's files use.
-func (p *interp) call(name token, live bool) (val, error) {
-	fn := strings.ToLower(strings.TrimPrefix(name.text, `\`))
-	switch fn {
-	case "getenv", "trim", "file_get_contents":
-	default:
-		if live {
-			return val{}, p.unsupported(name.pos, "function call %s()", name.text)
-		}
-	}
-	args, err := p.args(live)
-	if err != nil || !live {
-		return val{}, err
-	}
-	if len(args) != 1 {
-		return val{}, p.unsupported(name.pos, "%s() with %d arguments: only the one-argument form is supported", fn, len(args))
-	}
-	s, err := toStr(args[0].v)
-	if err != nil {
-		return val{}, p.errorf(args[0].pos, "%s(): argument #1 must be a string, got %s", fn, typeName(args[0].v))
+// builtin is one of the functions the official image's files call.
+type builtin struct {
+	min, max int
+	forms    string // the argument counts supported, for messages
+	// callback is the index of the argument that may be a closure, or -1.
+	callback int
+	run      func(p *interp, name token, args []arg) (val, error)
+}
+
+// callbackFunctions names the functions that take a closure, for messages.
+const callbackFunctions = "array_map() or array_filter()"
+
+// lookupBuiltin finds a function by its lower-cased name.
+func lookupBuiltin(fn string) (builtin, bool) {
+	one := func(run func(p *interp, name token, args []arg) (val, error)) builtin {
+		return builtin{min: 1, max: 1, forms: "one-argument", callback: -1, run: run}
 	}
 	switch fn {
 	case "getenv":
-		v, ok := p.env(s)
-		if !ok {
-			return val{v: false}, nil
-		}
-		return val{v: v}, nil
+		return one(runGetenv), true
 	case "trim":
-		return val{v: strings.Trim(s, " \t\n\r\x00\x0B")}, nil
+		return one(runTrim), true
+	case "strtolower":
+		return one(runStrtolower), true
+	case "file_get_contents":
+		return one(runFileGetContents), true
+	case "explode":
+		return builtin{min: 2, max: 2, forms: "two-argument", callback: -1, run: runExplode}, true
+	case "array_map":
+		return builtin{min: 2, max: 2, forms: "two-argument (one array)", callback: 0, run: runArrayMap}, true
+	case "array_filter":
+		return builtin{min: 1, max: 2, forms: "one- and two-argument", callback: 1, run: runArrayFilter}, true
+	case "array_values":
+		return one(runArrayValues), true
+	}
+	return builtin{callback: -1}, false
+}
+
+// call reads name(args) and runs it when live.
+func (p *interp) call(name token, live bool) (val, error) {
+	fn := strings.ToLower(strings.TrimPrefix(name.text, `\`))
+	b, known := lookupBuiltin(fn)
+	if !known && live {
+		return val{}, p.unsupported(name.pos, "function call %s()", name.text)
+	}
+	args, err := p.args(live, b.callback)
+	if err != nil || !live {
+		return val{}, err
+	}
+	if len(args) < b.min || len(args) > b.max {
+		return val{}, p.unsupported(name.pos, "%s() with %d arguments: only the %s form is supported", fn, len(args), b.forms)
+	}
+	return b.run(p, name, args)
+}
+
+// stringArg converts argument i to a string as PHP does for a string
+// parameter; an array is a TypeError.
+func (p *interp) stringArg(name token, args []arg, i int) (string, error) {
+	s, err := toStr(args[i].v)
+	if err != nil {
+		return "", p.errorf(args[i].pos, "%s(): argument #%d must be a string, got %s", lowerName(name), i+1, typeName(args[i].v))
+	}
+	return s, nil
+}
+
+// arrayArg checks that argument i is an array.
+func (p *interp) arrayArg(name token, args []arg, i int) (*Array, error) {
+	a, ok := args[i].v.(*Array)
+	if !ok {
+		return nil, p.errorf(args[i].pos, "%s(): argument #%d must be an array, got %s", lowerName(name), i+1, typeName(args[i].v))
+	}
+	return a, nil
+}
+
+func lowerName(name token) string { return strings.ToLower(strings.TrimPrefix(name.text, `\`)) }
+
+func runGetenv(p *interp, name token, args []arg) (val, error) {
+	s, err := p.stringArg(name, args, 0)
+	if err != nil {
+		return val{}, err
+	}
+	v, ok := p.env(s)
+	if !ok {
+		return val{v: false}, nil
+	}
+	return val{v: v}, nil
+}
+
+func runTrim(p *interp, name token, args []arg) (val, error) {
+	s, err := p.stringArg(name, args, 0)
+	return val{v: strings.Trim(s, " \t\n\r\x00\x0B")}, err
+}
+
+// runStrtolower lowers ASCII letters only, as PHP 8.2 does whatever the locale.
+func runStrtolower(p *interp, name token, args []arg) (val, error) {
+	s, err := p.stringArg(name, args, 0)
+	if err != nil {
+		return val{}, err
+	}
+	if err := p.spend(name.pos, 0, len(s)); err != nil {
+		return val{}, err
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return val{v: string(b)}, nil
+}
+
+func runFileGetContents(p *interp, name token, args []arg) (val, error) {
+	s, err := p.stringArg(name, args, 0)
+	if err != nil {
+		return val{}, err
 	}
 	if s == "" && args[0].v == false {
 		return val{}, p.errorf(args[0].pos, "file_get_contents(): path cannot be empty: the argument is false (an unset environment variable?)")
@@ -64,11 +148,15 @@ func (p *interp) fileGetContents(name token, argPos int, path string) (val, erro
 	if len(data) > MaxFileSize {
 		return val{}, p.errorf(name.pos, "file_get_contents(%q): file is %d bytes, more than %d", path, len(data), MaxFileSize)
 	}
+	if err := p.spend(name.pos, 0, len(data)); err != nil {
+		return val{}, err
+	}
 	return val{v: string(data)}, nil
 }
 
-// args reads a call's arguments after its name, "(" next.
-func (p *interp) args(live bool) ([]arg, error) {
+// args reads a call's arguments after its name, "(" next. The argument at
+// index callback may be a closure.
+func (p *interp) args(live bool, callback int) ([]arg, error) {
 	open := p.next()
 	if err := p.enter(open.pos); err != nil {
 		return nil, err
@@ -88,7 +176,14 @@ func (p *interp) args(live bool) ([]arg, error) {
 		case t.kind == tEOF:
 			return nil, p.errorf(open.pos, "syntax error: unclosed %q", open.text)
 		}
-		v, err := p.expr(live)
+		var v Value
+		var err error
+		if len(args) == callback && t.isKeyword("function") && p.peek(1).is("(") {
+			p.next()
+			v, err = p.closure(t, live)
+		} else {
+			v, err = p.expr(live)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -107,18 +202,22 @@ func (p *interp) classMember(class token, live bool) (val, error) {
 	p.next()
 	m := p.next()
 	switch {
-	case m.kind == tVar:
-		if live {
-			return val{}, p.unsupported(class.pos, "static property %s::$%s", class.text, m.text)
-		}
+	case m.kind == tVar && !live:
 		return val{}, nil
+	case m.kind == tVar && strings.EqualFold(strings.TrimPrefix(class.text, `\`), "OC") && m.text == "SERVERROOT":
+		if p.serverRoot == "" {
+			return val{}, p.errorf(class.pos, "%s::$SERVERROOT: the Nextcloud folder is not known here", class.text)
+		}
+		return val{v: p.serverRoot}, nil
+	case m.kind == tVar:
+		return val{}, p.unsupported(class.pos, "static property %s::$%s", class.text, m.text)
 	case m.kind != tName:
 		return val{}, p.unexpected(m, "a name after ::")
 	case p.peek(0).is("("):
 		if live {
 			return val{}, p.unsupported(class.pos, "static method call %s::%s()", class.text, m.text)
 		}
-		_, err := p.args(false)
+		_, err := p.args(false, -1)
 		return val{}, err
 	case strings.EqualFold(m.text, "class"):
 		switch strings.ToLower(class.text) {

@@ -17,6 +17,9 @@ import (
 // layout is described in its README.md.
 const corpusDir = "../../../testdata/config"
 
+// corpusServerRoot is OC::$SERVERROOT in the corpus, as in the official image.
+const corpusServerRoot = "/var/www/html"
+
 // corpusCase is one expectation: a .json or .err file, the .php it runs
 // and the optional .env it runs with.
 type corpusCase struct {
@@ -39,10 +42,13 @@ func loadCorpus(t testing.TB) []corpusCase {
 		rel, _ := filepath.Rel(corpusDir, path)
 		rel = filepath.ToSlash(rel)
 		if d.IsDir() {
-			if rel == "glob" || rel == "fakefs" {
+			if rel == "glob" || rel == "fakefs" || rel == "resolve" {
 				return filepath.SkipDir
 			}
 			return nil
+		}
+		if strings.HasSuffix(rel, ".resolved.json") {
+			return nil // expectations of package config, which resolves the settings
 		}
 		ext := filepath.Ext(rel)
 		base := strings.TrimSuffix(rel, ext)
@@ -147,7 +153,7 @@ func TestCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, perr := Parse(c.php, src, mapEnv(c.env), fakeFS)
+			got, perr := Parse(c.php, src, Options{Env: mapEnv(c.env), ReadFile: fakeFS, ServerRoot: corpusServerRoot})
 			if c.wantErr {
 				wantMsg := strings.TrimSpace(string(want))
 				if perr == nil {

@@ -182,6 +182,9 @@ func (p *interp) concat(live bool) (val, error) {
 		if rerr != nil {
 			return val{}, p.wrapErr(rt.pos, rerr)
 		}
+		if err := p.spend(t.pos, 0, len(ls)+len(rs)); err != nil {
+			return val{}, err
+		}
 		l = val{v: ls + rs}
 	}
 	return l, err
@@ -328,10 +331,7 @@ func (p *interp) primary(live bool) (val, error) {
 	case tFloat:
 		return val{v: t.flt}, nil
 	case tVar:
-		if live {
-			return val{}, p.unsupportedVar(t)
-		}
-		return val{}, nil
+		return p.variable(t, live)
 	case tName:
 		return p.name(t, live)
 	case tOp:
@@ -357,8 +357,13 @@ func (p *interp) name(t token, live bool) (val, error) {
 	switch next := p.peek(0); {
 	case next.is("(") && lower == "array" && bare == t.text:
 		return p.arrayLiteral(p.next(), ")", live)
-	case next.is("(") && (lower == "function" || lower == "fn"):
-		return val{}, p.unsupported(t.pos, "closure")
+	case next.is("(") && lower == "function":
+		if _, err := p.closure(t, false); err != nil || !live {
+			return val{}, err
+		}
+		return val{}, p.unsupported(t.pos, "closure outside a callback of %s", callbackFunctions)
+	case next.is("(") && lower == "fn":
+		return val{}, p.unsupported(t.pos, "arrow function (closure) fn")
 	case next.is("("):
 		return p.call(t, live)
 	case next.is("::"):
@@ -414,7 +419,8 @@ func (p *interp) arrayLiteral(open token, end string, live bool) (val, error) {
 		}
 		if arrow := p.peek(0); arrow.is("=>") {
 			p.next()
-			if r := p.peek(0); r.is("&") {
+			r := p.peek(0)
+			if r.is("&") {
 				return val{}, p.unsupported(r.pos, "reference &")
 			}
 			v, err := p.expr(live)
@@ -426,10 +432,10 @@ func (p *interp) arrayLiteral(open token, end string, live bool) (val, error) {
 				if err != nil {
 					return val{}, p.wrapErr(t.pos, err)
 				}
-				arr.Set(key, v)
+				arr.setAt(key, v, p.at(r.pos))
 			}
 		} else if live {
-			if err := arr.Append(first); err != nil {
+			if err := arr.appendAt(first, p.at(t.pos)); err != nil {
 				return val{}, p.wrapErr(t.pos, err)
 			}
 		}

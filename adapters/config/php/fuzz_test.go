@@ -30,6 +30,9 @@ func FuzzParse(f *testing.F) {
 		"<?php if (getenv('SET')) { $CONFIG[] = 1; } else if (1) {} else {}",
 		"<?php $CONFIG = [getenv('SET')[0] ?? 1 ?: 2, (int) '1e3', -'5', 1 == '1', 'a' . 1.5];",
 		"<?php $CONFIG['a'][][] = trim(file_get_contents(getenv('SECRET')));",
+		"<?php $a = [1, [2]]; $b = $a; $CONFIG = ['a' => $a, 'b' => $b]; $CONFIG['a'][1][] = 3;",
+		"<?php $CONFIG = ['s' => array_values(array_filter(array_map('trim', explode(',', ' a, ,b')), function ($x) { return $x !== ''; }))];",
+		"<?php if ($v = getenv('SET')) { $CONFIG['p'] = OC::$SERVERROOT . '/' . strtolower($v); }",
 	} {
 		f.Add([]byte(s))
 	}
@@ -40,9 +43,10 @@ func FuzzParse(f *testing.F) {
 		}
 		return nil, fs.ErrNotExist
 	}
+	opts := Options{Env: env, ReadFile: read, ServerRoot: "/srv/nextcloud"}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		cfg, err := Parse("fuzz.php", src, env, read)
-		cfg2, err2 := Parse("fuzz.php", src, env, read)
+		cfg, err := Parse("fuzz.php", src, opts)
+		cfg2, err2 := Parse("fuzz.php", src, opts)
 		if fmt.Sprint(err) != fmt.Sprint(err2) {
 			t.Fatalf("two runs disagree: %v / %v", err, err2)
 		}
@@ -64,8 +68,9 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Every element needs at least one byte of source; secrets add one.
-		if n > len(src)+1 {
+		// Every literal element needs at least one byte of source; secrets
+		// add one; copies and function results are bounded apart.
+		if n > len(src)+1+MaxElements {
 			t.Fatalf("%d elements from %d bytes", n, len(src))
 		}
 		a, aerr := canonValue(cfg)
@@ -119,7 +124,7 @@ func FuzzLiterals(f *testing.F) {
 	f.Add("0123", int64(math.MinInt64+1))
 	f.Fuzz(func(t *testing.T, s string, n int64) {
 		src := fmt.Sprintf("<?php $CONFIG = [%s, %s, %s];", singleQuoted(s), doubleQuoted(s, false), doubleQuoted(s, true))
-		cfg, err := Parse("lit.php", []byte(src), mapEnv(nil), fakeFS)
+		cfg, err := Parse("lit.php", []byte(src), Options{Env: mapEnv(nil), ReadFile: fakeFS})
 		if err != nil {
 			t.Fatalf("%s: %v", src, err)
 		}
@@ -141,7 +146,7 @@ func FuzzLiterals(f *testing.F) {
 		}
 		for _, form := range forms {
 			src := "<?php $CONFIG = [" + sign + form + "];"
-			cfg, err := Parse("int.php", []byte(src), mapEnv(nil), fakeFS)
+			cfg, err := Parse("int.php", []byte(src), Options{Env: mapEnv(nil), ReadFile: fakeFS})
 			if err != nil {
 				t.Fatalf("%s: %v", src, err)
 			}

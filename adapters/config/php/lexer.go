@@ -75,7 +75,10 @@ type lexer struct {
 	// sawConfig records whether $CONFIG occurs anywhere, including code
 	// that is skipped, to tell "no $CONFIG at all" from "not assigned here".
 	sawConfig bool
-	failed    bool
+	// configLike is 1 + the offset of the first variable named like
+	// $CONFIG in another case, for a hint when $CONFIG is missing.
+	configLike int
+	failed     bool
 	// lastMultiLine is 1 + the offset of the previous token when it was a
 	// string spanning lines, else 0.
 	lastMultiLine int
@@ -202,8 +205,11 @@ func (lx *lexer) token() token {
 		end := scanName(s, start+1)
 		lx.off = end
 		name := string(s[start+1 : end])
-		if name == "CONFIG" {
+		switch {
+		case name == "CONFIG":
 			lx.sawConfig = true
+		case lx.configLike == 0 && strings.EqualFold(name, "CONFIG"):
+			lx.configLike = start + 1
 		}
 		return token{kind: tVar, pos: start, text: name}
 	case (c == 'b' || c == 'B') && (lx.peekByte(1) == '\'' || lx.peekByte(1) == '"'):

@@ -11,44 +11,74 @@ import (
 // ListDir returns the names of the files in a directory.
 type ListDir func(dir string) ([]string, error)
 
+// Loaded is a configuration read from one or more files.
+type Loaded struct {
+	// Config is the merged $CONFIG.
+	Config *Array
+	// Files are the files read, in order.
+	Files []string
+	// origin is the file that last set each top-level key.
+	origin map[Key]string
+}
+
+// File is the file whose $CONFIG supplied the top-level key (given as
+// text, as for Array.Get), or "" when no file set it. array_merge replaces
+// top-level keys whole, so everything under the key comes from that file.
+func (l *Loaded) File(key string) string { return l.origin[StringKey(key)] }
+
 // LoadFiles reads Nextcloud's configuration the way Nextcloud does: the
 // main config.php, then, with glob, every *.config.php beside it in PHP's
-// natsort order, each merged over the result with array_merge semantics
-// (a later file replaces a top-level key whole; integer top-level keys are
-// renumbered and appended). It returns the merged configuration and the
-// files read, in order. Nil env, readFile and listDir mean the process
-// environment, os.ReadFile and the directory's non-directory entries.
-func LoadFiles(mainPath string, glob bool, env Env, readFile ReadFile, listDir ListDir) (*Array, []string, error) {
-	if readFile == nil {
-		readFile = os.ReadFile
+// natsort order, each run with a fresh $CONFIG and merged over the result
+// with array_merge semantics (a later file replaces a top-level key whole;
+// integer top-level keys are renumbered and appended). Each file has its
+// own local variables. OC::$SERVERROOT defaults to the parent of the main
+// file's folder.
+//
+// On error the Loaded returned still lists the files read before the one
+// that failed.
+func LoadFiles(mainPath string, glob bool, opts Options) (*Loaded, error) {
+	if opts.ReadFile == nil {
+		opts.ReadFile = os.ReadFile
 	}
-	if listDir == nil {
-		listDir = listFiles
+	if opts.ListDir == nil {
+		opts.ListDir = listFiles
+	}
+	if opts.ServerRoot == "" {
+		opts.ServerRoot = filepath.Join(filepath.Dir(mainPath), "..")
 	}
 	files := []string{mainPath}
 	if glob {
-		extra, err := configFilesBeside(mainPath, listDir)
+		extra, err := configFilesBeside(mainPath, opts.ListDir)
 		if err != nil {
-			return nil, nil, err
+			return &Loaded{}, err
 		}
 		files = append(files, extra...)
 	}
-	merged := NewArray()
-	for i, f := range files {
-		src, err := readFile(f)
+	l := &Loaded{Config: NewArray(), origin: make(map[Key]string)}
+	for _, f := range files {
+		src, err := opts.ReadFile(f)
 		if err != nil {
-			return nil, files[:i], fmt.Errorf("read config file %s: %w", f, err)
+			return l.failed(), fmt.Errorf("read config file %s: %w", f, err)
 		}
-		cfg, err := Parse(f, src, env, readFile)
+		cfg, err := Parse(f, src, opts)
 		if err != nil {
-			return nil, files[:i], err
+			return l.failed(), err
 		}
-		if err := arrayMerge(merged, cfg); err != nil {
-			return nil, files[:i], fmt.Errorf("merge %s: %w", f, err)
+		if err := arrayMerge(l.Config, cfg); err != nil {
+			return l.failed(), fmt.Errorf("merge %s: %w", f, err)
 		}
+		for _, k := range cfg.keys {
+			if !k.IsInt() {
+				l.origin[k] = f
+			}
+		}
+		l.Files = append(l.Files, f)
 	}
-	return merged, files, nil
+	return l, nil
 }
+
+// failed is what LoadFiles returns with an error: the files read so far.
+func (l *Loaded) failed() *Loaded { return &Loaded{Files: l.Files} }
 
 // configFilesBeside lists the *.config.php files in mainPath's directory:
 // first in glob's byte order, then stably in natsort order, as Nextcloud's
@@ -91,12 +121,12 @@ func listFiles(dir string) ([]string, error) {
 func arrayMerge(dst, src *Array) error {
 	for i, k := range src.keys {
 		if k.IsInt() {
-			if err := dst.Append(src.vals[i]); err != nil {
+			if err := dst.appendAt(src.vals[i], src.at[i]); err != nil {
 				return err
 			}
 			continue
 		}
-		dst.Set(k, src.vals[i])
+		dst.setAt(k, src.vals[i], src.at[i])
 	}
 	return nil
 }

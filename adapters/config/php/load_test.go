@@ -30,10 +30,11 @@ func TestLoadFilesGlobCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, files, err := LoadFiles(filepath.Join(dir, "config.php"), true, mapEnv(env), readCorpusFile, nil)
+			l, err := LoadFiles(filepath.Join(dir, "config.php"), true, Options{Env: mapEnv(env), ReadFile: readCorpusFile, ServerRoot: corpusServerRoot})
 			if err != nil {
 				t.Fatal(err)
 			}
+			got, files := l.Config, l.Files
 			wantFiles, err := os.ReadFile(filepath.Join(dir, "files.txt"))
 			if err != nil {
 				t.Fatal(err)
@@ -90,10 +91,11 @@ func TestLoadFilesWithoutGlobReadsOnlyMain(t *testing.T) {
 		"/nc/config/config.php":       `<?php $CONFIG = ['a' => 1];`,
 		"/nc/config/redis.config.php": `<?php $CONFIG = ['a' => 2];`,
 	}
-	cfg, files, err := LoadFiles("/nc/config/config.php", false, mapEnv(nil), fsys.read, fsys.list)
+	l, err := LoadFiles("/nc/config/config.php", false, Options{Env: mapEnv(nil), ReadFile: fsys.read, ListDir: fsys.list})
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg, files := l.Config, l.Files
 	if !slices.Equal(files, []string{"/nc/config/config.php"}) {
 		t.Errorf("files = %q", files)
 	}
@@ -109,7 +111,8 @@ func TestLoadFilesErrors(t *testing.T) {
 		"/nc/config/bad.config.php":   "<?php\n$CONFIG = ['c' => foo()];",
 		"/nc/config/later.config.php": `<?php $CONFIG = ['d' => 4];`,
 	}
-	_, files, err := LoadFiles("/nc/config/config.php", true, mapEnv(nil), fsys.read, fsys.list)
+	l, err := LoadFiles("/nc/config/config.php", true, Options{Env: mapEnv(nil), ReadFile: fsys.read, ListDir: fsys.list})
+	files := l.Files
 	want := "/nc/config/bad.config.php:2:19: unsupported PHP construct: function call foo()"
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v, want %s", err, want)
@@ -121,13 +124,13 @@ func TestLoadFilesErrors(t *testing.T) {
 		t.Errorf("files read before the error = %q", files)
 	}
 
-	_, _, err = LoadFiles("/nc/config/missing.php", false, mapEnv(nil), fsys.read, fsys.list)
+	_, err = LoadFiles("/nc/config/missing.php", false, Options{Env: mapEnv(nil), ReadFile: fsys.read, ListDir: fsys.list})
 	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "/nc/config/missing.php") {
 		t.Errorf("missing main file: err = %v", err)
 	}
 
 	failList := func(string) ([]string, error) { return nil, errors.New("permission denied") }
-	_, _, err = LoadFiles("/nc/config/config.php", true, mapEnv(nil), fsys.read, failList)
+	_, err = LoadFiles("/nc/config/config.php", true, Options{Env: mapEnv(nil), ReadFile: fsys.read, ListDir: failList})
 	if err == nil || !strings.Contains(err.Error(), "list *.config.php in /nc/config: permission denied") {
 		t.Errorf("list failure: err = %v", err)
 	}
@@ -138,10 +141,11 @@ func TestLoadFilesSkipsMainFileInGlob(t *testing.T) {
 		"/nc/config/main.config.php": `<?php $CONFIG = [1];`,
 		"/nc/config/x.config.php":    `<?php $CONFIG = [2];`,
 	}
-	cfg, files, err := LoadFiles("/nc/config/main.config.php", true, mapEnv(nil), fsys.read, fsys.list)
+	l, err := LoadFiles("/nc/config/main.config.php", true, Options{Env: mapEnv(nil), ReadFile: fsys.read, ListDir: fsys.list})
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg, files := l.Config, l.Files
 	if len(files) != 2 || cfg.Len() != 2 {
 		t.Errorf("files = %q, config has %d elements; want the main file once", files, cfg.Len())
 	}
@@ -162,10 +166,11 @@ func TestLoadFilesDefaultsToOS(t *testing.T) {
 	}
 	t.Setenv("NOTIFY_PUSH_PHP_TEST", "from-env")
 	t.Setenv("NOTIFY_PUSH_PHP_SECRET", filepath.Join(dir, "secret"))
-	cfg, files, err := LoadFiles(filepath.Join(dir, "config.php"), true, nil, nil, nil)
+	l, err := LoadFiles(filepath.Join(dir, "config.php"), true, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg, files := l.Config, l.Files
 	if len(files) != 2 {
 		t.Errorf("files = %q, want config.php and x.config.php (directories skipped)", files)
 	}

@@ -11,7 +11,7 @@ import (
 
 func parseString(t *testing.T, src string, env map[string]string) (*Array, error) {
 	t.Helper()
-	return Parse("test.php", []byte(src), mapEnv(env), fakeFS)
+	return Parse("test.php", []byte(src), Options{Env: mapEnv(env), ReadFile: fakeFS, ServerRoot: "/srv/nextcloud"})
 }
 
 func TestArrayAPI(t *testing.T) {
@@ -138,7 +138,7 @@ func TestUntakenCodeIsOnlyLexed(t *testing.T) {
 		t.Errorf("config = %s", got)
 	}
 	_, err = parseString(t, src, map[string]string{"X": "1"})
-	if err == nil || err.Error() != "test.php:4:3: variable $seeds is not supported: only $CONFIG" {
+	if err == nil || err.Error() != "test.php:4:39: unsupported PHP construct: interpolation of $list in a double-quoted string" {
 		t.Errorf("taken branch: err = %v", err)
 	}
 	_, err = parseString(t, src, map[string]string{"Y": "1"})
@@ -168,7 +168,7 @@ func TestUntakenOperandsAreNotEvaluated(t *testing.T) {
 		'set' ?? file_get_contents('/e'),
 		getenv('U') ? (getenv('S') ? file_get_contents('/f') : 1) : 2,
 	];`
-	if _, err := Parse("t.php", []byte(src), mapEnv(map[string]string{"S": "1"}), read); err != nil {
+	if _, err := Parse("t.php", []byte(src), Options{Env: mapEnv(map[string]string{"S": "1"}), ReadFile: read}); err != nil {
 		t.Fatal(err)
 	}
 	if reads != 0 {
@@ -270,12 +270,12 @@ func TestLimits(t *testing.T) {
 	tooDeep("<?php $CONFIG = []; if (false) {} elseif (" + strings.Repeat("(", 10*MaxDepth) + strings.Repeat(")", 10*MaxDepth) + ") {}")
 
 	big := make([]byte, MaxFileSize+1)
-	_, err := Parse("big.php", big, mapEnv(nil), fakeFS)
+	_, err := Parse("big.php", big, Options{Env: mapEnv(nil), ReadFile: fakeFS})
 	if err == nil || !strings.HasPrefix(err.Error(), "big.php:1:1: file is") {
 		t.Errorf("oversized file: err = %v", err)
 	}
 	huge := func(string) ([]byte, error) { return make([]byte, MaxFileSize+1), nil }
-	_, err = Parse("t.php", []byte(`<?php $CONFIG = [file_get_contents('/x')];`), mapEnv(nil), huge)
+	_, err = Parse("t.php", []byte(`<?php $CONFIG = [file_get_contents('/x')];`), Options{Env: mapEnv(nil), ReadFile: huge})
 	if err == nil || !strings.Contains(err.Error(), "more than") {
 		t.Errorf("oversized secret: err = %v", err)
 	}
@@ -283,7 +283,7 @@ func TestLimits(t *testing.T) {
 
 func TestParseDefaultsToOS(t *testing.T) {
 	t.Setenv("NOTIFY_PUSH_PHP_TEST", "from the process")
-	cfg, err := Parse("t.php", []byte(`<?php $CONFIG = ['v' => getenv('NOTIFY_PUSH_PHP_TEST')];`), nil, nil)
+	cfg, err := Parse("t.php", []byte(`<?php $CONFIG = ['v' => getenv('NOTIFY_PUSH_PHP_TEST')];`), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

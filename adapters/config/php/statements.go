@@ -12,6 +12,10 @@ func (p *interp) run() (*Array, error) {
 		}
 	}
 	if !p.lx.sawConfig {
+		if at := p.lx.configLike; at > 0 {
+			name := p.lx.src[at : at+len("CONFIG")]
+			return nil, p.errorf(at-1, "no $CONFIG assignment: $%s is another variable, as PHP's variable names are case-sensitive", name)
+		}
 		return nil, p.errorf(0, "no $CONFIG assignment: is this Nextcloud's config.php?")
 	}
 	if p.config == nil {
@@ -44,11 +48,10 @@ func (p *interp) statement() error {
 		return p.block(t)
 	case t.is("#["):
 		return p.unsupported(t.pos, "attribute #[...]")
-	case t.kind == tVar:
-		if t.text != "CONFIG" {
-			return p.unsupportedVar(t)
-		}
+	case t.kind == tVar && t.text == "CONFIG":
 		return p.assign()
+	case t.kind == tVar:
+		return p.assignLocal(t)
 	case t.isKeyword("if"):
 		return p.ifStatement()
 	case t.kind == tName:
@@ -224,28 +227,60 @@ func (p *interp) assign() error {
 		}
 		path = append(path, pathSeg{key: key, pos: kt.pos})
 	}
+	vt, v, err := p.assignment("CONFIG")
+	if err != nil {
+		return err
+	}
+	return p.store(path, v, vt.pos)
+}
+
+// assignLocal runs $name = expr; for a local variable; "$name" was read.
+func (p *interp) assignLocal(v token) error {
+	if isPHPVariable(v.text) {
+		return p.unsupportedVar(v)
+	}
+	if t := p.peek(0); t.is("[") {
+		return p.unsupported(t.pos, "assigning to an element of $%s: only $CONFIG is assigned element by element", v.text)
+	}
+	_, val, err := p.assignment(v.text)
+	if err != nil {
+		return err
+	}
+	p.vars[v.text] = val
+	return nil
+}
+
+// assignment reads "= expr;" after the target $name... and returns where
+// the value starts and the value.
+func (p *interp) assignment(name string) (token, Value, error) {
 	op := p.next()
 	switch {
 	case op.is("="):
-	case op.kind == tOp && strings.HasSuffix(op.text, "=") && len(op.text) > 1 && op.text != "==" && op.text != "===" && op.text != "!=" && op.text != "!==":
-		return p.unsupported(op.pos, "compound assignment %s", op.text)
+	case isCompoundAssign(op):
+		return token{}, nil, p.unsupported(op.pos, "compound assignment %s", op.text)
 	case op.is("->"), op.is("?->"), op.is("++"), op.is("--"):
-		return p.unsupported(op.pos, "%s on $CONFIG", op.text)
+		return token{}, nil, p.unsupported(op.pos, "%s on $%s", op.text, name)
 	default:
-		return p.unexpected(op, `"=" after $CONFIG`)
+		return token{}, nil, p.unexpected(op, `"=" after $`+name)
 	}
 	if t := p.peek(0); t.is("&") {
-		return p.unsupported(t.pos, "assignment by reference")
+		return token{}, nil, p.unsupported(t.pos, "assignment by reference")
 	}
 	vt := p.peek(0)
 	v, err := p.expr(true)
 	if err != nil {
-		return err
+		return token{}, nil, err
 	}
 	if end := p.next(); !end.is(";") && end.kind != tCloseTag {
-		return p.unexpected(end, `";"`)
+		return token{}, nil, p.unexpected(end, `";"`)
 	}
-	return p.store(path, v, vt.pos)
+	return vt, v, nil
+}
+
+// isCompoundAssign reports .=, +=, ??= and the like.
+func isCompoundAssign(op token) bool {
+	return op.kind == tOp && strings.HasSuffix(op.text, "=") && len(op.text) > 1 &&
+		op.text != "==" && op.text != "===" && op.text != "!=" && op.text != "!==" && op.text != "<=" && op.text != ">="
 }
 
 // store puts v at path in $CONFIG, creating arrays on the way as PHP does
@@ -259,6 +294,7 @@ func (p *interp) store(path []pathSeg, v Value, valuePos int) error {
 		p.config = arr
 		return nil
 	}
+	at := p.at(valuePos)
 	if p.config == nil {
 		p.config = NewArray()
 	}
@@ -274,21 +310,21 @@ func (p *interp) store(path []pathSeg, v Value, valuePos int) error {
 				return p.errorf(seg.pos, "cannot use %s%s as an array: it is %s", name, seg, withArticle(child))
 			}
 			arr = NewArray()
-			if err := p.put(cur, seg, arr); err != nil {
+			if err := p.put(cur, seg, arr, p.at(seg.pos)); err != nil {
 				return err
 			}
 		}
 		cur, name = arr, name+seg.String()
 	}
-	return p.put(cur, path[len(path)-1], v)
+	return p.put(cur, path[len(path)-1], v, at)
 }
 
-func (p *interp) put(a *Array, seg pathSeg, v Value) error {
+func (p *interp) put(a *Array, seg pathSeg, v Value, at Pos) error {
 	if !seg.append {
-		a.Set(seg.key, v)
+		a.setAt(seg.key, v, at)
 		return nil
 	}
-	if err := a.Append(v); err != nil {
+	if err := a.appendAt(v, at); err != nil {
 		return p.wrapErr(seg.pos, err)
 	}
 	return nil

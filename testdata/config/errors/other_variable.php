@@ -1,3 +1,4 @@
 <?php
 $CONFIG = array('a' => 1);
-$other = 1;
+$other = array();
+$other['b'] = 2;

@@ -2,7 +2,7 @@
 $CONFIG = array (
   'apps_paths' => array (
     0 => array (
-      'path' => OC::$SERVERROOT.'/apps',
+      'path' => OC::$WEBROOT.'/apps',
     ),
   ),
 );

@@ -1,5 +1,5 @@
 <?php
 $CONFIG = array(
   'datadirectory' => '/var/www/data',
-  'trusted_domains' => explode(',', 'a.example.com,b.example.com'),
+  'trusted_domains' => str_getcsv('a.example.com,b.example.com'),
 );

@@ -1,22 +1,29 @@
 <?php
-// Shaped like the official image's redis.config.php: the cluster branch
-// uses constructs outside the subset, which only matters when it runs.
+// Shaped like the official image's redis.config.php (Nextcloud 31 and
+// later): a cluster from REDIS_CLUSTER_SEEDS, else one node from REDIS_HOST,
+// secrets from *_FILE variables.
 if (getenv('REDIS_CLUSTER_SEEDS')) {
-  $seeds = array_values(array_filter(
-    array_map('trim', explode(',', getenv('REDIS_CLUSTER_SEEDS'))),
-    function ($seed) {
-      return $seed !== '';
-    }
-  ));
+  $redisClusterSeeds = array_values(
+    array_filter(
+      array_map('trim', explode(',', getenv('REDIS_CLUSTER_SEEDS'))),
+      function ($seed) {
+        return $seed !== '';
+      }
+    )
+  );
 
   $CONFIG = array(
     'memcache.distributed' => '\OC\Memcache\Redis',
     'memcache.locking' => '\OC\Memcache\Redis',
     'redis.cluster' => array(
-      'seeds' => $seeds,
+      'seeds' => $redisClusterSeeds,
       'password' => getenv('REDIS_HOST_PASSWORD_FILE') ? trim(file_get_contents(getenv('REDIS_HOST_PASSWORD_FILE'))) : (string) getenv('REDIS_HOST_PASSWORD'),
     ),
   );
+
+  if (getenv('REDIS_HOST_USER') !== false) {
+    $CONFIG['redis.cluster']['user'] = (string) getenv('REDIS_HOST_USER');
+  }
 } elseif (getenv('REDIS_HOST')) {
   $CONFIG = array(
     'memcache.distributed' => '\OC\Memcache\Redis',

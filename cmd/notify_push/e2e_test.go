@@ -1,0 +1,434 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/notifypush/notify_push/adapters/gormdb"
+	"github.com/notifypush/notify_push/adapters/nextcloud/nextcloudtest"
+	"github.com/notifypush/notify_push/adapters/testenv"
+)
+
+// binary is the notify_push executable built once for the end-to-end tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "notify_push-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "notify_push")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build notify_push: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// lockedBuffer collects the daemon's log output.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// daemon is the real binary started with environment variables only.
+type daemon struct {
+	t    *testing.T
+	addr string
+	cmd  *exec.Cmd
+	logs *lockedBuffer
+	done chan error
+}
+
+func startDaemon(t *testing.T, env ...string) *daemon {
+	t.Helper()
+	port := testenv.FreePort(t)
+	d := &daemon{t: t, addr: "127.0.0.1:" + strconv.Itoa(port), logs: &lockedBuffer{}, done: make(chan error, 1)}
+	d.cmd = exec.Command(binary)
+	d.cmd.Dir = t.TempDir() // no stray .env
+	d.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "BIND=127.0.0.1", "PORT=" + strconv.Itoa(port), "LOG=debug"}, env...)
+	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.done <- d.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = d.cmd.Process.Kill()
+		<-d.done
+		if t.Failed() {
+			t.Logf("daemon output:\n%s", d.logs.String())
+		}
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if c, err := net.Dial("tcp", d.addr); err == nil {
+			c.Close()
+			return d
+		}
+		select {
+		case err := <-d.done:
+			t.Fatalf("daemon exited at start: %v\n%s", err, d.logs.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("daemon not listening after 15 s:\n%s", d.logs.String())
+		}
+	}
+}
+
+type wsClient struct {
+	t    *testing.T
+	ws   *websocket.Conn
+	msgs chan string
+}
+
+func (d *daemon) dial(path string) *wsClient {
+	d.t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+d.addr+path, nil)
+	if err != nil {
+		d.t.Fatalf("dial: %v", err)
+	}
+	c := &wsClient{t: d.t, ws: ws, msgs: make(chan string, 256)}
+	go func() {
+		defer close(c.msgs)
+		for {
+			_, msg, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			c.msgs <- string(msg)
+		}
+	}()
+	d.t.Cleanup(func() { ws.Close() })
+	return c
+}
+
+func (c *wsClient) send(text string) {
+	c.t.Helper()
+	if err := c.ws.WriteMessage(websocket.TextMessage, []byte(text)); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *wsClient) next(timeout time.Duration) (string, bool) {
+	select {
+	case m, ok := <-c.msgs:
+		return m, ok
+	case <-time.After(timeout):
+		return "", false
+	}
+}
+
+func (c *wsClient) expect(want string) {
+	c.t.Helper()
+	if got, ok := c.next(5 * time.Second); !ok || got != want {
+		c.t.Fatalf("got %q (open %v), want %q", got, ok, want)
+	}
+}
+
+func (c *wsClient) expectNothing() {
+	c.t.Helper()
+	if got, ok := c.next(300 * time.Millisecond); ok {
+		c.t.Fatalf("unexpected %q", got)
+	}
+}
+
+func (d *daemon) login(user, password string) *wsClient {
+	d.t.Helper()
+	c := d.dial("/ws")
+	c.send(user)
+	c.send(password)
+	c.expect("authenticated")
+	return c
+}
+
+// selfTest calls a /test route with the token header, as the app does.
+func (d *daemon) selfTest(method, path, token string) (int, string) {
+	d.t.Helper()
+	req, _ := http.NewRequest(method, "http://"+d.addr+path, nil)
+	req.Header.Set("token", token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// world is everything the daemon runs against: a private Redis, an SQLite
+// file holding the demo mounts, and the fake Nextcloud.
+type world struct {
+	redis *testenv.RedisServer
+	rdb   *goredis.Client
+	nc    *nextcloudtest.Server
+	env   []string
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	ctx := context.Background()
+	w := &world{redis: testenv.StartRedis(t), nc: nextcloudtest.New(t, false)}
+	w.rdb = goredis.NewClient(&goredis.Options{Addr: w.redis.Addr})
+	t.Cleanup(func() { w.rdb.Close() })
+	w.nc.AddUser("alice", "alice", "alice-pw")
+	w.nc.AddUser("alice@example.com", "alice", "alice-pw")
+	w.nc.AddUser("bob", "bob", "bob-pw")
+	w.nc.AddUser("carol", "carol", "carol-pw")
+	w.nc.OnVersion(func() { w.rdb.Set(context.Background(), "notify_push_app_version", "1.4.2", 0) })
+
+	dbPath := filepath.Join(t.TempDir(), "nextcloud.db")
+	db, closeDB, err := gormdb.Open(ctx, "sqlite://"+dbPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gormdb.CreateNextcloudSchema(ctx, db, "oc_"); err != nil {
+		t.Fatal(err)
+	}
+	if err := gormdb.SeedDemo(ctx, db, "oc_"); err != nil {
+		t.Fatal(err)
+	}
+	closeDB()
+	w.env = []string{
+		"DATABASE_URL=sqlite://" + dbPath,
+		"REDIS_URL=redis://" + w.redis.Addr,
+		"NEXTCLOUD_URL=" + strings.TrimSuffix(w.nc.URL(), "/"),
+		"DEBOUNCE_DISABLE=1",
+	}
+	return w
+}
+
+func (w *world) publish(t *testing.T, channel, payload string) {
+	t.Helper()
+	if err := w.rdb.Publish(context.Background(), channel, payload).Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitSubscribed waits until the daemon listens on every channel.
+func (w *world) waitSubscribed(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := w.rdb.PubSubNumSub(context.Background(), "notify_storage_update", "notify_config").Result()
+		if err == nil && n["notify_storage_update"] > 0 && n["notify_config"] > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("daemon not subscribed after 10 s: %v %v", n, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestBinaryNextToNextcloud(t *testing.T) {
+	w := newWorld(t)
+	d := startDaemon(t, w.env...)
+	w.waitSubscribed(t)
+	ctx := context.Background()
+
+	// Logins: real, alternate login name, wrong.
+	alice := d.login("alice", "alice-pw")
+	alice.send("listen notify_file_id")
+	aliceByMail := d.login("alice@example.com", "alice-pw")
+	bob := d.login("bob", "bob-pw")
+	carol := d.login("carol", "carol-pw")
+	wrong := d.dial("/push/ws")
+	wrong.send("bob")
+	wrong.send("nope")
+	wrong.expect("err: Invalid credentials")
+	for _, r := range w.nc.Requests() {
+		if strings.HasSuffix(r.Path, "/uid") && r.ForwardedFor != "127.0.0.1" {
+			t.Fatalf("X-Forwarded-For sent to Nextcloud: %q", r.ForwardedFor)
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // the listen frame is read asynchronously
+
+	// Storage 10: alice at "", bob at files/Team, carol at files/Team/Design.
+	w.publish(t, "notify_storage_update", `{"storage":10,"path":"files/Team/notes.md","file_id":42}`)
+	alice.expect("notify_file_id [42]")
+	aliceByMail.expect("notify_file")
+	bob.expect("notify_file")
+	carol.expectNothing()
+
+	w.publish(t, "notify_activity", `{"user":"carol"}`)
+	carol.expect("notify_activity")
+	w.publish(t, "notify_notification", `{"user":"bob"}`)
+	bob.expect("notify_notification")
+	w.publish(t, "notify_user_share_created", `{"user":"carol"}`)
+	carol.expect("notify_file")
+	w.publish(t, "notify_group_membership_update", `{"user":"bob","group":"g"}`)
+	bob.expect("notify_file")
+	w.publish(t, "notify_custom", `{"user":"carol","message":"my_type","body":{"x":[1, 2]}}`)
+	carol.expect(`my_type {"x":[1,2]}`)
+	w.publish(t, "notify_custom", `{"user":"carol","message":"plain"}`)
+	carol.expect("plain")
+
+	// Malformed payloads on every channel leave everything working.
+	for _, ch := range []string{"notify_storage_update", "notify_activity", "notify_custom", "notify_pre_auth", "notify_test_cookie", "notify_query", "notify_signal", "notify_config"} {
+		for _, p := range []string{"", "not json", `{"storage":-1}`, `[1,2]`, `"` + strings.Repeat("x", 100_000) + `"`} {
+			w.publish(t, ch, p)
+		}
+	}
+	w.publish(t, "notify_activity", `{"user":"carol"}`)
+	carol.expect("notify_activity")
+
+	// Pre-auth token: once.
+	w.publish(t, "notify_pre_auth", `{"user":"bob","token":"abcdefabcdefabcdefabcdefabcdef12"}`)
+	time.Sleep(100 * time.Millisecond)
+	d.login("", "abcdefabcdefabcdefabcdefabcdef12")
+	again := d.dial("/ws")
+	again.send("")
+	again.send("abcdefabcdefabcdefabcdefabcdef12")
+	again.expect("err: Invalid credentials")
+
+	// The self-test sequence of occ notify_push:setup.
+	if code, _ := d.selfTest("GET", "/test/cookie", "no-token-yet"); code != http.StatusForbidden {
+		t.Fatalf("cookie without test-token: %d", code)
+	}
+	w.rdb.Set(ctx, "test-token", "tok-123", 0)
+	w.nc.SetToken("tok-123")
+	w.publish(t, "notify_test_cookie", "98765")
+	time.Sleep(100 * time.Millisecond)
+	for _, step := range []struct {
+		method, path, want string
+	}{
+		{"GET", "/test/cookie", "98765"},
+		{"GET", "/push/test/cookie", "98765"},
+		{"GET", "/test/mapping/10", "1"},
+		{"GET", "/test/remote/1.2.3.4", "1.2.3.4"},
+		{"POST", "/test/version", "set"},
+	} {
+		if code, body := d.selfTest(step.method, step.path, "tok-123"); code != 200 || body != step.want {
+			t.Fatalf("%s %s: %d %q, want %q", step.method, step.path, code, body, step.want)
+		}
+	}
+	w.nc.SetCookie(4242)
+	if code, body := d.selfTest("GET", "/test/reverse_cookie", "tok-123"); code != 200 || body != "4242" {
+		t.Fatalf("reverse cookie: %d %q", code, body)
+	}
+	if v, _ := w.rdb.Get(ctx, "notify_push_version").Result(); v != "1.4.0" {
+		t.Fatalf("notify_push_version %q", v)
+	}
+	if code, _ := d.selfTest("GET", "/test/cookie", "tok-12"); code != http.StatusForbidden {
+		t.Fatalf("wrong token accepted: %d", code)
+	}
+	// The startup check asked the app for its version.
+	if v, _ := w.rdb.Get(ctx, "notify_push_app_version").Result(); v != "1.4.2" {
+		t.Fatalf("startup check did not call test/version: %q", v)
+	}
+
+	// Metrics on request.
+	w.publish(t, "notify_query", `"metrics"`)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		m, _ := w.rdb.Get(ctx, "notify_push_metrics").Result()
+		if strings.Contains(m, `"active_user_count":3`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics %q", m)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// Redis restart: clients stay connected and receive again.
+	w.redis.Kill()
+	time.Sleep(300 * time.Millisecond)
+	w.redis.Start()
+	w.waitSubscribed(t)
+	w.publish(t, "notify_activity", `{"user":"alice"}`)
+	alice.expect("notify_activity")
+
+	// Reset closes every client.
+	w.publish(t, "notify_signal", `"reset"`)
+	for _, c := range []*wsClient{alice, bob, carol} {
+		for {
+			if _, ok := c.next(5 * time.Second); !ok {
+				break
+			}
+		}
+	}
+
+	// SIGTERM: exit 0.
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-d.done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+		d.done <- nil
+	case <-time.After(10 * time.Second):
+		t.Fatal("no exit within 10 s of SIGTERM")
+	}
+}
+
+func TestBinaryNextcloudDown(t *testing.T) {
+	w := newWorld(t)
+	d := startDaemon(t, w.env...)
+	w.waitSubscribed(t)
+	bob := d.login("bob", "bob-pw")
+	w.nc.Close()
+	c := d.dial("/ws")
+	c.send("alice")
+	c.send("alice-pw")
+	got, _ := c.next(15 * time.Second)
+	if !strings.HasPrefix(got, "err: Error while sending authentication request to nextcloud: ") {
+		t.Fatalf("got %q", got)
+	}
+	w.publish(t, "notify_activity", `{"user":"bob"}`)
+	bob.expect("notify_activity") // connected clients are untouched
+}
+
+func TestBinaryRefusesIncompleteConfiguration(t *testing.T) {
+	cmd := exec.Command(binary)
+	cmd.Dir = t.TempDir()
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "DATABASE_URL=sqlite:///tmp/x.db"}
+	out, err := cmd.CombinedOutput()
+	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 2 {
+		t.Fatalf("exit %v, want 2", err)
+	}
+	for _, want := range []string{"REDIS_URL", "NEXTCLOUD_URL", "--embedded"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("message lacks %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "DATABASE_URL (") {
+		t.Errorf("names DATABASE_URL although it is set:\n%s", out)
+	}
+	v, err := exec.Command(binary, "--version").Output()
+	if err != nil || !strings.HasPrefix(string(v), "notify_push 1.4.0") {
+		t.Fatalf("--version: %q %v", v, err)
+	}
+}

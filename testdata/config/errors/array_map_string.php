@@ -1,0 +1,4 @@
+<?php
+$CONFIG = array(
+  'seeds' => array_map('trim', 'a, b'),
+);

@@ -1,0 +1,7 @@
+<?php
+$CONFIG = array(
+  'seeds' => array_filter(['a'], function ($s) {
+    $t = trim($s);
+    return $t !== '';
+  }),
+);

@@ -1,0 +1,3 @@
+<?php
+$home = $_SERVER['HOME'];
+$CONFIG = array('datadirectory' => $home . '/data');

@@ -1,0 +1,6 @@
+<?php
+$CONFIG = array (
+  'dbtype' => 'pgsql',
+  'dbhost' => 'db',
+  'dbtableprefix' => '',
+);
