@@ -4,19 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"github.com/notifypush/notify_push/domain"
 	"github.com/notifypush/notify_push/ports"
 )
 
-// Bus is an in-process event source and publisher. Like Redis pub/sub, an
-// event published while nobody listens is dropped.
+// Bus is an in-process event source and publisher with one consumer. Unlike
+// Redis pub/sub it keeps what is published before the consumer starts
+// listening (up to its buffer), so nothing sent right after start-up is lost.
 type Bus struct {
-	log *slog.Logger
-
-	mu        sync.Mutex
-	listeners map[chan domain.Event]struct{}
+	log    *slog.Logger
+	events chan domain.Event
 }
 
 var (
@@ -24,62 +22,40 @@ var (
 	_ ports.EventPublisher = (*Bus)(nil)
 )
 
-// busBuffer is each listener's queue; publishers wait when it is full.
+// busBuffer is the queue between publishers and the consumer; publishers
+// wait when it is full.
 const busBuffer = 1024
 
-// NewBus makes a bus with no listeners.
+// NewBus makes an empty bus.
 func NewBus(log *slog.Logger) *Bus {
-	return &Bus{log: log, listeners: make(map[chan domain.Event]struct{})}
+	return &Bus{log: log, events: make(chan domain.Event, busBuffer)}
 }
 
-// Publish decodes payload for channel and hands the event to every listener.
-// A payload that does not decode is refused with the decode error.
+// Publish decodes payload for channel and queues the event. A payload that
+// does not decode is refused with the decode error.
 func (b *Bus) Publish(ctx context.Context, channel string, payload []byte) error {
 	ev, err := domain.DecodeEvent(channel, payload)
 	if err != nil {
 		return fmt.Errorf("publish on %s: %w", channel, err)
 	}
-	b.mu.Lock()
-	targets := make([]chan domain.Event, 0, len(b.listeners))
-	for ch := range b.listeners {
-		targets = append(targets, ch)
+	select {
+	case b.events <- ev:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("publish on %s: %w", channel, ctx.Err())
 	}
-	b.mu.Unlock()
-	for _, ch := range targets {
-		select {
-		case ch <- ev:
-		case <-ctx.Done():
-			return fmt.Errorf("publish on %s: %w", channel, ctx.Err())
-		}
-	}
-	return nil
 }
 
-// Listen delivers every published event to handle until ctx ends.
+// Listen delivers every published event to handle until ctx ends. The bus
+// has one consumer: concurrent Listen calls would split the events.
 func (b *Bus) Listen(ctx context.Context, handle ports.EventHandler) error {
-	ch := make(chan domain.Event, busBuffer)
-	b.mu.Lock()
-	b.listeners[ch] = struct{}{}
-	b.mu.Unlock()
-	defer func() {
-		b.mu.Lock()
-		delete(b.listeners, ch)
-		b.mu.Unlock()
-	}()
 	b.log.Debug("in-process bus listening")
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case ev := <-ch:
+		case ev := <-b.events:
 			handle(ctx, ev)
 		}
 	}
-}
-
-// Listeners is the number of active listeners.
-func (b *Bus) Listeners() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.listeners)
 }

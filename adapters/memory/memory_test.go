@@ -19,9 +19,6 @@ func TestBusDeliversDecodedEvents(t *testing.T) {
 	go func() {
 		done <- bus.Listen(ctx, func(_ context.Context, ev domain.Event) { got <- ev })
 	}()
-	for bus.Listeners() == 0 {
-		time.Sleep(time.Millisecond)
-	}
 	if err := bus.Publish(ctx, domain.ChannelActivity, []byte(`{"user":"alice"}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -44,15 +41,43 @@ func TestBusDeliversDecodedEvents(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Listen returned %v on cancel", err)
 	}
-	if bus.Listeners() != 0 {
-		t.Fatal("listener not removed")
-	}
 }
 
-func TestPublishWithoutListenersIsDropped(t *testing.T) {
+func TestPublishBeforeListenIsKept(t *testing.T) {
 	bus := NewBus(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err := bus.Publish(context.Background(), domain.ChannelActivity, []byte(`{"user":"a"}`)); err != nil {
 		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan domain.Event, 1)
+	done := make(chan struct{})
+	go func() {
+		_ = bus.Listen(ctx, func(_ context.Context, ev domain.Event) { got <- ev })
+		close(done)
+	}()
+	select {
+	case ev := <-got:
+		if ev != (domain.Activity{User: "a"}) {
+			t.Fatalf("got %#v", ev)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("event published before Listen was lost")
+	}
+	cancel()
+	<-done
+}
+
+func TestPublishWaitsForRoomOrContext(t *testing.T) {
+	bus := NewBus(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for range busBuffer {
+		if err := bus.Publish(context.Background(), domain.ChannelActivity, []byte(`{"user":"a"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := bus.Publish(ctx, domain.ChannelActivity, []byte(`{"user":"a"}`)); err == nil {
+		t.Fatal("publish into a full bus returned without its context ending")
 	}
 }
 
