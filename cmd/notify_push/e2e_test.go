@@ -71,13 +71,21 @@ type daemon struct {
 	done chan error
 }
 
+// startDaemon runs the binary with environment variables only.
 func startDaemon(t *testing.T, env ...string) *daemon {
 	t.Helper()
-	port := testenv.FreePort(t)
-	d := &daemon{t: t, addr: "127.0.0.1:" + strconv.Itoa(port), logs: &lockedBuffer{}, done: make(chan error, 1)}
-	d.cmd = exec.Command(binary)
+	port := strconv.Itoa(testenv.FreePort(t))
+	return runDaemon(t, port, nil, append([]string{"BIND=127.0.0.1", "PORT=" + port, "LOG=debug"}, env...))
+}
+
+// runDaemon starts the binary with args and env (plus PATH) and waits until
+// it listens on port.
+func runDaemon(t *testing.T, port string, args, env []string) *daemon {
+	t.Helper()
+	d := &daemon{t: t, addr: "127.0.0.1:" + port, logs: &lockedBuffer{}, done: make(chan error, 1)}
+	d.cmd = exec.Command(binary, args...)
 	d.cmd.Dir = t.TempDir() // no stray .env
-	d.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "BIND=127.0.0.1", "PORT=" + strconv.Itoa(port), "LOG=debug"}, env...)
+	d.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -430,5 +438,53 @@ func TestBinaryRefusesIncompleteConfiguration(t *testing.T) {
 	v, err := exec.Command(binary, "--version").Output()
 	if err != nil || !strings.HasPrefix(string(v), "notify_push 1.4.0") {
 		t.Fatalf("--version: %q %v", v, err)
+	}
+}
+
+// TestBinaryWithConfigPHPOnly starts the server with one argument, the path
+// of Nextcloud's config.php, and no other setting.
+func TestBinaryWithConfigPHPOnly(t *testing.T) {
+	w := newWorld(t)
+	root := t.TempDir()
+	dataDir := filepath.Join(root, "data")
+	for _, dir := range []string{dataDir, filepath.Join(root, "config")} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The SQLite database lives at {datadirectory}/{dbname}.db.
+	dbPath := strings.TrimPrefix(w.env[0], "DATABASE_URL=sqlite://")
+	if err := os.Rename(dbPath, filepath.Join(dataDir, "nc.db")); err != nil {
+		t.Fatal(err)
+	}
+	host, redisPort, _ := net.SplitHostPort(w.redis.Addr)
+	config := fmt.Sprintf(`<?php
+$CONFIG = array (
+  'instanceid' => 'oc1234567890',
+  'dbtype' => 'sqlite3',
+  'dbname' => 'nc',
+  'datadirectory' => '%s',
+  'overwrite.cli.url' => '%s',
+  'memcache.locking' => '\\OC\\Memcache\\Redis',
+  'redis' => [
+    'host' => '%s',
+    'port' => %s,
+  ],
+);
+`, dataDir, strings.TrimSuffix(w.nc.URL(), "/"), host, redisPort)
+	configPath := filepath.Join(root, "config", "config.php")
+	if err := os.WriteFile(configPath, []byte(config), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(testenv.FreePort(t))
+	d := runDaemon(t, port, []string{configPath, "--bind", "127.0.0.1", "--port", port, "--debounce-disable"}, nil)
+	w.waitSubscribed(t)
+	bob := d.login("bob", "bob-pw")
+	w.publish(t, "notify_storage_update", `{"storage":10,"path":"files/Team/x","file_id":1}`)
+	bob.expect("notify_file")
+
+	out, err := exec.Command(binary, configPath, "--dump-config").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "config.php") || !strings.Contains(string(out), "sqlite://") {
+		t.Fatalf("--dump-config: %v\n%s", err, out)
 	}
 }
