@@ -4,7 +4,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -277,5 +280,39 @@ func TestEmbeddedPreAuthAndReset(t *testing.T) {
 	publish(t, addr, "notify_signal", `"reset"`)
 	if err := c.expectClosed(); !websocket.IsCloseError(err, websocket.CloseServiceRestart) {
 		t.Fatalf("reset closed with %v, want 1012 service restart", err)
+	}
+}
+
+func TestEmbeddedMetricsOnUnixSocket(t *testing.T) {
+	dir, err := os.MkdirTemp("", "npm") // unix socket paths must stay short
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "metrics.sock")
+	addr := embeddedServer(t, func(c *app.Config) { c.MetricsSocketPath = sock })
+	login(t, addr, "alice", "alice-pw")
+	publish(t, addr, "notify_activity", `{"user":"alice"}`)
+
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := client.Get("http://metrics/metrics")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(body), "\nactive_connection_count 1\n") &&
+				strings.Contains(string(body), `message_count_total{type="activity"} 1`) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("metrics:\n%s", body)
+			}
+		} else if time.Now().After(deadline) {
+			t.Fatalf("metrics socket: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

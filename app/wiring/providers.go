@@ -108,10 +108,35 @@ func productionMux(ws *websocket.Handler, selfTest *httpapi.SelfTestRoutes) http
 	return mux
 }
 
-func embeddedServices(hub *app.Hub, pump *app.EventPump, ws *websocket.Handler, srv *httpapi.Server) app.Services {
-	return app.Services{hub, pump, ws, srv}
+// metricsServer is the Prometheus listener, nil-safe: without METRICS_PORT
+// or METRICS_SOCKET_PATH there is none and Run returns at once.
+type metricsServer struct {
+	srv *httpapi.Server
 }
 
-func productionServices(hub *app.Hub, pump *app.EventPump, ws *websocket.Handler, srv *httpapi.Server, check *app.StartupCheck) app.Services {
-	return app.Services{hub, pump, ws, srv, check}
+func newMetricsServer(cfg app.Config, route *httpapi.MetricsRoute, log *slog.Logger) *metricsServer {
+	if cfg.MetricsPort == 0 && cfg.MetricsSocketPath == "" {
+		return &metricsServer{}
+	}
+	mux := http.NewServeMux()
+	route.Register(mux)
+	opts := httpapi.ListenOptions{Bind: cfg.Bind, Port: cfg.MetricsPort, SocketPath: cfg.MetricsSocketPath,
+		SocketPermissions: cfg.SocketPermissions}
+	return &metricsServer{srv: httpapi.NewServer(opts, mux, log.With("listener", "metrics"))}
+}
+
+func (m *metricsServer) Run(ctx context.Context) error {
+	if m.srv == nil {
+		return nil
+	}
+	return m.srv.Run(ctx)
+}
+
+func embeddedServices(hub *app.Hub, pump *app.EventPump, ws *websocket.Handler, srv *httpapi.Server, metrics *metricsServer) app.Services {
+	return app.Services{hub, pump, ws, srv, metrics}
+}
+
+func productionServices(hub *app.Hub, pump *app.EventPump, ws *websocket.Handler, srv *httpapi.Server, metrics *metricsServer,
+	check *app.StartupCheck) app.Services {
+	return app.Services{hub, pump, ws, srv, metrics, check}
 }

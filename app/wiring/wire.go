@@ -27,6 +27,8 @@ var common = wire.NewSet(
 	websocket.ProviderSet,
 	listenOptions,
 	httpapi.NewServer,
+	httpapi.NewMetricsRoute,
+	newMetricsServer,
 	wire.Struct(new(Process), "*"),
 )
 

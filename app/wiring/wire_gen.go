@@ -69,8 +69,15 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 	selfTestRoutes := httpapi.NewSelfTestRoutes(selfTest, log)
 	httpHandler := productionMux(handler, selfTestRoutes)
 	server := httpapi.NewServer(httpapiListenOptions, httpHandler, log)
+	metricsRoute, err := httpapi.NewMetricsRoute(counters)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	wiringMetricsServer := newMetricsServer(cfg, metricsRoute, log)
 	startupCheck := app.NewStartupCheck(mountStore, keyValue, client, log)
-	services := productionServices(hub, eventPump, handler, server, startupCheck)
+	services := productionServices(hub, eventPump, handler, server, wiringMetricsServer, startupCheck)
 	daemon := app.NewDaemon(services, log)
 	process := &Process{
 		Daemon: daemon,
@@ -118,7 +125,13 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 	publishRoute := httpapi.NewPublishRoute(bus, log)
 	httpHandler := embeddedMux(handler, publishRoute)
 	server := httpapi.NewServer(httpapiListenOptions, httpHandler, log)
-	services := embeddedServices(hub, eventPump, handler, server)
+	metricsRoute, err := httpapi.NewMetricsRoute(counters)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	wiringMetricsServer := newMetricsServer(cfg, metricsRoute, log)
+	services := embeddedServices(hub, eventPump, handler, server, wiringMetricsServer)
 	daemon := app.NewDaemon(services, log)
 	process := &Process{
 		Daemon: daemon,
@@ -131,4 +144,4 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 
 // wire.go:
 
-var common = wire.NewSet(app.ProviderSet, clock.New, wire.Bind(new(ports.Clock), new(clock.System)), websocketOptions, websocket.ProviderSet, listenOptions, httpapi.NewServer, wire.Struct(new(Process), "*"))
+var common = wire.NewSet(app.ProviderSet, clock.New, wire.Bind(new(ports.Clock), new(clock.System)), websocketOptions, websocket.ProviderSet, listenOptions, httpapi.NewServer, httpapi.NewMetricsRoute, newMetricsServer, wire.Struct(new(Process), "*"))

@@ -1,0 +1,81 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/notifypush/notify_push/domain"
+)
+
+// MetricsRoute serves GET /metrics in the Prometheus text format, with
+// upstream's series names, plus the Go runtime and process collectors.
+type MetricsRoute struct {
+	handler http.Handler
+}
+
+// NewMetricsRoute exposes counters through a registry of its own (no global
+// state), so tests and several servers in one process do not collide.
+func NewMetricsRoute(counters *domain.Counters) (*MetricsRoute, error) {
+	reg := prometheus.NewRegistry()
+	for _, c := range []prometheus.Collector{
+		counterCollector{counters},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return &MetricsRoute{handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})}, nil
+}
+
+// Register mounts the route on mux.
+func (m *MetricsRoute) Register(mux *http.ServeMux) {
+	mux.Handle("GET /metrics", m.handler)
+}
+
+var (
+	descActiveConnections = prometheus.NewDesc("active_connection_count", "Number of active client connections", nil, nil)
+	descActiveUsers       = prometheus.NewDesc("active_user_count", "Number of users with at least one connection", nil, nil)
+	descTotalConnections  = prometheus.NewDesc("total_connection_count", "Number of client connections made since start", nil, nil)
+	descMappingQueries    = prometheus.NewDesc("mapping_query_count", "Number of storage mapping queries run against the database", nil, nil)
+	descEvents            = prometheus.NewDesc("event_count_total", "Number of events received from Nextcloud", nil, nil)
+	// Upstream writes the total and the per-type counts in one family: one
+	// sample without labels and one per type.
+	descMessages       = prometheus.NewDesc("message_count_total", "Number of messages sent to clients", nil, nil)
+	descMessagesByType = prometheus.NewDesc("message_count_total", "Number of messages sent to clients", []string{"type"}, nil)
+)
+
+// counterCollector reads the hot-path atomics only when scraped.
+type counterCollector struct {
+	c *domain.Counters
+}
+
+// Describe sends nothing: the collector is unchecked, because the registry
+// refuses two descriptors of one family with different labels, which is
+// exactly upstream's message_count_total.
+func (counterCollector) Describe(chan<- *prometheus.Desc) {}
+
+func (cc counterCollector) Collect(ch chan<- prometheus.Metric) {
+	s := cc.c.Snapshot()
+	ch <- prometheus.MustNewConstMetric(descActiveConnections, prometheus.GaugeValue, float64(s.ActiveConnectionCount))
+	ch <- prometheus.MustNewConstMetric(descActiveUsers, prometheus.GaugeValue, float64(s.ActiveUserCount))
+	ch <- prometheus.MustNewConstMetric(descTotalConnections, prometheus.CounterValue, float64(s.TotalConnectionCount))
+	ch <- prometheus.MustNewConstMetric(descMappingQueries, prometheus.CounterValue, float64(s.MappingQueryCount))
+	ch <- prometheus.MustNewConstMetric(descEvents, prometheus.CounterValue, float64(s.EventsReceived))
+	ch <- prometheus.MustNewConstMetric(descMessages, prometheus.CounterValue, float64(s.MessagesSent))
+	for _, k := range []struct {
+		label string
+		n     uint64
+	}{
+		{"file", s.MessagesSentFile},
+		{"notification", s.MessagesSentNotification},
+		{"activity", s.MessagesSentActivity},
+		{"custom", s.MessagesSentCustom},
+	} {
+		ch <- prometheus.MustNewConstMetric(descMessagesByType, prometheus.CounterValue, float64(k.n), k.label)
+	}
+}
