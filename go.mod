@@ -3,6 +3,7 @@ module github.com/notifypush/notify_push
 go 1.26.0
 
 require (
+	github.com/coreos/go-systemd/v22 v22.7.0
 	github.com/go-sql-driver/mysql v1.8.1
 	github.com/golang/mock v1.6.0
 	github.com/google/wire v0.7.0

@@ -120,3 +120,9 @@ type SelfTest interface {
 type Service interface {
 	Run(ctx context.Context) error
 }
+
+// Readiness tells whether the server can do its work: nil when every
+// dependency is there, else an error naming what is missing.
+type Readiness interface {
+	Ready(ctx context.Context) error
+}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -41,7 +42,12 @@ type EventSource struct {
 	pingInterval  time.Duration
 	replyTimeout  time.Duration
 	retryInterval time.Duration
+
+	subscribed atomic.Bool
 }
+
+// Subscribed reports whether every channel is subscribed right now.
+func (s *EventSource) Subscribed() bool { return s.subscribed.Load() }
 
 var _ ports.EventSource = (*EventSource)(nil)
 
@@ -75,10 +81,13 @@ func (s *EventSource) Listen(ctx context.Context, handle ports.EventHandler) err
 			s.log.Info("subscribed to Redis", "redis", describe(s.client), "channels", len(s.channels))
 		}
 		downSince, everUp = time.Time{}, true
+		s.subscribed.Store(true)
 	}
+	defer s.subscribed.Store(false)
 	for {
 		start := time.Now()
 		err := s.session(ctx, handle, up)
+		s.subscribed.Store(false)
 		if ctx.Err() != nil {
 			return nil
 		}

@@ -2,6 +2,7 @@ package wiring
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/notifypush/notify_push/adapters/memory"
 	"github.com/notifypush/notify_push/adapters/nextcloud"
 	"github.com/notifypush/notify_push/adapters/redis"
+	"github.com/notifypush/notify_push/adapters/systemd"
 	"github.com/notifypush/notify_push/adapters/websocket"
 	"github.com/notifypush/notify_push/app"
 	"github.com/notifypush/notify_push/domain"
@@ -94,18 +96,68 @@ func embeddedDatabase(ctx context.Context, cfg app.Config, log *slog.Logger) (*g
 	return db, closeDB, nil
 }
 
-func embeddedMux(ws *websocket.Handler, publish *httpapi.PublishRoute) http.Handler {
+func embeddedMux(ws *websocket.Handler, publish *httpapi.PublishRoute, health *httpapi.HealthRoute) http.Handler {
 	mux := http.NewServeMux()
 	ws.Register(mux)
 	publish.Register(mux)
+	health.Register(mux)
 	return mux
 }
 
-func productionMux(ws *websocket.Handler, selfTest *httpapi.SelfTestRoutes) http.Handler {
+func productionMux(ws *websocket.Handler, selfTest *httpapi.SelfTestRoutes, health *httpapi.HealthRoute) http.Handler {
 	mux := http.NewServeMux()
 	ws.Register(mux)
 	selfTest.Register(mux)
+	health.Register(mux)
 	return mux
+}
+
+// listenerCheck is ready once the main listener is bound. The server is
+// built after the mux, so the check reads it through a pointer filled later.
+type listenerCheck struct {
+	srv *httpapi.Server
+}
+
+func (l *listenerCheck) check(context.Context) error {
+	if l.srv == nil || l.srv.Addr() == nil {
+		return errors.New("not listening yet")
+	}
+	return nil
+}
+
+func databaseCheck(db *gorm.DB) app.HealthCheck {
+	return app.HealthCheck{Name: "database", Check: func(ctx context.Context) error {
+		sqlDB, err := db.DB()
+		if err != nil {
+			return err
+		}
+		return sqlDB.PingContext(ctx)
+	}}
+}
+
+func newListenerCheck() *listenerCheck { return &listenerCheck{} }
+
+func embeddedChecks(l *listenerCheck, db *gorm.DB) app.HealthChecks {
+	return app.HealthChecks{{Name: "listener", Check: l.check}, databaseCheck(db)}
+}
+
+func productionChecks(l *listenerCheck, db *gorm.DB, events *redis.EventSource) app.HealthChecks {
+	return app.HealthChecks{
+		{Name: "listener", Check: l.check},
+		{Name: "redis", Check: func(context.Context) error {
+			if !events.Subscribed() {
+				return errors.New("not subscribed to the app's channels")
+			}
+			return nil
+		}},
+		databaseCheck(db),
+	}
+}
+
+// newProcess completes the listener check with the server it waits for.
+func newProcess(daemon *app.Daemon, srv *httpapi.Server, l *listenerCheck) *Process {
+	l.srv = srv
+	return &Process{Daemon: daemon, HTTP: srv}
 }
 
 // metricsServer is the Prometheus listener, nil-safe: without METRICS_PORT
@@ -132,11 +184,12 @@ func (m *metricsServer) Run(ctx context.Context) error {
 	return m.srv.Run(ctx)
 }
 
-func embeddedServices(hub *app.Hub, pump *app.EventPump, ws *websocket.Handler, srv *httpapi.Server, metrics *metricsServer) app.Services {
-	return app.Services{hub, pump, ws, srv, metrics}
+func embeddedServices(hub *app.Hub, pump *app.EventPump, ws *websocket.Handler, srv *httpapi.Server, metrics *metricsServer,
+	notifier *systemd.Notifier) app.Services {
+	return app.Services{hub, pump, ws, srv, metrics, notifier}
 }
 
 func productionServices(hub *app.Hub, pump *app.EventPump, ws *websocket.Handler, srv *httpapi.Server, metrics *metricsServer,
-	check *app.StartupCheck) app.Services {
-	return app.Services{hub, pump, ws, srv, metrics, check}
+	notifier *systemd.Notifier, check *app.StartupCheck) app.Services {
+	return app.Services{hub, pump, ws, srv, metrics, notifier, check}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/notifypush/notify_push/adapters/memory"
 	"github.com/notifypush/notify_push/adapters/nextcloud"
 	"github.com/notifypush/notify_push/adapters/redis"
+	"github.com/notifypush/notify_push/adapters/systemd"
 	"github.com/notifypush/notify_push/adapters/websocket"
 	"github.com/notifypush/notify_push/app"
 	"github.com/notifypush/notify_push/ports"
@@ -29,7 +30,12 @@ var common = wire.NewSet(
 	httpapi.NewServer,
 	httpapi.NewMetricsRoute,
 	newMetricsServer,
-	wire.Struct(new(Process), "*"),
+	app.NewHealth,
+	wire.Bind(new(ports.Readiness), new(*app.Health)),
+	httpapi.NewHealthRoute,
+	systemd.ProviderSet,
+	newListenerCheck,
+	newProcess,
 )
 
 // InitializeProduction assembles the server that runs next to Nextcloud:
@@ -45,6 +51,7 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		nextcloudOptions,
 		nextcloud.ProviderSet,
 		httpapi.NewSelfTestRoutes,
+		productionChecks,
 		productionMux,
 		productionServices,
 	)
@@ -63,6 +70,7 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 		embeddedUsers,
 		memory.ProviderSet,
 		httpapi.NewPublishRoute,
+		embeddedChecks,
 		embeddedMux,
 		embeddedServices,
 	)

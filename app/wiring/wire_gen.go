@@ -15,6 +15,7 @@ import (
 	"github.com/notifypush/notify_push/adapters/memory"
 	"github.com/notifypush/notify_push/adapters/nextcloud"
 	"github.com/notifypush/notify_push/adapters/redis"
+	"github.com/notifypush/notify_push/adapters/systemd"
 	"github.com/notifypush/notify_push/adapters/websocket"
 	"github.com/notifypush/notify_push/app"
 	"github.com/notifypush/notify_push/domain"
@@ -67,7 +68,11 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 	httpapiListenOptions := listenOptions(cfg)
 	selfTest := app.NewSelfTest(keyValue, client, mountStore, dispatcher)
 	selfTestRoutes := httpapi.NewSelfTestRoutes(selfTest, log)
-	httpHandler := productionMux(handler, selfTestRoutes)
+	wiringListenerCheck := newListenerCheck()
+	healthChecks := productionChecks(wiringListenerCheck, db, eventSource)
+	health := app.NewHealth(healthChecks)
+	healthRoute := httpapi.NewHealthRoute(health)
+	httpHandler := productionMux(handler, selfTestRoutes, healthRoute)
 	server := httpapi.NewServer(httpapiListenOptions, httpHandler, log)
 	metricsRoute, err := httpapi.NewMetricsRoute(counters)
 	if err != nil {
@@ -76,13 +81,11 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		return nil, nil, err
 	}
 	wiringMetricsServer := newMetricsServer(cfg, metricsRoute, log)
+	notifier := systemd.NewNotifier(health, log)
 	startupCheck := app.NewStartupCheck(mountStore, keyValue, client, log)
-	services := productionServices(hub, eventPump, handler, server, wiringMetricsServer, startupCheck)
+	services := productionServices(hub, eventPump, handler, server, wiringMetricsServer, notifier, startupCheck)
 	daemon := app.NewDaemon(services, log)
-	process := &Process{
-		Daemon: daemon,
-		HTTP:   server,
-	}
+	process := newProcess(daemon, server, wiringListenerCheck)
 	return process, func() {
 		cleanup2()
 		cleanup()
@@ -123,7 +126,11 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 	handler := websocket.New(gateway, options2, log)
 	httpapiListenOptions := listenOptions(cfg)
 	publishRoute := httpapi.NewPublishRoute(bus, log)
-	httpHandler := embeddedMux(handler, publishRoute)
+	wiringListenerCheck := newListenerCheck()
+	healthChecks := embeddedChecks(wiringListenerCheck, db)
+	health := app.NewHealth(healthChecks)
+	healthRoute := httpapi.NewHealthRoute(health)
+	httpHandler := embeddedMux(handler, publishRoute, healthRoute)
 	server := httpapi.NewServer(httpapiListenOptions, httpHandler, log)
 	metricsRoute, err := httpapi.NewMetricsRoute(counters)
 	if err != nil {
@@ -131,12 +138,10 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 		return nil, nil, err
 	}
 	wiringMetricsServer := newMetricsServer(cfg, metricsRoute, log)
-	services := embeddedServices(hub, eventPump, handler, server, wiringMetricsServer)
+	notifier := systemd.NewNotifier(health, log)
+	services := embeddedServices(hub, eventPump, handler, server, wiringMetricsServer, notifier)
 	daemon := app.NewDaemon(services, log)
-	process := &Process{
-		Daemon: daemon,
-		HTTP:   server,
-	}
+	process := newProcess(daemon, server, wiringListenerCheck)
 	return process, func() {
 		cleanup()
 	}, nil
@@ -144,4 +149,6 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 
 // wire.go:
 
-var common = wire.NewSet(app.ProviderSet, clock.New, wire.Bind(new(ports.Clock), new(clock.System)), websocketOptions, websocket.ProviderSet, listenOptions, httpapi.NewServer, httpapi.NewMetricsRoute, newMetricsServer, wire.Struct(new(Process), "*"))
+var common = wire.NewSet(app.ProviderSet, clock.New, wire.Bind(new(ports.Clock), new(clock.System)), websocketOptions, websocket.ProviderSet, listenOptions, httpapi.NewServer, httpapi.NewMetricsRoute, newMetricsServer, app.NewHealth, wire.Bind(new(ports.Readiness), new(*app.Health)), httpapi.NewHealthRoute, systemd.ProviderSet, newListenerCheck,
+	newProcess,
+)

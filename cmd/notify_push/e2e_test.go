@@ -195,6 +195,28 @@ func (d *daemon) selfTest(method, path, token string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// waitHealth polls /push/health until it answers status with body.
+func (d *daemon) waitHealth(status int, body string) {
+	d.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + d.addr + "/push/health")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == status && strings.TrimSpace(string(b)) == body {
+				return
+			}
+			if time.Now().After(deadline) {
+				d.t.Fatalf("/health: %d %s, want %d %s", resp.StatusCode, b, status, body)
+			}
+		} else if time.Now().After(deadline) {
+			d.t.Fatalf("/health: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // world is everything the daemon runs against: a private Redis, an SQLite
 // file holding the demo mounts, and the fake Nextcloud.
 type world struct {
@@ -371,11 +393,14 @@ func TestBinaryNextToNextcloud(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	// Redis restart: clients stay connected and receive again.
+	// Redis restart: clients stay connected and receive again; /health
+	// says what is missing meanwhile.
+	d.waitHealth(http.StatusOK, `{"status":"ok"}`)
 	w.redis.Kill()
-	time.Sleep(300 * time.Millisecond)
+	d.waitHealth(http.StatusServiceUnavailable, `{"status":"unavailable","missing":["redis: not subscribed to the app's channels"]}`)
 	w.redis.Start()
 	w.waitSubscribed(t)
+	d.waitHealth(http.StatusOK, `{"status":"ok"}`)
 	w.publish(t, "notify_activity", `{"user":"alice"}`)
 	alice.expect("notify_activity")
 

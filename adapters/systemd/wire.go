@@ -1,0 +1,6 @@
+package systemd
+
+import "github.com/google/wire"
+
+// ProviderSet provides the systemd notifier.
+var ProviderSet = wire.NewSet(NewNotifier)
