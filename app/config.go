@@ -42,7 +42,9 @@ type Config struct {
 	MetricsSocketPath string
 
 	LogLevel string
-	NoANSI   bool
+	// LogFormat is "text" (default) or "json".
+	LogFormat string
+	NoANSI    bool
 
 	MaxDebounceTime   time.Duration
 	MaxConnectionTime time.Duration

@@ -92,6 +92,15 @@ var settings = []setting{
 			r.Config.LogLevel = v
 			return nil
 		}},
+	{flag: "log-format", env: "LOG_FORMAT", def: "text", help: "log format: text, or json for log collectors",
+		apply: func(r *Result, v string) error {
+			switch strings.ToLower(strings.TrimSpace(v)) {
+			case "text", "json":
+				r.Config.LogFormat = strings.ToLower(strings.TrimSpace(v))
+				return nil
+			}
+			return fmt.Errorf("%q is not a log format (want text or json)", v)
+		}},
 	{flag: "no-ansi", env: "NO_ANSI", bool: true, help: "plain log output without colours",
 		apply: func(r *Result, v string) (err error) { r.Config.NoANSI, err = parseSwitch(v); return }},
 	{flag: "max-debounce-time", env: "MAX_DEBOUNCE_TIME", def: "15",

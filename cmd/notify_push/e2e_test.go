@@ -513,3 +513,35 @@ $CONFIG = array (
 		t.Fatalf("--dump-config: %v\n%s", err, out)
 	}
 }
+
+// TestBinaryRuntimeLogLevel switches the level through notify_config and
+// watches the daemon's own output change.
+func TestBinaryRuntimeLogLevel(t *testing.T) {
+	w := newWorld(t)
+	d := startDaemon(t, append(w.env, "LOG=warn", "LOG_FORMAT=json")...)
+	w.waitSubscribed(t)
+	connected := func() int { return strings.Count(d.logs.String(), `"msg":"client connected"`) }
+
+	d.login("bob", "bob-pw")
+	time.Sleep(100 * time.Millisecond)
+	if n := connected(); n != 0 {
+		t.Fatalf("debug line at warn level (%d)", n)
+	}
+	w.publish(t, "notify_config", `{"log_spec":"notify_push=debug"}`)
+	deadline := time.Now().Add(5 * time.Second)
+	for connected() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no debug output after log_spec:\n%s", d.logs.String())
+		}
+		d.login("bob", "bob-pw")
+		time.Sleep(50 * time.Millisecond)
+	}
+	w.publish(t, "notify_config", `"log_restore"`)
+	time.Sleep(200 * time.Millisecond)
+	before := connected()
+	d.login("bob", "bob-pw")
+	time.Sleep(100 * time.Millisecond)
+	if connected() != before {
+		t.Fatalf("debug output after log_restore:\n%s", d.logs.String())
+	}
+}

@@ -88,7 +88,7 @@ func serve(ctx context.Context, args []string, env config.Lookup, stdout, stderr
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	level.Set(lvl)
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := newLogger(stderr, cfg, level)
 
 	if cfg.Embedded {
 		return runEmbedded(ctx, cfg, log, level, stderr)
