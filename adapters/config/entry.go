@@ -55,7 +55,7 @@ func (e entry) errorf(format string, args ...any) error {
 }
 
 func (e entry) wrongType(want string) error {
-	return e.errorf("expected %s, got %s", want, typeName(e.v))
+	return e.errorf("expected %s, got %s", want, php.TypeName(e.v))
 }
 
 // str reads a string; an integer is taken as its decimal text, as PHP would
@@ -114,21 +114,4 @@ func (e entry) array() (*php.Array, error) {
 		return v, nil
 	}
 	return nil, e.wrongType("an array")
-}
-
-// typeName is PHP's name for a value's type.
-func typeName(v php.Value) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "bool"
-	case int64:
-		return "int"
-	case float64:
-		return "float"
-	case string:
-		return "string"
-	}
-	return "array"
 }

@@ -244,7 +244,7 @@ func TestWrongPasswordErrorsHideIt(t *testing.T) {
 		u.User = url.UserPassword(u.User.Username(), "wr0ng-s3cr3t")
 		_, _, err = Open(testContext(t), u.String(), nil)
 		if err == nil {
-			t.Skip("the server accepted any password")
+			t.Fatal("MariaDB accepted a wrong password, so redaction cannot be checked: give the test user a password")
 		}
 		if strings.Contains(err.Error(), "wr0ng") || !strings.Contains(err.Error(), "xxxxx") {
 			t.Fatalf("error = %v", err)

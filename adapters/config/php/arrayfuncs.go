@@ -115,5 +115,5 @@ func (p *interp) callable(name token, a arg) (func(Value) (Value, error), error)
 			return r.v, err
 		}, nil
 	}
-	return nil, p.errorf(a.pos, "%s(): the callback must be a closure or a function name, got %s", lowerName(name), typeName(a.v))
+	return nil, p.errorf(a.pos, "%s(): the callback must be a closure or a function name, got %s", lowerName(name), TypeName(a.v))
 }

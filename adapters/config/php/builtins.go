@@ -70,7 +70,7 @@ func (p *interp) call(name token, live bool) (val, error) {
 func (p *interp) stringArg(name token, args []arg, i int) (string, error) {
 	s, err := toStr(args[i].v)
 	if err != nil {
-		return "", p.errorf(args[i].pos, "%s(): argument #%d must be a string, got %s", lowerName(name), i+1, typeName(args[i].v))
+		return "", p.errorf(args[i].pos, "%s(): argument #%d must be a string, got %s", lowerName(name), i+1, TypeName(args[i].v))
 	}
 	return s, nil
 }
@@ -79,7 +79,7 @@ func (p *interp) stringArg(name token, args []arg, i int) (string, error) {
 func (p *interp) arrayArg(name token, args []arg, i int) (*Array, error) {
 	a, ok := args[i].v.(*Array)
 	if !ok {
-		return nil, p.errorf(args[i].pos, "%s(): argument #%d must be an array, got %s", lowerName(name), i+1, typeName(args[i].v))
+		return nil, p.errorf(args[i].pos, "%s(): argument #%d must be an array, got %s", lowerName(name), i+1, TypeName(args[i].v))
 	}
 	return a, nil
 }

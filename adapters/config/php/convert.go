@@ -9,8 +9,8 @@ import (
 
 // PHP's type juggling, as PHP 8 does it: casts, truthiness and ==.
 
-// typeName is PHP's name for the type of v, for messages.
-func typeName(v Value) string {
+// TypeName is PHP's name for the type of v, for messages.
+func TypeName(v Value) string {
 	switch v.(type) {
 	case nil:
 		return "null"
@@ -37,7 +37,7 @@ func withArticle(v Value) string {
 	case *Array:
 		return "an array"
 	}
-	return "a " + typeName(v)
+	return "a " + TypeName(v)
 }
 
 // truthy is PHP's (bool): "", "0", 0, 0.0, null and [] are false.

@@ -304,7 +304,7 @@ func (p *interp) offset(x, k Value, kpos int) (val, error) {
 			}
 			i = n
 		default:
-			return val{}, p.errorf(kpos, "cannot access offset of type %s on a string", typeName(k))
+			return val{}, p.errorf(kpos, "cannot access offset of type %s on a string", TypeName(k))
 		}
 		if i < 0 {
 			i += int64(len(x))

@@ -289,7 +289,7 @@ func (p *interp) store(path []pathSeg, v Value, valuePos int) error {
 	if len(path) == 0 {
 		arr, ok := v.(*Array)
 		if !ok {
-			return p.errorf(valuePos, "$CONFIG must be an array, got %s", typeName(v))
+			return p.errorf(valuePos, "$CONFIG must be an array, got %s", TypeName(v))
 		}
 		p.config = arr
 		return nil
