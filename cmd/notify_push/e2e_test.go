@@ -3,8 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -119,26 +127,41 @@ type wsClient struct {
 	t    *testing.T
 	ws   *websocket.Conn
 	msgs chan string
+	err  error // why reading stopped, valid once msgs is closed
+}
+
+// closeCode is the close code the server sent, once the connection ended.
+func (c *wsClient) closeCode() int {
+	if ce, ok := c.err.(*websocket.CloseError); ok {
+		return ce.Code
+	}
+	return 0
 }
 
 func (d *daemon) dial(path string) *wsClient {
 	d.t.Helper()
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+d.addr+path, nil)
+	return dialWith(d.t, websocket.DefaultDialer, "ws://"+d.addr+path)
+}
+
+func dialWith(t *testing.T, dialer *websocket.Dialer, url string) *wsClient {
+	t.Helper()
+	ws, _, err := dialer.Dial(url, nil)
 	if err != nil {
-		d.t.Fatalf("dial: %v", err)
+		t.Fatalf("dial %s: %v", url, err)
 	}
-	c := &wsClient{t: d.t, ws: ws, msgs: make(chan string, 256)}
+	c := &wsClient{t: t, ws: ws, msgs: make(chan string, 256)}
 	go func() {
 		defer close(c.msgs)
 		for {
 			_, msg, err := ws.ReadMessage()
 			if err != nil {
+				c.err = err
 				return
 			}
 			c.msgs <- string(msg)
 		}
 	}()
-	d.t.Cleanup(func() { ws.Close() })
+	t.Cleanup(func() { ws.Close() })
 	return c
 }
 
@@ -414,8 +437,17 @@ func TestBinaryNextToNextcloud(t *testing.T) {
 		}
 	}
 
-	// SIGTERM: exit 0.
+	// SIGTERM: the client sees going away (1001), the process exits 0.
+	last := d.login("bob", "bob-pw")
 	d.cmd.Process.Signal(syscall.SIGTERM)
+	for {
+		if _, ok := last.next(5 * time.Second); !ok {
+			break
+		}
+	}
+	if code := last.closeCode(); code != websocket.CloseGoingAway {
+		t.Fatalf("close code on SIGTERM %d, want 1001", code)
+	}
 	select {
 	case err := <-d.done:
 		if err != nil {
@@ -544,4 +576,60 @@ func TestBinaryRuntimeLogLevel(t *testing.T) {
 	if connected() != before {
 		t.Fatalf("debug output after log_restore:\n%s", d.logs.String())
 	}
+}
+
+// TestBinaryServesWSS runs the embedded demo with TLS_CERT/TLS_KEY and logs in
+// over wss://.
+func TestBinaryServesWSS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSignedCert(t, dir)
+	port := strconv.Itoa(testenv.FreePort(t))
+	d := runDaemon(t, port, []string{"--embedded", "--data-dir", filepath.Join(dir, "data")},
+		[]string{"PORT=" + port, "TLS_CERT=" + certFile, "TLS_KEY=" + keyFile})
+	dialer := &websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: pool}, HandshakeTimeout: 5 * time.Second}
+	c := dialWith(t, dialer, "wss://"+d.addr+"/ws")
+	c.send("alice")
+	c.send("alice")
+	c.expect("authenticated")
+	if _, _, err := websocket.DefaultDialer.Dial("ws://"+d.addr+"/ws", nil); err == nil {
+		t.Fatal("plain ws:// accepted on the TLS listener")
+	}
+}
+
+func selfSignedCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
 }
