@@ -76,3 +76,15 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 	)
 	return nil, nil, nil
 }
+
+// InitializePublisher assembles a publisher into the configured Redis, for
+// the send command.
+func InitializePublisher(cfg app.Config, log *slog.Logger) (ports.EventPublisher, func(), error) {
+	wire.Build(
+		redisOptions,
+		redis.NewClient,
+		redis.NewPublisher,
+		wire.Bind(new(ports.EventPublisher), new(*redis.Publisher)),
+	)
+	return nil, nil, nil
+}

@@ -147,6 +147,20 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 	}, nil
 }
 
+// InitializePublisher assembles a publisher into the configured Redis, for
+// the send command.
+func InitializePublisher(cfg app.Config, log *slog.Logger) (ports.EventPublisher, func(), error) {
+	options := redisOptions(cfg)
+	universalClient, cleanup, err := redis.NewClient(options, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	publisher := redis.NewPublisher(universalClient)
+	return publisher, func() {
+		cleanup()
+	}, nil
+}
+
 // wire.go:
 
 var common = wire.NewSet(app.ProviderSet, clock.New, wire.Bind(new(ports.Clock), new(clock.System)), websocketOptions, websocket.ProviderSet, listenOptions, httpapi.NewServer, httpapi.NewMetricsRoute, newMetricsServer, app.NewHealth, wire.Bind(new(ports.Readiness), new(*app.Health)), httpapi.NewHealthRoute, systemd.ProviderSet, newListenerCheck,

@@ -633,3 +633,57 @@ func selfSignedCert(t *testing.T, dir string) (certFile, keyFile string, pool *x
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
 }
+
+func runSend(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"send"}, args...)...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	out, err := cmd.CombinedOutput()
+	if exit, ok := err.(*exec.ExitError); ok {
+		return exit.ExitCode(), string(out)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return 0, string(out)
+}
+
+func TestSendCommand(t *testing.T) {
+	w := newWorld(t)
+	d := startDaemon(t, w.env...)
+	w.waitSubscribed(t)
+	bob := d.login("bob", "bob-pw")
+
+	code, out := runSend(t, "notify_activity", `{"user":"bob"}`, "--redis-url", "redis://"+w.redis.Addr)
+	if code != 0 || out != "published on notify_activity\n" {
+		t.Fatalf("send to Redis: %d %q", code, out)
+	}
+	bob.expect("notify_activity")
+
+	for _, bad := range [][]string{
+		{"notify_activity", `{"user":5}`, "--redis-url", "redis://" + w.redis.Addr},
+		{"notify_nope", `{}`, "--redis-url", "redis://" + w.redis.Addr},
+		{"notify_activity"},
+		{"notify_activity", `{"user":"bob"}`}, // no Redis configured
+	} {
+		code, out := runSend(t, bad...)
+		if code != 2 || strings.Count(strings.TrimSpace(out), "\n") > 2 || strings.Contains(out, "goroutine") {
+			t.Errorf("send %v: exit %d, output %q", bad, code, out)
+		}
+	}
+	w.redis.Kill()
+	if code, out := runSend(t, "notify_activity", `{"user":"bob"}`, "--redis-url", "redis://"+w.redis.Addr); code != 1 || !strings.Contains(out, "publish to Redis") {
+		t.Errorf("Redis down: exit %d %q", code, out)
+	}
+}
+
+func TestSendToEmbedded(t *testing.T) {
+	port := strconv.Itoa(testenv.FreePort(t))
+	d := runDaemon(t, port, []string{"--embedded", "--data-dir", t.TempDir(), "--port", port}, nil)
+	alice := d.login("alice", "alice")
+	code, out := runSend(t, "notify_custom", `{"user":"alice","message":"hello","body":[1]}`, "--embedded", "--port", port)
+	if code != 0 {
+		t.Fatalf("send to embedded: %d %q", code, out)
+	}
+	alice.expect("hello [1]")
+}

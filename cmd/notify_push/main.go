@@ -51,6 +51,9 @@ func run(ctx context.Context, args []string, env config.Lookup, stdout, stderr i
 }
 
 func serve(ctx context.Context, args []string, env config.Lookup, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "send" {
+		return send(ctx, args[1:], env, stdout)
+	}
 	dotenv, err := config.LoadDotEnv(".env")
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
