@@ -31,13 +31,14 @@ type Dispatcher struct {
 	log      *slog.Logger
 
 	testCookie atomic.Uint32
+	dropped    *logLimiter // one "mapping unavailable" warning per storage per minute
 }
 
 // NewDispatcher wires the event handling use case.
 func NewDispatcher(hub *Hub, mounts ports.MountStore, kv ports.KeyValue, preAuth *PreAuth,
 	logLevel *LogLevel, clock ports.Clock, counters *domain.Counters, log *slog.Logger) *Dispatcher {
 	return &Dispatcher{hub: hub, mounts: mounts, kv: kv, preAuth: preAuth, logLevel: logLevel,
-		clock: clock, counters: counters, log: log}
+		clock: clock, counters: counters, log: log, dropped: newLogLimiter(time.Minute)}
 }
 
 // TestCookie is the last value received on notify_test_cookie.
@@ -81,7 +82,10 @@ func (d *Dispatcher) storageUpdate(ctx context.Context, e domain.StorageUpdate, 
 	mounts, err := d.mounts.MountsFor(qctx, e.Storage)
 	cancel()
 	if err != nil {
-		d.log.Warn("storage update dropped: mapping unavailable", "storage", e.Storage, "err", err)
+		if d.dropped.allow(e.Storage, now) {
+			d.log.Warn("storage updates dropped: mapping unavailable (logged once a minute per storage)",
+				"storage", e.Storage, "err", err)
+		}
 		return
 	}
 	users := domain.UsersForPath(mounts, e.Path)

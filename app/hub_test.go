@@ -330,3 +330,23 @@ func TestHubRunFlushesAndClosesOnShutdown(t *testing.T) {
 type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
+
+func TestMappingErrorsAreLoggedOncePerStoragePerMinute(t *testing.T) {
+	f := newFixture(t, HubOptions{DebounceDisable: true})
+	var logs strings.Builder
+	f.dispatcher.log = slog.New(slog.NewTextHandler(&logs, nil))
+	f.mounts.EXPECT().MountsFor(gomock.Any(), gomock.Any()).Return(nil, errors.New("database down")).AnyTimes()
+	for i := range 100 {
+		f.clock.Set(t0.Add(time.Duration(i) * 100 * time.Millisecond)) // 10 s of events
+		f.handle(domain.StorageUpdate{Storage: 3, Path: "x", FileID: 1})
+		f.handle(domain.StorageUpdate{Storage: 4, Path: "x", FileID: 1})
+	}
+	if n := strings.Count(logs.String(), "mapping unavailable"); n != 2 {
+		t.Fatalf("%d warnings for 200 failed events on 2 storages, want 2:\n%s", n, logs.String())
+	}
+	f.clock.Set(t0.Add(time.Minute + time.Second))
+	f.handle(domain.StorageUpdate{Storage: 3, Path: "x", FileID: 1})
+	if n := strings.Count(logs.String(), "mapping unavailable"); n != 3 {
+		t.Fatalf("after a minute: %d warnings, want 3", n)
+	}
+}
