@@ -457,7 +457,7 @@ func (mr *MockClientConnMockRecorder) Close(arg0 interface{}) *gomock.Call {
 }
 
 // Send mocks base method.
-func (m *MockClientConn) Send(arg0 string) {
+func (m *MockClientConn) Send(arg0 domain.Outgoing) {
 	m.ctrl.T.Helper()
 	m.ctrl.Call(m, "Send", arg0)
 }

@@ -91,9 +91,11 @@ type Session interface {
 
 // ClientConn is the hub's handle on one client connection.
 type ClientConn interface {
-	// Send queues one text frame; it never blocks. A connection that cannot
-	// keep up is closed by the transport.
-	Send(text string)
+	// Send queues one message; it never blocks. While a client falls behind,
+	// queued file, activity and notification messages merge as a debounce
+	// slot would; a client that lets custom messages pile up beyond the
+	// transport's bound is closed.
+	Send(msg domain.Outgoing)
 	// Close ends the connection with a close frame saying why; the transport
 	// then calls Session.Close. Safe to call more than once.
 	Close(reason domain.CloseReason)

@@ -64,7 +64,7 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 	}
 	gateway := app.NewGateway(hub, client, preAuth, system)
 	options3 := websocketOptions(cfg)
-	handler := websocket.New(gateway, options3, log)
+	handler := websocket.New(gateway, options3, counters, log)
 	httpapiListenOptions := listenOptions(cfg)
 	selfTest := app.NewSelfTest(keyValue, client, mountStore, dispatcher)
 	selfTestRoutes := httpapi.NewSelfTestRoutes(selfTest, log)
@@ -123,7 +123,7 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 	}
 	gateway := app.NewGateway(hub, authenticator, preAuth, system)
 	options2 := websocketOptions(cfg)
-	handler := websocket.New(gateway, options2, log)
+	handler := websocket.New(gateway, options2, counters, log)
 	httpapiListenOptions := listenOptions(cfg)
 	publishRoute := httpapi.NewPublishRoute(bus, log)
 	wiringListenerCheck := newListenerCheck()
