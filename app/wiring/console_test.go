@@ -132,8 +132,8 @@ func setFields(fields ...string) []chromedp.Action[chromedp.Void] {
 }
 
 func TestConsoleInChromium(t *testing.T) {
+	ctx, pageErrors := browser(t) // first: without Chromium there is nothing to start
 	addr := embeddedServer(t, nil)
-	ctx, pageErrors := browser(t)
 
 	do(t, ctx, "open the console",
 		chromedp.EmulateViewport(consoleWidth, consoleHeight),
