@@ -59,7 +59,8 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 }
 
 // InitializeEmbedded assembles the self-contained demo: an in-process bus,
-// static users and a demo SQLite database, with the publish route.
+// static users and a demo SQLite database, with the publish route and the
+// sandbox console.
 func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, level *slog.LevelVar) (*Process, func(), error) {
 	wire.Build(
 		common,
@@ -70,6 +71,7 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 		embeddedUsers,
 		memory.ProviderSet,
 		httpapi.NewPublishRoute,
+		httpapi.NewConsoleRoute,
 		embeddedChecks,
 		embeddedMux,
 		embeddedServices,

@@ -93,7 +93,8 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 }
 
 // InitializeEmbedded assembles the self-contained demo: an in-process bus,
-// static users and a demo SQLite database, with the publish route.
+// static users and a demo SQLite database, with the publish route and the
+// sandbox console.
 func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, level *slog.LevelVar) (*Process, func(), error) {
 	hubOptions := app.HubOptionsFrom(cfg)
 	system := clock.New()
@@ -126,11 +127,16 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 	handler := websocket.New(gateway, options2, counters, log)
 	httpapiListenOptions := listenOptions(cfg)
 	publishRoute := httpapi.NewPublishRoute(bus, log)
+	consoleRoute, err := httpapi.NewConsoleRoute()
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
 	wiringListenerCheck := newListenerCheck()
 	healthChecks := embeddedChecks(wiringListenerCheck, db)
 	health := app.NewHealth(healthChecks)
 	healthRoute := httpapi.NewHealthRoute(health)
-	httpHandler := embeddedMux(handler, publishRoute, healthRoute)
+	httpHandler := embeddedMux(handler, publishRoute, consoleRoute, healthRoute)
 	server := httpapi.NewServer(httpapiListenOptions, httpHandler, log)
 	metricsRoute, err := httpapi.NewMetricsRoute(counters)
 	if err != nil {
