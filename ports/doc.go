@@ -8,4 +8,4 @@
 // Mocks of every interface are generated into mocks/ by `go generate ./...`.
 package ports
 
-//go:generate go tool mockgen -destination=../mocks/ports.go -package=mocks github.com/notifypush/notify_push/ports EventSource,EventPublisher,MountStore,Authenticator,KeyValue,NextcloudProbe,Clock,Gateway,Session,ClientConn,SelfTest,Service,Readiness
+//go:generate go tool mockgen -destination=../mocks/ports.go -package=mocks github.com/notifypush/notify_push/ports EventSource,EventPublisher,MountStore,Authenticator,KeyValue,NextcloudProbe,Clock,Gateway,Session,ClientConn,SelfTest,Service,Readiness,NextcloudInspector,PushEndpoint
