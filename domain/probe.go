@@ -69,11 +69,6 @@ func (e *ProbeError) Error() string {
 
 func (e *ProbeError) Unwrap() error { return e.Err }
 
-// IsTLS reports whether the failure is about the server's certificate or TLS.
-func (e *ProbeError) IsTLS() bool {
-	return e.Failure == ProbeTLSUnknownAuthority || e.Failure == ProbeTLSHostname || e.Failure == ProbeTLS
-}
-
 func (e *ProbeError) statusText() string {
 	if e.StatusLine != "" {
 		return e.StatusLine
