@@ -13,6 +13,7 @@ import (
 	"github.com/notifypush/notify_push/adapters/httpapi"
 	"github.com/notifypush/notify_push/adapters/memory"
 	"github.com/notifypush/notify_push/adapters/nextcloud"
+	"github.com/notifypush/notify_push/adapters/pushclient"
 	"github.com/notifypush/notify_push/adapters/redis"
 	"github.com/notifypush/notify_push/adapters/systemd"
 	"github.com/notifypush/notify_push/adapters/websocket"
@@ -87,6 +88,29 @@ func InitializePublisher(cfg app.Config, log *slog.Logger) (ports.EventPublisher
 		redis.NewClient,
 		redis.NewPublisher,
 		wire.Bind(new(ports.EventPublisher), new(*redis.Publisher)),
+	)
+	return nil, nil, nil
+}
+
+// InitializeDiagnosis assembles the self-test command: the configured
+// database (opened on first use), Redis and Nextcloud, and a client's view of
+// the push endpoint.
+func InitializeDiagnosis(cfg app.Config, opts app.DiagnoseOptions, log *slog.Logger) (*app.Diagnosis, func(), error) {
+	wire.Build(
+		gormOptions,
+		newLazyMounts,
+		wire.Bind(new(ports.MountStore), new(*lazyMounts)),
+		redisOptions,
+		redis.NewClient,
+		redis.NewKeyValue,
+		wire.Bind(new(ports.KeyValue), new(*redis.KeyValue)),
+		diagnosisNextcloudOptions,
+		nextcloud.NewClient,
+		wire.Bind(new(ports.NextcloudInspector), new(*nextcloud.Client)),
+		pushClientOptions,
+		pushclient.New,
+		wire.Bind(new(ports.PushEndpoint), new(*pushclient.Client)),
+		app.NewDiagnosis,
 	)
 	return nil, nil, nil
 }

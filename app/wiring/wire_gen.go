@@ -14,6 +14,7 @@ import (
 	"github.com/notifypush/notify_push/adapters/httpapi"
 	"github.com/notifypush/notify_push/adapters/memory"
 	"github.com/notifypush/notify_push/adapters/nextcloud"
+	"github.com/notifypush/notify_push/adapters/pushclient"
 	"github.com/notifypush/notify_push/adapters/redis"
 	"github.com/notifypush/notify_push/adapters/systemd"
 	"github.com/notifypush/notify_push/adapters/websocket"
@@ -163,6 +164,45 @@ func InitializePublisher(cfg app.Config, log *slog.Logger) (ports.EventPublisher
 	}
 	publisher := redis.NewPublisher(universalClient)
 	return publisher, func() {
+		cleanup()
+	}, nil
+}
+
+// InitializeDiagnosis assembles the self-test command: the configured
+// database (opened on first use), Redis and Nextcloud, and a client's view of
+// the push endpoint.
+func InitializeDiagnosis(cfg app.Config, opts app.DiagnoseOptions, log *slog.Logger) (*app.Diagnosis, func(), error) {
+	options := gormOptions(cfg)
+	wiringLazyMounts, cleanup := newLazyMounts(options, log)
+	options2 := redisOptions(cfg)
+	universalClient, cleanup2, err := redis.NewClient(options2, log)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	keyValue := redis.NewKeyValue(universalClient)
+	options3 := diagnosisNextcloudOptions(cfg, opts)
+	client, err := nextcloud.NewClient(options3)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	pushclientOptions := pushClientOptions(cfg, opts)
+	pushclientClient, err := pushclient.New(pushclientOptions)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	diagnosis, err := app.NewDiagnosis(wiringLazyMounts, keyValue, client, pushclientClient, opts)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	return diagnosis, func() {
+		cleanup2()
 		cleanup()
 	}, nil
 }

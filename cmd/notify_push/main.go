@@ -54,6 +54,9 @@ func serve(ctx context.Context, args []string, env config.Lookup, stdout, stderr
 	if len(args) > 0 && args[0] == "send" {
 		return send(ctx, args[1:], env, stdout)
 	}
+	if len(args) > 0 && args[0] == "self-test" {
+		return selfTest(ctx, args[1:], env, stdout)
+	}
 	dotenv, err := config.LoadDotEnv(".env")
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
