@@ -34,8 +34,11 @@ screenshot:
 	CI=true CONSOLE_SCREENSHOT=$(CURDIR)/docs/img/console.png \
 	  $(GO) test -count=1 -run '^TestConsoleInChromium$$' ./app/wiring
 
+# Benchmarks of the hot paths; compare two runs with benchstat:
+#   make bench BENCHCOUNT=10 > old.txt; (change); make bench BENCHCOUNT=10 > new.txt; benchstat old.txt new.txt
+BENCHCOUNT ?= 1
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
+	@$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./...
 
 # Short fuzzing of every target; FUZZTIME=5m for a longer run.
 FUZZTIME ?= 10s
