@@ -162,6 +162,7 @@ func caddyConfig(t *testing.T, dir string, port int, snippet string) []string {
 	}
 }
 http://127.0.0.1:%[2]d {
+	bind 127.0.0.1
 	import %[4]s
 }
 `, dir, port, s, snippet))
@@ -499,11 +500,30 @@ type runningProxy struct {
 	dialer *websocket.Dialer
 }
 
+// startProxy runs the proxy with snippet on a free loopback port until the
+// test ends, and waits until it serves /push/health.
 func startProxy(t *testing.T, h harness, bin, file, snippet string) *runningProxy {
 	t.Helper()
 	dir := t.TempDir()
 	snippetPath := filepath.Join(dir, "push-"+filepath.Base(file))
 	writeFile(t, dir, filepath.Base(snippetPath), snippet)
+	// A free port can be taken by another process before the proxy binds it.
+	for attempt := 1; ; attempt++ {
+		p, inUse := launchProxy(t, h, bin, dir, snippet, snippetPath)
+		if p != nil {
+			return p
+		}
+		if !inUse || attempt == 3 {
+			t.Fatalf("%s did not start (attempt %d)", h.name, attempt)
+		}
+	}
+}
+
+// launchProxy is one start; inUse reports that it failed because its port
+// was taken meanwhile.
+func launchProxy(t *testing.T, h harness, bin, dir, snippet, snippetPath string) (p *runningProxy, inUse bool) {
+	t.Helper()
+	_ = os.Remove(filepath.Join(dir, "error.log")) // a previous attempt's
 	port := testenv.FreePort(t)
 	args := h.config(t, dir, port, snippetPath)
 
@@ -533,7 +553,7 @@ func startProxy(t *testing.T, h harness, bin, file, snippet string) *runningProx
 	})
 
 	local := &net.Dialer{LocalAddr: &net.TCPAddr{IP: clientIP}, Timeout: 5 * time.Second}
-	p := &runningProxy{
+	p = &runningProxy{
 		addr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
 		dir:    dir,
 		client: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: local.DialContext, DisableKeepAlives: true}},
@@ -546,17 +566,23 @@ func startProxy(t *testing.T, h harness, bin, file, snippet string) *runningProx
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return p
+				return p, false
 			}
 			last = resp.Status
 		}
 		select {
 		case <-exited:
-			t.Fatalf("%s exited at start: %v", h.name, waitErr)
+			if strings.Contains(out.String()+readLogs(dir), "already in use") {
+				t.Logf("%s: port %d was taken meanwhile; trying another", h.name, port)
+				return nil, true
+			}
+			t.Errorf("%s exited at start: %v", h.name, waitErr)
+			return nil, false
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s not serving /push/health after 10 s (last: %s)", h.name, last)
+			t.Errorf("%s not serving /push/health after 10 s (last: %s)", h.name, last)
+			return nil, false
 		}
 	}
 }
