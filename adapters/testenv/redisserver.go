@@ -110,9 +110,6 @@ func LaunchRedis(addr string, args []string, dieWithParent bool) (*RedisProcess,
 	}
 }
 
-// Exited is closed once the process has ended.
-func (p *RedisProcess) Exited() <-chan struct{} { return p.exited }
-
 // Output is what the server printed so far.
 func (p *RedisProcess) Output() string { return p.out.String() }
 
