@@ -96,6 +96,9 @@ func TestLoadgenEndToEnd(t *testing.T) {
 	if d := r.Drain; d.Published != 500 || !d.Counted || d.Lost != 0 || d.Received != 500 || d.Disconnects != 0 || d.Resubscribe {
 		t.Errorf("drain: %+v", d)
 	}
+	if r.CredentialChecks != 5+20+25 {
+		t.Errorf("the fake Nextcloud confirmed %d logins, want the 50 Basic-checked ones", r.CredentialChecks)
+	}
 	if len(r.Targets) < 9 {
 		t.Errorf("targets: %+v", r.Targets)
 	}

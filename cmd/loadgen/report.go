@@ -15,16 +15,19 @@ import (
 // Report is everything one run measured; Targets judges it against the
 // figures of the issue.
 type Report struct {
-	Started  time.Time `json:"started"`
-	Seconds  float64   `json:"seconds"`
-	Env      EnvInfo   `json:"env"`
-	Params   Params    `json:"params"`
-	Server   Measured  `json:"server"`
-	Ref      *Measured `json:"reference,omitempty"`
-	Fanout   Fanout    `json:"fanout"`
-	Through  Through   `json:"throughput"`
-	Drain    Drain     `json:"drain"`
-	Problems []string  `json:"problems,omitempty"`
+	Started time.Time `json:"started"`
+	Seconds float64   `json:"seconds"`
+	Env     EnvInfo   `json:"env"`
+	Params  Params    `json:"params"`
+	Server  Measured  `json:"server"`
+	Ref     *Measured `json:"reference,omitempty"`
+	Fanout  Fanout    `json:"fanout"`
+	Through Through   `json:"throughput"`
+	Drain   Drain     `json:"drain"`
+	// CredentialChecks counts the logins the fake Nextcloud confirmed:
+	// every Basic-checked login of notify_push must have asked it.
+	CredentialChecks uint64   `json:"credential_checks"`
+	Problems         []string `json:"problems,omitempty"`
 }
 
 // EnvInfo says what the figures were measured on.
@@ -359,8 +362,12 @@ func (r *Report) WriteText(w io.Writer) {
 		r.Env.GoVersion, r.Env.CPUs, r.Env.LoadBefore, r.Env.LoadAfter, r.Env.FileLimit)
 	fmt.Fprintf(w, "  (servers, Redis, the publisher and %d client workers share these CPUs with whatever else runs: figures are indicative)\n",
 		r.Env.Workers)
-	fmt.Fprintf(w, "run: %d connections (baseline %d), storms of %d, fan-out %d users × %d rounds, ping interval %gs, idle window %gs\n",
-		p.Conns, p.Baseline, p.Storm, p.FanoutUsers, p.FanoutRounds, p.PingSeconds, p.IdleSeconds)
+	pingNote := ""
+	if p.PingSeconds == 30 {
+		pingNote = " (the production default)"
+	}
+	fmt.Fprintf(w, "run: %d connections (baseline %d), storms of %d, fan-out %d users × %d rounds, ping interval %gs%s, idle window %gs\n",
+		p.Conns, p.Baseline, p.Storm, p.FanoutUsers, p.FanoutRounds, p.PingSeconds, pingNote, p.IdleSeconds)
 	fmt.Fprintf(w, "     throughput %d/s for %gs (%s), drain %d/s for %gs over %d storages; ≤ %d sockets per worker, ≤ %d per source, from %s\n",
 		p.Rate, p.ThroughputS, p.Mix, p.DrainRate, p.DrainS, p.DrainStorages, p.PerWorker, p.PerSource, r.Env.Sources)
 	fmt.Fprintln(w)
@@ -465,6 +472,10 @@ func (r *Report) WriteText(w io.Writer) {
 					errorsText(c.c.Errors))
 			}
 		}
+	}
+	if r.CredentialChecks > 0 {
+		phase("credential checks", "%d logins confirmed by the fake Nextcloud (notify_push's Basic-checked logins: baseline, storm 1, top-up)",
+			r.CredentialChecks)
 	}
 	if f.Rounds > 0 {
 		phase("fan-out, first round (mapping not cached)", "%d/%d received; p50 %s, p99 %s, max %s", f.WarmReceived, f.Users,

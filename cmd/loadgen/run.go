@@ -560,6 +560,7 @@ func (r *runner) measureNotifyPush(ctx context.Context) error {
 	if err := srv.alive(); err != nil {
 		return err
 	}
+	r.report.CredentialChecks = r.nc.logins.Load()
 	return r.closeAll(ctx)
 }
 
