@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -217,9 +218,12 @@ func parseOptions(args []string) (options, error) {
 	}
 	o.mix = mix
 	if o.ServerBin != "" {
-		if fi, err := os.Stat(o.ServerBin); err != nil || fi.IsDir() {
+		// The server runs in a folder of its own: a relative path must not change meaning.
+		abs, err := filepath.Abs(o.ServerBin)
+		if fi, statErr := os.Stat(abs); err != nil || statErr != nil || fi.IsDir() {
 			problems = append(problems, fmt.Errorf("--server-bin %s: not a file", o.ServerBin))
 		}
+		o.ServerBin = abs
 	}
 	if err := errors.Join(problems...); err != nil {
 		return o, err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +76,9 @@ func TestParseOptions(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not name %s", err, want)
 		}
+	}
+	if o, err := parseOptions([]string{"--server-bin", "run_test.go"}); err != nil || !filepath.IsAbs(o.ServerBin) {
+		t.Errorf("a relative --server-bin must become absolute: %q %v", o.ServerBin, err)
 	}
 	if _, err := parseOptions([]string{"extra"}); err == nil {
 		t.Error("a stray argument was accepted")
