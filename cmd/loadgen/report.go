@@ -360,8 +360,8 @@ func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "notify_push load report — %s, %.0f s\n", r.Started.Format(time.RFC3339), r.Seconds)
 	fmt.Fprintf(w, "machine: %s, %d CPUs, load average %s before / %s after; RLIMIT_NOFILE %d\n",
 		r.Env.GoVersion, r.Env.CPUs, r.Env.LoadBefore, r.Env.LoadAfter, r.Env.FileLimit)
-	fmt.Fprintf(w, "  (servers, Redis, the publisher and %d client workers share these CPUs with whatever else runs: figures are indicative)\n",
-		r.Env.Workers)
+	fmt.Fprintf(w, "  (servers, Redis, the publisher and %d client workers share these CPUs with whatever else runs: figures are\n"+
+		"  indicative, and latencies include the client workers' own wait for a CPU)\n", r.Env.Workers)
 	pingNote := ""
 	if p.PingSeconds == 30 {
 		pingNote = " (the production default)"

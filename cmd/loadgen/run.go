@@ -521,6 +521,9 @@ func (r *runner) upUsers(limit int) []int {
 }
 
 func (r *runner) logConnect(what string, c Connect) {
+	if c.Requested == 0 {
+		return
+	}
 	r.logf("%s: %d/%d up in %.2f s (%s/s)%s", what, c.OK, c.Requested, c.Seconds, count(c.Rate()), errorsText(c.Errors))
 }
 
