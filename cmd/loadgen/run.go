@@ -489,6 +489,10 @@ func (r *runner) idle(ctx context.Context, srv *server, m *Measured) error {
 		m.PingsPerConn = float64(stats.Pings) / float64(stats.Open)
 	}
 	m.IdleDropped = stats.Dropped
+	if m.PingsPerConn < 2 {
+		r.problem("%s: %.2f pings per connection in the idle window: the memory figure is not after two ping cycles",
+			srv.name, m.PingsPerConn)
+	}
 	if stats.Dropped > 0 {
 		r.problem("%s: %d connections dropped while idle: %v", srv.name, stats.Dropped, stats.DropReasons)
 	}
