@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin
 TESTFLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: all build test generate check-generate lint run bench fuzz screenshot clean
+.PHONY: all build test generate check-generate lint run bench load fuzz screenshot clean
 
 all: build
 
@@ -39,6 +39,16 @@ screenshot:
 BENCHCOUNT ?= 1
 bench:
 	@$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./...
+
+# The load test of issue 8 (cmd/loadgen): N idle authenticated connections
+# against notify_push and then a minimal reference server, connect storms,
+# fan-out latency, per-user throughput, the Redis drain; a report judged
+# against the targets. The default (19,000 connections, 60 s idle windows)
+# takes about 3 minutes. Parameters go in LOADFLAGS (`bin/loadgen --help`
+# lists them), e.g. make load LOADFLAGS="--conns 5000 --ping-interval 5s --idle 15s".
+LOADFLAGS ?=
+load: build
+	$(BIN)/loadgen --server-bin $(BIN)/notify_push $(LOADFLAGS)
 
 # Short fuzzing of every target; FUZZTIME=5m for a longer run.
 FUZZTIME ?= 10s
