@@ -49,6 +49,13 @@ type Config struct {
 	MaxDebounceTime   time.Duration
 	MaxConnectionTime time.Duration
 	DebounceDisable   bool
+	// AuthConcurrency bounds the credential checks in flight to Nextcloud,
+	// AuthQueue the logins waiting for one (zero: the defaults of
+	// AuthGuardOptions); AuthCacheTTL is how long a successful check is
+	// remembered (zero: not at all).
+	AuthConcurrency int
+	AuthQueue       int
+	AuthCacheTTL    time.Duration
 	// AuthTimeout is how long a client may take to log in; zero is
 	// PROTOCOL §3's 15 s. Not a setting: tests shorten it.
 	AuthTimeout time.Duration

@@ -16,6 +16,7 @@ func TestAuthFailureText(t *testing.T) {
 		{fmt.Errorf("login: %w", ErrInvalidCredentials), "Invalid credentials"},
 		{ErrInvalidAuthMessage, "Invalid authentication message"},
 		{ErrConnectionLimit, "Connection limit exceeded for user"},
+		{fmt.Errorf("authenticate: %w", ErrTooManyLogins), "Too many concurrent logins, try again later"},
 		{&NextcloudError{Err: errors.New("Server error: 500 Internal Server Error")}, "Error while sending authentication request to nextcloud: Server error: 500 Internal Server Error"},
 		{errors.New("secret internals"), "Internal error"},
 	}
