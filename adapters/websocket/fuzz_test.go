@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -115,6 +116,18 @@ func (g *fuzzGateway) Connect(user domain.UserID, _ ports.ClientConn) (ports.Ses
 	return s, nil
 }
 
+// allClosed reports whether every attached session has been closed.
+func (g *fuzzGateway) allClosed() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, s := range g.sessions {
+		if s.closed.Load() == 0 {
+			return false
+		}
+	}
+	return true
+}
+
 func (g *fuzzGateway) takeSessions() []*fakeFuzzSession {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -167,6 +180,7 @@ const (
 	modeSecondBinary             // the second frame is binary
 	modeNoSecond                 // the client never sends the second frame
 	modeAbrupt                   // the client drops the connection after its frames, reading nothing
+	modeTCP                      // over loopback TCP (the readiness poller's path) instead of a pipe
 )
 
 const (
@@ -177,7 +191,7 @@ const (
 )
 
 // FuzzLogin drives the real handler with arbitrary login frames, frame kinds
-// and commands. The server must give the one answer the protocol has for
+// and commands, over in-memory pipes or loopback TCP. The server must give the one answer the protocol has for
 // them (or close on an oversized frame), never panic, and end the
 // connection's goroutine once the client is gone.
 func FuzzLogin(f *testing.F) {
@@ -199,10 +213,13 @@ func FuzzLogin(f *testing.F) {
 	f.Add(bytes.Repeat([]byte("a"), fuzzReadLimit+1), []byte("pw"), []byte(""), uint8(0))
 	f.Add([]byte("alice"), bytes.Repeat([]byte("p"), fuzzReadLimit+1), []byte(""), uint8(0))
 	f.Add([]byte("alice"), []byte("pw"), append([]byte("listen notify_file_id\n"), bytes.Repeat([]byte("x"), fuzzReadLimit+1)...), uint8(0))
+	f.Add([]byte("alice"), []byte("pw"), []byte("listen notify_file_id"), uint8(modeTCP))
+	f.Add([]byte("alice"), []byte("pw"), []byte(""), uint8(modeTCP|modeNoSecond))
+	f.Add([]byte("alice"), []byte("pw"), []byte("listen notify_file_id"), uint8(modeTCP|modeAbrupt))
 
 	gw := &fuzzGateway{}
 	h := New(gw, Options{AuthTimeout: fuzzAuthTimeout, ReadLimit: fuzzReadLimit, WriteTimeout: 2 * time.Second},
-		slog.New(slog.DiscardHandler))
+		domain.NewCounters(), slog.New(slog.DiscardHandler))
 	var active atomic.Int64
 	mux := http.NewServeMux()
 	h.Register(mux)
@@ -214,6 +231,7 @@ func FuzzLogin(f *testing.F) {
 	ln := newPipeListener()
 	served := make(chan struct{})
 	go func() { _ = srv.Serve(ln); close(served) }()
+	tcp := httptest.NewServer(srv.Handler)
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan struct{})
 	go func() { _ = h.Run(ctx); close(ran) }()
@@ -222,14 +240,22 @@ func FuzzLogin(f *testing.F) {
 		<-ran
 		_ = srv.Close()
 		<-served
+		tcp.CloseClientConnections()
+		tcp.Close()
 	})
-	dialer := &websocket.Dialer{NetDialContext: ln.dial, HandshakeTimeout: 5 * time.Second}
+	pipeDialer := &websocket.Dialer{NetDialContext: ln.dial, HandshakeTimeout: 5 * time.Second}
+	tcpDialer := &websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	tcpURL := "ws" + strings.TrimPrefix(tcp.URL, "http") + "/ws"
 
 	f.Fuzz(func(t *testing.T, first, second, commands []byte, mode uint8) {
-		answers, readErr := fuzzSession(t, dialer, first, second, commands, mode)
+		dialer, url := pipeDialer, "ws://fuzz/ws"
+		if mode&modeTCP != 0 {
+			dialer, url = tcpDialer, tcpURL
+		}
+		answers, readErr := fuzzSession(t, dialer, url, first, second, commands, mode)
 		// The server must let go of the connection, whatever happened.
 		deadline := time.Now().Add(5 * time.Second)
-		for active.Load() != 0 || h.Connections() != 0 {
+		for active.Load() != 0 || h.Connections() != 0 || !gw.allClosed() {
 			if time.Now().After(deadline) {
 				t.Fatalf("connection still served 5 s after the client left (%d handlers, %d connections)",
 					active.Load(), h.Connections())
@@ -278,10 +304,10 @@ func FuzzLogin(f *testing.F) {
 
 // fuzzSession logs in with the frames, sends the commands when authenticated,
 // closes, and returns the text frames the server sent and why reading ended.
-func fuzzSession(t *testing.T, dialer *websocket.Dialer, first, second, commands []byte, mode uint8) ([]string, error) {
+func fuzzSession(t *testing.T, dialer *websocket.Dialer, url string, first, second, commands []byte, mode uint8) ([]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ws, _, err := dialer.DialContext(ctx, "ws://fuzz/ws", nil)
+	ws, _, err := dialer.DialContext(ctx, url, nil)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
