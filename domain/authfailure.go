@@ -12,12 +12,14 @@ const (
 	AuthFailureTimeout
 	AuthFailureNextcloud
 	AuthFailureConnectionLimit
+	// AuthFailureTooManyLogins: refused in a login storm (ErrTooManyLogins).
+	AuthFailureTooManyLogins
 	authFailures
 )
 
 // AuthFailures lists every reason, in the order metrics show them.
 var AuthFailures = [authFailures]AuthFailure{AuthFailureInvalidCredentials, AuthFailureInvalidMessage,
-	AuthFailureTimeout, AuthFailureNextcloud, AuthFailureConnectionLimit, AuthFailureOther}
+	AuthFailureTimeout, AuthFailureNextcloud, AuthFailureConnectionLimit, AuthFailureTooManyLogins, AuthFailureOther}
 
 func (f AuthFailure) String() string {
 	switch f {
@@ -31,6 +33,8 @@ func (f AuthFailure) String() string {
 		return "nextcloud_error"
 	case AuthFailureConnectionLimit:
 		return "connection_limit"
+	case AuthFailureTooManyLogins:
+		return "too_many_logins"
 	default:
 		return "other"
 	}
@@ -48,6 +52,8 @@ func AuthFailureOf(err error) AuthFailure {
 		return AuthFailureTimeout
 	case errors.Is(err, ErrConnectionLimit):
 		return AuthFailureConnectionLimit
+	case errors.Is(err, ErrTooManyLogins):
+		return AuthFailureTooManyLogins
 	case errors.As(err, &nc):
 		return AuthFailureNextcloud
 	default:

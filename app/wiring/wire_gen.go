@@ -63,7 +63,14 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		cleanup()
 		return nil, nil, err
 	}
-	gateway := app.NewGateway(hub, client, preAuth, system)
+	authGuardOptions := app.AuthGuardOptionsFrom(cfg)
+	authGuard, err := app.NewAuthGuard(client, authGuardOptions, system, log)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	gateway := app.NewGuardedGateway(hub, authGuard, preAuth, system)
 	options3 := websocketOptions(cfg)
 	handler := websocket.New(gateway, options3, counters, log)
 	httpapiListenOptions := listenOptions(cfg)
@@ -123,7 +130,13 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 		cleanup()
 		return nil, nil, err
 	}
-	gateway := app.NewGateway(hub, authenticator, preAuth, system)
+	authGuardOptions := app.AuthGuardOptionsFrom(cfg)
+	authGuard, err := app.NewAuthGuard(authenticator, authGuardOptions, system, log)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	gateway := app.NewGuardedGateway(hub, authGuard, preAuth, system)
 	options2 := websocketOptions(cfg)
 	handler := websocket.New(gateway, options2, counters, log)
 	httpapiListenOptions := listenOptions(cfg)
