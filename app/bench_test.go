@@ -14,12 +14,14 @@ import (
 // measure the hub and dispatcher, not a mock.
 type countingConn struct{ sent atomic.Int64 }
 
-func (c *countingConn) Send(domain.Outgoing)      { c.sent.Add(1) }
+func (c *countingConn) Send(domain.Outgoing)     { c.sent.Add(1) }
 func (c *countingConn) Close(domain.CloseReason) {}
 
 type fixedMounts []domain.Mount
 
-func (m fixedMounts) MountsFor(context.Context, domain.StorageID) ([]domain.Mount, error) { return m, nil }
+func (m fixedMounts) MountsFor(context.Context, domain.StorageID) ([]domain.Mount, error) {
+	return m, nil
+}
 
 type benchClock struct{ now time.Time }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,8 @@ type Handler struct {
 	logins atomic.Int64
 	// poller watches idle connections; nil where there is none.
 	poller *poller
+	// authLog and upgradeLog hold back repeats per client address.
+	authLog, upgradeLog *logLimiter
 
 	mu    sync.Mutex
 	conns map[*conn]struct{}
@@ -50,11 +53,13 @@ func New(gateway ports.Gateway, opts Options, counters *domain.Counters, log *sl
 		}
 	}
 	return &Handler{
-		poller:   p,
-		gateway:  gateway,
-		opts:     opts,
-		counters: counters,
-		log:      log,
+		poller:     p,
+		authLog:    newLogLimiter(time.Minute),
+		upgradeLog: newLogLimiter(time.Minute),
+		gateway:    gateway,
+		opts:       opts,
+		counters:   counters,
+		log:        log,
 		upgrader: websocket.Upgrader{
 			// Zero: gorilla then reads through the buffer that hijackWriter
 			// hands it, which is small (clients send two short login frames
@@ -85,8 +90,14 @@ func (h *Handler) Register(mux *http.ServeMux) {
 // connection idles.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if missing := missingUpgradeHeader(r); missing != "" {
-		h.log.Info("WebSocket upgrade refused: header missing; is a reverse proxy dropping Upgrade/Connection?",
-			"missing", missing, "remote", r.RemoteAddr, "upgrade", r.Header.Get("Upgrade"), "connection", r.Header.Get("Connection"))
+		if ok, held := h.upgradeLog.allow(hostOf(r.RemoteAddr), time.Now()); ok {
+			h.log.Info("WebSocket upgrade refused: header "+missing+" missing. If a reverse proxy is in front, "+
+				"it must forward the Upgrade and Connection headers (nginx: proxy_http_version 1.1; "+
+				"proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\"; "+
+				"see docs/deployment.md#reverse-proxy)",
+				"remote", r.RemoteAddr, "path", r.URL.Path, "upgrade", r.Header.Get("Upgrade"),
+				"connection", r.Header.Get("Connection"), "headers", headerNames(r.Header), "similar_refusals_not_logged", held)
+		}
 		http.Error(w, fmt.Sprintf("expected a WebSocket upgrade: missing header %q. "+
 			"If a reverse proxy is in front of this server, it must forward the Upgrade and Connection headers.", missing),
 			http.StatusBadRequest)
@@ -96,7 +107,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.logins.Add(-1)
 		w.Header().Set("Retry-After", "5")
 		http.Error(w, "too many logins in progress, try again shortly", http.StatusServiceUnavailable)
-		h.log.Warn("WebSocket upgrade refused: too many logins in progress", "limit", h.opts.MaxPendingLogins)
+		if ok, held := h.upgradeLog.allow("too many logins", time.Now()); ok {
+			h.log.Warn("WebSocket upgrades refused with 503: too many logins in progress", "limit", h.opts.MaxPendingLogins,
+				"refusals_not_logged", held)
+		}
 		return
 	}
 	hw := &hijackWriter{ResponseWriter: w, bufferSize: h.opts.ReadBufferSize}
@@ -131,6 +145,43 @@ func missingUpgradeHeader(r *http.Request) string {
 	}
 	return ""
 }
+
+// headerNames lists the request's header names (never their values, which
+// may hold credentials), to show what a proxy let through.
+func headerNames(h http.Header) []string {
+	names := make([]string, 0, len(h))
+	for name := range h {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func hostOf(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return host
+}
+
+// logAuthFailure logs a failed login with the login name and the client's
+// address, once a minute per address. The name is cut short: a client that
+// sent its password as the login must not get it logged whole.
+func (h *Handler) logAuthFailure(msg, login string, forwarded []string, err error) {
+	client := clientOf(forwarded)
+	ok, held := h.authLog.allow(client, time.Now())
+	if !ok {
+		return
+	}
+	if len(login) > maxLoggedLogin {
+		login = login[:maxLoggedLogin] + "…"
+	}
+	h.log.Warn(msg, "login", login, "client", client, "err", err, "failures_not_logged", held)
+}
+
+// maxLoggedLogin: Nextcloud user ids are at most 64 bytes.
+const maxLoggedLogin = 64
 
 func headerHasToken(h http.Header, name, token string) bool {
 	for _, v := range h.Values(name) {
@@ -188,7 +239,7 @@ func (h *Handler) admit(c *conn, forwarded []string) bool {
 	if err != nil {
 		h.refuse(c, domain.ErrPrefix+domain.AuthFailureText(err))
 		h.counters.AuthFailed(domain.AuthFailureOf(err))
-		h.log.Info("login refused", "user", user, "client", clientOf(forwarded), "err", err)
+		h.logAuthFailure("login refused", string(user), forwarded, err)
 		return false
 	}
 	c.session, c.user = session, user
@@ -248,7 +299,7 @@ func (h *Handler) login(c *conn, deadline time.Time, forwarded []string) (domain
 			h.refuse(c, domain.ErrPrefix+domain.AuthFailureText(err))
 			h.counters.AuthFailed(domain.AuthFailureOf(err))
 		}
-		h.log.Info("login failed", "login", frames[0], "client", clientOf(forwarded), "err", err)
+		h.logAuthFailure("login failed", frames[0], forwarded, err)
 		return "", errLoginFailed
 	}
 	return user, nil

@@ -2,14 +2,22 @@ package websocket
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
+	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/notifypush/notify_push/domain"
 )
 
 // clientFrame encodes one masked client frame by hand, so that tests can
@@ -202,5 +210,108 @@ func TestIdleConnectionsHoldNoGoroutine(t *testing.T) {
 	}
 	for _, c := range clients {
 		c.expect("wake")
+	}
+}
+
+func TestLogLimiter(t *testing.T) {
+	l := newLogLimiter(time.Minute)
+	now := time.Unix(1_700_000_000, 0)
+	if ok, _ := l.allow("a", now); !ok {
+		t.Fatal("first line held back")
+	}
+	for range 5 {
+		if ok, _ := l.allow("a", now.Add(time.Second)); ok {
+			t.Fatal("repeat within the window let through")
+		}
+	}
+	if ok, held := l.allow("a", now.Add(61*time.Second)); !ok || held != 5 {
+		t.Fatalf("after the window: ok=%v held=%d, want true 5", ok, held)
+	}
+	// Forged keys do not get past the cap per second.
+	later := now.Add(time.Hour)
+	let := 0
+	for i := range 1000 {
+		if ok, _ := l.allow(strconv.Itoa(i), later); ok {
+			let++
+		}
+	}
+	if let != maxLinesPerSecond {
+		t.Fatalf("%d lines in one second from forged keys, want %d", let, maxLinesPerSecond)
+	}
+}
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Refusals say why at info level, once a minute per address; login failures
+// name the login and the client; disconnects stay at debug.
+func TestRefusalsAndFailuresAreExplainedOnce(t *testing.T) {
+	var logs syncBuffer
+	gw := &fakeGateway{}
+	h := New(gw, Options{}, domain.NewCounters(), slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	mux := http.NewServeMux()
+	h.Register(mux)
+	ts := httptest.NewServer(mux)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = h.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; ts.Close() })
+
+	for range 3 {
+		req, _ := http.NewRequest("GET", ts.URL+"/push/ws", nil)
+		req.Header.Set("Connection", "keep-alive")
+		req.Header.Set("X-Forwarded-For", "203.0.113.9")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	s := &server{t: t, gw: gw, h: h, url: "ws" + strings.TrimPrefix(ts.URL, "http")}
+	for range 3 {
+		c := s.dial(nil).read()
+		c.send(websocket.TextMessage, "mallory")
+		c.send(websocket.TextMessage, "guess")
+		c.expect("err: Invalid credentials")
+	}
+	good := s.login("alice")
+	_ = good.ws.Close()
+	waitFor(t, func() bool { return h.Connections() == 0 })
+
+	out := logs.String()
+	if n := strings.Count(out, "WebSocket upgrade refused"); n != 1 {
+		t.Fatalf("%d refusal lines, want 1 (rate-limited):\n%s", n, out)
+	}
+	for _, want := range []string{"Upgrade: websocket", "proxy_set_header Upgrade", "X-Forwarded-For", "docs/deployment.md#reverse-proxy"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("refusal line lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "login failed"); n != 1 {
+		t.Fatalf("%d login-failure lines, want 1 (rate-limited):\n%s", n, out)
+	}
+	if !strings.Contains(out, "login=mallory client=127.0.0.1") || !strings.Contains(out, "level=WARN") {
+		t.Errorf("login failure line lacks the login, the client or the level:\n%s", out)
+	}
+	if strings.Contains(out, "guess") || strings.Contains(out, "disconnected") {
+		t.Errorf("password or an ordinary disconnect logged above debug:\n%s", out)
 	}
 }
