@@ -73,7 +73,7 @@ func (c *ConsoleRoute) Register(mux *http.ServeMux) {
 }
 
 func (c *ConsoleRoute) serve(w http.ResponseWriter, r *http.Request, name string) {
-	if !fromLoopback(r) {
+	if !fromLoopback(r) || proxied(r) {
 		http.Error(w, "the console is only served to loopback clients", http.StatusForbidden)
 		return
 	}

@@ -142,6 +142,9 @@ func TestPublishRoute(t *testing.T) {
 		{"Origin": "http://127.0.0.1:9999"},
 		{"Sec-Fetch-Site": "cross-site"},
 		{"Origin": "null"},
+		{"X-Forwarded-For": "198.51.100.7"}, // loopback only because a proxy on this host forwarded it
+		{"Forwarded": "for=198.51.100.7"},
+		{"X-Real-IP": "198.51.100.7"},
 	} {
 		req = httptest.NewRequest("POST", "http://127.0.0.1:7867/embedded/publish/notify_activity", strings.NewReader(`{"user":"a"}`))
 		req.RemoteAddr = "127.0.0.1:5555"

@@ -35,7 +35,7 @@ func (p *PublishRoute) Register(mux *http.ServeMux) {
 }
 
 func (p *PublishRoute) publish(w http.ResponseWriter, r *http.Request) {
-	if !fromLoopback(r) {
+	if !fromLoopback(r) || proxied(r) {
 		http.Error(w, "publishing is only allowed from loopback", http.StatusForbidden)
 		return
 	}
@@ -87,4 +87,10 @@ func crossSite(r *http.Request) bool {
 	}
 	u, err := url.Parse(origin)
 	return err != nil || !strings.EqualFold(u.Host, r.Host)
+}
+
+// proxied reports whether r came through a reverse proxy: its peer is then
+// loopback even though the client may be anywhere.
+func proxied(r *http.Request) bool {
+	return r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" || r.Header.Get("X-Real-Ip") != ""
 }
