@@ -15,6 +15,7 @@ var ProviderSet = wire.NewSet(
 	NewPreAuth,
 	NewLogLevel,
 	NewDispatcher,
+	NewStartup,
 	NewGateway,
 	wire.Bind(new(ports.Gateway), new(*Gateway)),
 	NewEventPump,
@@ -26,4 +27,6 @@ var SelfTestSet = wire.NewSet(
 	NewSelfTest,
 	wire.Bind(new(ports.SelfTest), new(*SelfTest)),
 	NewStartupCheck,
+	VersionOptionsFrom,
+	NewAppVersion,
 )

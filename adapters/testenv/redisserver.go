@@ -27,16 +27,41 @@ type RedisServer struct {
 // StartRedis runs redis-server until the test ends.
 func StartRedis(t testing.TB) *RedisServer {
 	t.Helper()
+	s := NewRedis(t)
+	s.Start()
+	return s
+}
+
+// NewRedis prepares a redis-server on a port chosen now, without starting it:
+// for tests of a server that comes up after its clients. Start runs it.
+func NewRedis(t testing.TB) *RedisServer {
+	t.Helper()
+	return newRedis(t, func(port string) []string { return []string{"--port", port} })
+}
+
+// StartTLSRedis runs a redis-server that speaks TLS only, with leaf as its
+// certificate and no client certificate required, until the test ends.
+func StartTLSRedis(t testing.TB, leaf Leaf) *RedisServer {
+	t.Helper()
+	s := newRedis(t, func(port string) []string {
+		return []string{"--port", "0", "--tls-port", port, "--tls-cert-file", leaf.CertFile,
+			"--tls-key-file", leaf.KeyFile, "--tls-auth-clients", "no"}
+	})
+	s.Start()
+	return s
+}
+
+func newRedis(t testing.TB, listen func(port string) []string) *RedisServer {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		Unavailable(t, "redis-server", "apt-get install redis-server", err)
 	}
-	port := FreePort(t)
-	dir := t.TempDir()
-	s := &RedisServer{t: t, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		args: []string{bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--save", "", "--appendonly", "no", "--dir", dir}}
+	port := strconv.Itoa(FreePort(t))
+	args := append([]string{bin, "--bind", "127.0.0.1"}, listen(port)...)
+	s := &RedisServer{t: t, Addr: net.JoinHostPort("127.0.0.1", port),
+		args: append(args, "--save", "", "--appendonly", "no", "--dir", t.TempDir())}
 	t.Cleanup(s.Kill)
-	s.Start()
 	return s
 }
 

@@ -14,7 +14,6 @@ import (
 	"github.com/notifypush/notify_push/adapters/memory"
 	"github.com/notifypush/notify_push/adapters/nextcloud"
 	"github.com/notifypush/notify_push/adapters/redis"
-	"github.com/notifypush/notify_push/adapters/systemd"
 	"github.com/notifypush/notify_push/adapters/websocket"
 	"github.com/notifypush/notify_push/app"
 	"github.com/notifypush/notify_push/ports"
@@ -33,7 +32,7 @@ var common = wire.NewSet(
 	app.NewHealth,
 	wire.Bind(new(ports.Readiness), new(*app.Health)),
 	httpapi.NewHealthRoute,
-	systemd.ProviderSet,
+	newNotifier,
 	newListenerCheck,
 	newProcess,
 )
@@ -52,6 +51,7 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		nextcloud.ProviderSet,
 		httpapi.NewSelfTestRoutes,
 		productionChecks,
+		productionDependencies,
 		productionMux,
 		productionServices,
 	)
@@ -71,6 +71,7 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 		memory.ProviderSet,
 		httpapi.NewPublishRoute,
 		embeddedChecks,
+		embeddedDependencies,
 		embeddedMux,
 		embeddedServices,
 	)

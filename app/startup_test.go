@@ -1,0 +1,212 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang/mock/gomock"
+
+	"github.com/notifypush/notify_push/domain"
+)
+
+// switchable is a dependency whose probe fails until it is turned on.
+type switchable struct {
+	up    atomic.Bool
+	calls atomic.Int32
+}
+
+func (s *switchable) probe(context.Context) error {
+	s.calls.Add(1)
+	if s.up.Load() {
+		return nil
+	}
+	return errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
+}
+
+// lockedLog is a text log safe for concurrent writers.
+type lockedLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) count(sub string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Count(l.b.String(), sub)
+}
+
+var fastStartup = StartupTiming{FirstRetry: 2 * time.Millisecond, MaxRetry: 10 * time.Millisecond,
+	ProbeTimeout: time.Second, LogEvery: time.Hour}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func refusal(s *Startup) string {
+	if err := s.Refusal(); err != nil {
+		return domain.AuthFailureText(err)
+	}
+	return ""
+}
+
+func TestStartupRefusesLoginsUntilEveryDependencyAnswers(t *testing.T) {
+	f := newFixture(t, HubOptions{})
+	db, redis := &switchable{}, &switchable{}
+	logs := &lockedLog{}
+	s, err := NewStartupWith(Dependencies{{"database", db.probe}, {"redis", redis.probe}}, fastStartup,
+		slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := NewGateway(f.hub, f.auth, f.preAuth, f.clock, s)
+	if got := refusal(s); got != "Push server is starting: database not checked yet, redis not checked yet" {
+		t.Fatalf("before the first probe: %q", got)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	waitUntil(t, "both probes to fail", func() bool { return db.calls.Load() > 3 && redis.calls.Load() > 3 })
+	const both = "Push server is starting: database unreachable, redis unreachable"
+	if got := refusal(s); got != both {
+		t.Fatalf("refusal %q, want %q", got, both)
+	}
+	// Every login is refused, a pre-auth token included; Nextcloud is not asked.
+	f.preAuth.Add("tok", "bob", f.clock.Now())
+	for _, creds := range [][2]string{{"alice", "pw"}, {"", "tok"}} {
+		if _, err := gw.Authenticate(ctx, creds[0], creds[1], nil); domain.AuthFailureText(err) != both {
+			t.Fatalf("login %v: %v", creds, err)
+		}
+	}
+
+	db.up.Store(true)
+	waitUntil(t, "the database to be seen", func() bool { return refusal(s) == "Push server is starting: redis unreachable" })
+	redis.up.Store(true)
+	select {
+	case <-s.Ready():
+	case <-time.After(5 * time.Second):
+		t.Fatal("not ready once every dependency answers")
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if err := s.Refusal(); err != nil {
+		t.Fatalf("still refusing: %v", err)
+	}
+	f.auth.EXPECT().Authenticate(gomock.Any(), "alice", "pw", gomock.Any()).Return(domain.UserID("alice"), nil)
+	if user, err := gw.Authenticate(ctx, "alice", "pw", nil); user != "alice" || err != nil {
+		t.Fatalf("login once ready: %q %v", user, err)
+	}
+	if user, err := gw.Authenticate(ctx, "", "tok", nil); user != "bob" || err != nil {
+		t.Fatalf("pre-auth login once ready: %q %v", user, err)
+	}
+	// One warning per dependency despite many failed probes, then the recovery.
+	for _, want := range []string{"waiting for database", "waiting for redis", "database answers", "redis answers", "accepting logins"} {
+		if n := logs.count(want); n != 1 {
+			t.Errorf("%d lines with %q, want 1:\n%s", n, want, logs.b.String())
+		}
+	}
+	if !strings.Contains(logs.b.String(), "connection refused") {
+		t.Errorf("the cause is not logged:\n%s", logs.b.String())
+	}
+}
+
+func TestStartupLogsEachMissingDependencyPerInterval(t *testing.T) {
+	db := &switchable{}
+	logs := &lockedLog{}
+	timing := fastStartup
+	timing.LogEvery = 40 * time.Millisecond
+	s, err := NewStartupWith(Dependencies{{"database", db.probe}}, timing, slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	waitUntil(t, "a second warning", func() bool { return logs.count("waiting for database") >= 2 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run after cancel: %v", err)
+	}
+	probes, warnings := int(db.calls.Load()), logs.count("waiting for database")
+	if warnings >= probes {
+		t.Errorf("%d warnings for %d probes: not rate-limited", warnings, probes)
+	}
+	select {
+	case <-s.Ready():
+		t.Fatal("ready although the database never answered")
+	default:
+	}
+}
+
+func TestStartupBoundsAHangingProbe(t *testing.T) {
+	var calls atomic.Int32
+	hang := func(ctx context.Context) error {
+		if calls.Add(1) == 1 {
+			<-ctx.Done() // the first probe hangs until its timeout
+			return ctx.Err()
+		}
+		return nil
+	}
+	timing := fastStartup
+	timing.ProbeTimeout = 20 * time.Millisecond
+	s, err := NewStartupWith(Dependencies{{"nextcloud", hang}}, timing, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 2 {
+		t.Fatalf("%d probes, want a timed-out one and a good one", calls.Load())
+	}
+}
+
+func TestNewStartup(t *testing.T) {
+	ok := func(context.Context) error { return nil }
+	for name, deps := range map[string]Dependencies{
+		"no name":   {{"", ok}},
+		"no probe":  {{"redis", nil}},
+		"duplicate": {{"redis", ok}, {"redis", ok}},
+	} {
+		if _, err := NewStartup(deps, discard()); err == nil {
+			t.Errorf("%s accepted", name)
+		}
+	}
+	if _, err := NewStartupWith(nil, StartupTiming{FirstRetry: time.Second}, discard()); err == nil {
+		t.Error("a partial timing accepted")
+	}
+	s, err := NewStartup(nil, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.Ready():
+	default:
+		t.Fatal("nothing to wait for, yet not ready")
+	}
+	if err := s.Refusal(); err != nil {
+		t.Fatalf("refusal %v", err)
+	}
+}
