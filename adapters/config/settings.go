@@ -67,7 +67,7 @@ var settings = []setting{
 		apply: func(r *Result, v string) (err error) { r.Config.AllowSelfSigned, err = parseSwitch(v); return }},
 	{flag: "follow-app-version", env: "NOTIFY_PUSH_FOLLOW_APP_VERSION", bool: true, def: "true",
 		help: "report the Nextcloud app's version to its self-test when its series is one this server implements; " +
-			"false always reports the server's own",
+			"--follow-app-version=false always reports the server's own",
 		apply: func(r *Result, v string) (err error) { r.Config.FollowAppVersion, err = parseSwitch(v); return }},
 	{flag: "user-agent", env: "USER_AGENT", help: "User-Agent sent to Nextcloud (none by default)",
 		apply: func(r *Result, v string) error { r.Config.UserAgent = v; return nil }},
