@@ -27,17 +27,21 @@ type StartupTiming struct {
 	FirstRetry, MaxRetry time.Duration
 	// ProbeTimeout bounds one probe.
 	ProbeTimeout time.Duration
+	// WarnAfter is how long a dependency may be missing before it is warned
+	// about: on a normal start the subscription follows the first probe by
+	// a few milliseconds, which is not worth a warning.
+	WarnAfter time.Duration
 	// LogEvery spaces the warnings about one missing dependency.
 	LogEvery time.Duration
 }
 
 // DefaultStartupTiming retries quickly (a dependency that comes back is seen
 // within 5 s; the subscription, which usually follows the first probe by a
-// few milliseconds, within 100 ms) and logs each missing dependency once a
-// minute.
+// few milliseconds, within 100 ms) and warns about a dependency missing for
+// 2 s, then once a minute.
 var DefaultStartupTiming = StartupTiming{
 	FirstRetry: 100 * time.Millisecond, MaxRetry: 5 * time.Second,
-	ProbeTimeout: 15 * time.Second, LogEvery: time.Minute,
+	ProbeTimeout: 15 * time.Second, WarnAfter: 2 * time.Second, LogEvery: time.Minute,
 }
 
 // Startup supervises a start without every dependency: it probes each missing
@@ -74,8 +78,9 @@ func NewStartupWith(deps Dependencies, timing StartupTiming, log *slog.Logger) (
 	if timing == (StartupTiming{}) {
 		timing = DefaultStartupTiming
 	}
-	if timing.FirstRetry <= 0 || timing.MaxRetry < timing.FirstRetry || timing.ProbeTimeout <= 0 || timing.LogEvery <= 0 {
-		return nil, fmt.Errorf("startup timing %+v: every duration must be positive, MaxRetry at least FirstRetry", timing)
+	if timing.FirstRetry <= 0 || timing.MaxRetry < timing.FirstRetry || timing.ProbeTimeout <= 0 || timing.LogEvery <= 0 ||
+		timing.WarnAfter < 0 {
+		return nil, fmt.Errorf("startup timing %+v: durations must be positive (WarnAfter may be 0), MaxRetry at least FirstRetry", timing)
 	}
 	s := &Startup{deps: deps, timing: timing, log: log, ready: make(chan struct{}), last: make(map[string]error)}
 	if len(deps) == 0 {
@@ -119,14 +124,14 @@ func (s *Startup) Run(ctx context.Context) error {
 	start := time.Now()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	missed := false
+	warned := false
 	for _, d := range s.deps {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if s.await(ctx, d, start) {
 				mu.Lock()
-				missed = true
+				warned = true
 				mu.Unlock()
 			}
 		}()
@@ -137,7 +142,7 @@ func (s *Startup) Run(ctx context.Context) error {
 	}
 	close(s.ready)
 	took := time.Since(start).Round(time.Millisecond)
-	if missed {
+	if warned {
 		// The warnings before said logins are refused: say they are not any more.
 		s.log.Warn("every dependency answers: accepting logins", "after", took)
 	} else {
@@ -146,9 +151,9 @@ func (s *Startup) Run(ctx context.Context) error {
 	return nil
 }
 
-// await probes d until it answers or ctx ends, and reports whether it ever
-// failed.
-func (s *Startup) await(ctx context.Context, d Dependency, start time.Time) (failed bool) {
+// await probes d until it answers or ctx ends, and reports whether it
+// warned about d.
+func (s *Startup) await(ctx context.Context, d Dependency, start time.Time) (warned bool) {
 	delay := s.timing.FirstRetry
 	var lastLog time.Time
 	for {
@@ -156,28 +161,34 @@ func (s *Startup) await(ctx context.Context, d Dependency, start time.Time) (fai
 		err := d.Probe(pctx)
 		cancel()
 		if ctx.Err() != nil {
-			return failed
+			return warned
 		}
 		s.mu.Lock()
 		s.last[d.Name] = err
 		s.mu.Unlock()
+		missing := time.Since(start)
 		if err == nil {
-			if failed {
-				s.log.Warn(d.Name+" answers", "dependency", d.Name, "after", time.Since(start).Round(time.Millisecond))
+			if warned {
+				s.log.Warn(d.Name+" answers", "dependency", d.Name, "after", missing.Round(time.Millisecond))
+			} else {
+				s.log.Debug(d.Name+" answers", "dependency", d.Name, "after", missing.Round(time.Millisecond))
 			}
-			return failed
+			return warned
 		}
-		failed = true
-		if now := time.Now(); lastLog.IsZero() || now.Sub(lastLog) >= s.timing.LogEvery {
-			lastLog = now
+		now := time.Now()
+		switch {
+		case missing < s.timing.WarnAfter:
+			s.log.Debug("waiting for "+d.Name, "dependency", d.Name, "err", err)
+		case lastLog.IsZero() || now.Sub(lastLog) >= s.timing.LogEvery:
+			lastLog, warned = now, true
 			s.log.Warn("waiting for "+d.Name+"; logins are refused until it answers (logged once a minute)",
-				"dependency", d.Name, "err", err, "waiting", time.Since(start).Round(time.Second))
+				"dependency", d.Name, "err", err, "waiting", missing.Round(time.Second))
 		}
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return failed
+			return warned
 		case <-t.C:
 		}
 		delay = min(2*delay, s.timing.MaxRetry)

@@ -210,3 +210,27 @@ func TestNewStartup(t *testing.T) {
 		t.Fatalf("refusal %v", err)
 	}
 }
+
+// TestStartupIsQuietOnANormalStart: the subscription follows the first probe
+// by a few milliseconds; that is no reason to warn.
+func TestStartupIsQuietOnANormalStart(t *testing.T) {
+	redis := &switchable{}
+	logs := &lockedLog{}
+	timing := fastStartup
+	timing.WarnAfter = time.Hour
+	s, err := NewStartupWith(Dependencies{{"redis", func(ctx context.Context) error {
+		if redis.calls.Load() == 3 {
+			redis.up.Store(true)
+		}
+		return redis.probe(ctx)
+	}}}, timing, slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if logs.count("WARN") != 0 || redis.calls.Load() != 4 {
+		t.Fatalf("%d probes; warnings on a normal start:\n%s", redis.calls.Load(), logs.b.String())
+	}
+}

@@ -129,9 +129,12 @@ func (v *AppVersion) warnOnce(r domain.VersionReport) {
 	if repeat {
 		return
 	}
-	v.log.Warn(fmt.Sprintf("reporting version %s: %s; the app's self-test will fail. This server implements app series %s",
-		r.Version, r.Reason, domain.SupportedAppSeries), "app_version", app,
-		"follow_setting", "NOTIFY_PUSH_FOLLOW_APP_VERSION")
+	reason := r.Reason
+	if !v.opts.Follow {
+		reason += " (NOTIFY_PUSH_FOLLOW_APP_VERSION=false)"
+	}
+	v.log.Warn(fmt.Sprintf("the app's self-test will fail: this server reports version %s because %s", r.Version, reason),
+		"app_version", app)
 }
 
 // Publish refreshes the app's version (the admin may just have updated the
