@@ -54,11 +54,10 @@ type AppVersion struct {
 	opts  VersionOptions
 	log   *slog.Logger
 
-	mu      sync.Mutex
-	app     string // last version the app published; "" before
-	reach   error  // result of the last probe of Nextcloud
-	refresh sync.Mutex
-	warned  string // the report reason last warned about, to warn once per change
+	mu     sync.Mutex
+	app    string // last version the app published; "" before
+	reach  error  // result of the last probe of Nextcloud
+	warned string // the report reason last warned about, to warn once per change
 }
 
 // NewAppVersion wires the follower.
@@ -72,8 +71,6 @@ func NewAppVersion(opts VersionOptions, kv ports.KeyValue, probe ports.Nextcloud
 // the startup check says when the app never published). A version the app's
 // self-test will refuse is warned about once.
 func (v *AppVersion) Refresh(ctx context.Context) error {
-	v.refresh.Lock()
-	defer v.refresh.Unlock()
 	err := v.probe.TestVersion(ctx)
 	v.mu.Lock()
 	v.reach = err
