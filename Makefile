@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin
 TESTFLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: all build test generate check-generate lint run bench fuzz clean
+.PHONY: all build test generate check-generate lint run bench fuzz screenshot clean
 
 all: build
 
@@ -27,6 +27,12 @@ lint:
 
 run:
 	$(GO) run ./cmd/notify_push --embedded
+
+# Refreshes docs/img/console.png from the console's browser test (needs
+# Chromium; CI=true makes a missing one an error instead of a skip).
+screenshot:
+	CI=true CONSOLE_SCREENSHOT=$(CURDIR)/docs/img/console.png \
+	  $(GO) test -count=1 -run '^TestConsoleInChromium$$' ./app/wiring
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...

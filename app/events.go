@@ -47,6 +47,7 @@ func (d *Dispatcher) TestCookie() uint32 { return d.testCookie.Load() }
 // HandleEvent is the ports.EventHandler of the event source.
 func (d *Dispatcher) HandleEvent(ctx context.Context, ev domain.Event) {
 	d.counters.EventsReceived.Add(1)
+	d.counters.EventOn(ev.Channel())
 	now := d.clock.Now()
 	switch e := ev.(type) {
 	case domain.StorageUpdate:
@@ -82,6 +83,7 @@ func (d *Dispatcher) storageUpdate(ctx context.Context, e domain.StorageUpdate, 
 	mounts, err := d.mounts.MountsFor(qctx, e.Storage)
 	cancel()
 	if err != nil {
+		d.counters.DatabaseErrors.Add(1)
 		if d.dropped.allow(e.Storage, now) {
 			d.log.Warn("storage updates dropped: mapping unavailable (logged once a minute per storage)",
 				"storage", e.Storage, "err", err)

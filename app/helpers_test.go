@@ -68,9 +68,9 @@ func (r *recorder) Closed() []domain.CloseReason {
 func newConn(ctrl *gomock.Controller) (*mocks.MockClientConn, *recorder) {
 	r := &recorder{}
 	c := mocks.NewMockClientConn(ctrl)
-	c.EXPECT().Send(gomock.Any()).Do(func(text string) {
+	c.EXPECT().Send(gomock.Any()).Do(func(msg domain.Outgoing) {
 		r.mu.Lock()
-		r.texts = append(r.texts, text)
+		r.texts = append(r.texts, msg.Text)
 		r.mu.Unlock()
 	}).AnyTimes()
 	c.EXPECT().Close(gomock.Any()).Do(func(reason domain.CloseReason) {

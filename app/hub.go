@@ -180,15 +180,16 @@ func (h *Hub) deliver(user domain.UserID, u slotUpdate, now time.Time, base time
 // sendCustom sends text to every connection of user at once, undebounced.
 func (h *Hub) sendCustom(user domain.UserID, text string) {
 	var buf [domain.MaxConnectionsPerUser]*session
+	msg := domain.Outgoing{Kind: domain.KindCustom, Text: text}
 	for _, s := range h.sessionsOf(user, &buf) {
-		s.conn.Send(text)
+		s.conn.Send(msg)
 		h.counters.MessageSent(domain.KindCustom)
 	}
 }
 
 func (h *Hub) send(s *session, out []domain.Outgoing) {
 	for _, o := range out {
-		s.conn.Send(o.Text)
+		s.conn.Send(o)
 		h.counters.MessageSent(o.Kind)
 	}
 }

@@ -1,6 +1,9 @@
 package domain
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // MessageKind is the kind of a message to a client; file, activity and
 // notification messages are debounced, custom ones are not.
@@ -65,4 +68,44 @@ func EncodeCustom(message, compactBody string) string {
 		return message
 	}
 	return message + " " + compactBody
+}
+
+// MergeFileTexts merges two file messages bound for one client into one, as a
+// debounce slot would: ids are unioned in order, and "ids unknown"
+// (notify_file) wins. Used when a client falls behind and file messages queue.
+func MergeFileTexts(a, b string) string {
+	ida, oka := parseFileIDs(a)
+	idb, okb := parseFileIDs(b)
+	if !oka || !okb || len(ida)+len(idb) > MaxPendingFileIDs {
+		return TextNotifyFile
+	}
+	seen := make(map[FileID]struct{}, len(ida)+len(idb))
+	ids := make([]FileID, 0, len(ida)+len(idb))
+	for _, list := range [2][]FileID{ida, idb} {
+		for _, id := range list {
+			if _, dup := seen[id]; !dup {
+				seen[id] = struct{}{}
+				ids = append(ids, id)
+			}
+		}
+	}
+	return EncodeFile(ids, false, true)
+}
+
+// parseFileIDs reads the ids of a "notify_file_id [1,2]" text; false for any
+// other text, notify_file included.
+func parseFileIDs(text string) ([]FileID, bool) {
+	const prefix = "notify_file_id ["
+	if len(text) <= len(prefix) || text[:len(prefix)] != prefix || text[len(text)-1] != ']' {
+		return nil, false
+	}
+	var ids []FileID
+	for _, part := range strings.Split(text[len(prefix):len(text)-1], ",") {
+		id, err := strconv.ParseUint(part, 10, 64)
+		if err != nil {
+			return nil, false
+		}
+		ids = append(ids, FileID(id))
+	}
+	return ids, true
 }

@@ -91,3 +91,28 @@ func FuzzEncodeCustom(f *testing.F) {
 		}
 	})
 }
+
+func TestMergeFileTexts(t *testing.T) {
+	tests := []struct{ a, b, want string }{
+		{"notify_file_id [1,2]", "notify_file_id [2,3]", "notify_file_id [1,2,3]"},
+		{"notify_file_id [5]", "notify_file_id [5]", "notify_file_id [5]"},
+		{"notify_file", "notify_file_id [1]", "notify_file"},
+		{"notify_file_id [1]", "notify_file", "notify_file"},
+		{"notify_file", "notify_file", "notify_file"},
+		{"notify_file_id []", "notify_file_id [1]", "notify_file"},
+		{"notify_file_id [x]", "notify_file_id [1]", "notify_file"},
+		{"notify_file_id [18446744073709551615]", "notify_file_id [0]", "notify_file_id [18446744073709551615,0]"},
+	}
+	for _, tt := range tests {
+		if got := MergeFileTexts(tt.a, tt.b); got != tt.want {
+			t.Errorf("MergeFileTexts(%q, %q) = %q, want %q", tt.a, tt.b, got, tt.want)
+		}
+	}
+	many := make([]FileID, MaxPendingFileIDs)
+	for i := range many {
+		many[i] = FileID(i)
+	}
+	if got := MergeFileTexts(EncodeFile(many, false, true), "notify_file_id [99999]"); got != TextNotifyFile {
+		t.Errorf("over the bound: got %.40q…, want notify_file", got)
+	}
+}

@@ -10,7 +10,20 @@ type Counters struct {
 	TotalConnections  atomic.Uint64
 	MappingQueries    atomic.Uint64
 	EventsReceived    atomic.Uint64
-	messagesSent      [KindCustom + 1]atomic.Uint64
+	// SlowClientCloses counts connections closed because the client let
+	// messages pile up unread (not part of upstream's notify_query JSON).
+	SlowClientCloses atomic.Uint64
+	messagesSent     [KindCustom + 1]atomic.Uint64
+
+	// DatabaseErrors and RedisErrors count failed mapping queries and lost
+	// or failed Redis operations.
+	DatabaseErrors atomic.Uint64
+	RedisErrors    atomic.Uint64
+
+	eventsByChannel   [channelCount]atomic.Uint64
+	clientConnections [clientKinds]atomic.Int64
+	clientMessages    [clientKinds]atomic.Uint64
+	authFailures      [authFailures]atomic.Uint64
 }
 
 // NewCounters makes zeroed counters.
@@ -27,6 +40,81 @@ func (c *Counters) MessageSent(k MessageKind) {
 func (c *Counters) MessagesSent(k MessageKind) uint64 {
 	if int(k) < len(c.messagesSent) {
 		return c.messagesSent[k].Load()
+	}
+	return 0
+}
+
+// channelCount is len(Channels), as a constant for the counters' array.
+const channelCount = 11
+
+// EventOn counts one event received on channel (one of Channels).
+func (c *Counters) EventOn(channel string) {
+	for i, ch := range Channels {
+		if ch == channel {
+			c.eventsByChannel[i].Add(1)
+			return
+		}
+	}
+}
+
+// EventsOn is the number of events received on channel.
+func (c *Counters) EventsOn(channel string) uint64 {
+	for i, ch := range Channels {
+		if ch == channel {
+			return c.eventsByChannel[i].Load()
+		}
+	}
+	return 0
+}
+
+// ClientConnected counts a connection of kind k in, ClientDisconnected out.
+func (c *Counters) ClientConnected(k ClientKind) {
+	if k < clientKinds {
+		c.clientConnections[k].Add(1)
+	}
+}
+
+// ClientDisconnected undoes ClientConnected.
+func (c *Counters) ClientDisconnected(k ClientKind) {
+	if k < clientKinds {
+		c.clientConnections[k].Add(-1)
+	}
+}
+
+// ClientConnections is the number of open connections of kind k.
+func (c *Counters) ClientConnections(k ClientKind) int64 {
+	if k < clientKinds {
+		return c.clientConnections[k].Load()
+	}
+	return 0
+}
+
+// ClientMessageWritten counts one message written to a client of kind k.
+func (c *Counters) ClientMessageWritten(k ClientKind) {
+	if k < clientKinds {
+		c.clientMessages[k].Add(1)
+	}
+}
+
+// ClientMessages is the number of messages written to clients of kind k.
+func (c *Counters) ClientMessages(k ClientKind) uint64 {
+	if k < clientKinds {
+		return c.clientMessages[k].Load()
+	}
+	return 0
+}
+
+// AuthFailed counts one failed login.
+func (c *Counters) AuthFailed(f AuthFailure) {
+	if f < authFailures {
+		c.authFailures[f].Add(1)
+	}
+}
+
+// AuthFailuresOf is the number of logins that failed for reason f.
+func (c *Counters) AuthFailuresOf(f AuthFailure) uint64 {
+	if f < authFailures {
+		return c.authFailures[f].Load()
 	}
 	return 0
 }

@@ -70,3 +70,30 @@ func TestSameSeries(t *testing.T) {
 		}
 	}
 }
+
+func TestCounterArraysFitTheirLists(t *testing.T) {
+	if len(Channels) != channelCount {
+		t.Fatalf("channelCount = %d, but %d channels", channelCount, len(Channels))
+	}
+	c := NewCounters()
+	for i, ch := range Channels {
+		for range i + 1 {
+			c.EventOn(ch)
+		}
+	}
+	c.EventOn("no_such_channel")
+	for i, ch := range Channels {
+		if got := c.EventsOn(ch); got != uint64(i+1) {
+			t.Errorf("%s: %d events, want %d", ch, got, i+1)
+		}
+	}
+	c.ClientConnected(ClientIOS)
+	c.ClientConnected(ClientIOS)
+	c.ClientDisconnected(ClientIOS)
+	c.ClientMessageWritten(ClientDesktop)
+	c.AuthFailed(AuthFailureOf(ErrInvalidCredentials))
+	if c.ClientConnections(ClientIOS) != 1 || c.ClientMessages(ClientDesktop) != 1 ||
+		c.AuthFailuresOf(AuthFailureInvalidCredentials) != 1 || c.AuthFailuresOf(AuthFailureOther) != 0 {
+		t.Fatal("per-kind counters do not add up")
+	}
+}

@@ -15,17 +15,32 @@ type Mount struct {
 // "files/ab". Over-notifying is harmless; missing a user is not.
 func UsersForPath(mounts []Mount, path string) []UserID {
 	var users []UserID
+	var seen map[UserID]struct{} // past a few users, a linear search would make this quadratic
 	for _, m := range mounts {
 		if !strings.HasPrefix(path, m.Root) {
 			continue
 		}
-		if containsUser(users, m.User) {
+		if seen != nil {
+			if _, dup := seen[m.User]; dup {
+				continue
+			}
+			seen[m.User] = struct{}{}
+		} else if containsUser(users, m.User) {
 			continue
+		} else if len(users) == linearUserSearch {
+			seen = make(map[UserID]struct{}, len(mounts))
+			for _, u := range users {
+				seen[u] = struct{}{}
+			}
+			seen[m.User] = struct{}{}
 		}
 		users = append(users, m.User)
 	}
 	return users
 }
+
+// linearUserSearch is how many users UsersForPath dedupes by scanning.
+const linearUserSearch = 16
 
 func containsUser(users []UserID, u UserID) bool {
 	for _, x := range users {

@@ -1,7 +1,9 @@
 package domain
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -35,5 +37,23 @@ func TestUsersForPath(t *testing.T) {
 	}
 	if got := UsersForPath(nil, "x"); got != nil {
 		t.Fatalf("no mounts: got %v", got)
+	}
+}
+
+// Past the linear search, duplicates are still dropped and order kept.
+func TestUsersForPathManyUsers(t *testing.T) {
+	var mounts []Mount
+	var want []UserID
+	for i := range 3 * linearUserSearch {
+		u := UserID(fmt.Sprintf("user%02d", i))
+		mounts = append(mounts, Mount{User: u, Root: "files"}, Mount{User: u, Root: ""}, Mount{User: "other", Root: "elsewhere"})
+		if i > 0 {
+			mounts = append(mounts, Mount{User: UserID(fmt.Sprintf("user%02d", i-1)), Root: ""})
+		}
+		want = append(want, u)
+	}
+	got := UsersForPath(mounts, "files/x")
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v\nwant %v", got, want)
 	}
 }

@@ -91,9 +91,11 @@ type Session interface {
 
 // ClientConn is the hub's handle on one client connection.
 type ClientConn interface {
-	// Send queues one text frame; it never blocks. A connection that cannot
-	// keep up is closed by the transport.
-	Send(text string)
+	// Send queues one message; it never blocks. While a client falls behind,
+	// queued file, activity and notification messages merge as a debounce
+	// slot would; a client that lets custom messages pile up beyond the
+	// transport's bound is closed.
+	Send(msg domain.Outgoing)
 	// Close ends the connection with a close frame saying why; the transport
 	// then calls Session.Close. Safe to call more than once.
 	Close(reason domain.CloseReason)
@@ -125,4 +127,30 @@ type Service interface {
 // dependency is there, else an error naming what is missing.
 type Readiness interface {
 	Ready(ctx context.Context) error
+}
+
+// NextcloudInspector makes the self-test command's requests to Nextcloud at
+// NEXTCLOUD_URL, the address the push server uses, and reports failures as
+// *domain.ProbeError so that each can be explained.
+type NextcloudInspector interface {
+	// Status reads status.php. Redirects are not followed: they are a
+	// domain.ProbeRedirect.
+	Status(ctx context.Context) (domain.NextcloudStatus, error)
+	// AppRoute calls GET index.php/apps/notify_push/{route} with the token
+	// and X-Forwarded-For headers (each only when not empty) and returns the
+	// trimmed body of a 2xx answer.
+	AppRoute(ctx context.Context, route, token, forwardedFor string) (string, error)
+}
+
+// PushEndpoint is the push service as a client sees it: announced in
+// Nextcloud's capabilities, reached through the reverse proxy.
+type PushEndpoint interface {
+	// Discover reads the notify_push capability of the Nextcloud at baseURL,
+	// with HTTP Basic auth when login is not empty. No capability gives
+	// domain.ErrNoPushCapability; a failed request a *domain.ProbeError.
+	Discover(ctx context.Context, baseURL, login, password string) (domain.PushCapability, error)
+	// Handshake opens a WebSocket to wsURL and closes it again; with a login
+	// it first logs in and succeeds only on "authenticated". A refused
+	// upgrade is a *domain.ProbeError, an "err: ..." a *domain.PushRefusal.
+	Handshake(ctx context.Context, wsURL, login, password string) error
 }

@@ -135,6 +135,36 @@ func TestPublishRoute(t *testing.T) {
 		t.Fatalf("non-loopback publisher: status %d", rec.Code)
 	}
 
+	// A page of another site, opened in the admin's browser, is refused; the
+	// console (same origin) is not.
+	for _, h := range []map[string]string{
+		{"Origin": "https://evil.example"},
+		{"Origin": "http://127.0.0.1:9999"},
+		{"Sec-Fetch-Site": "cross-site"},
+		{"Origin": "null"},
+	} {
+		req = httptest.NewRequest("POST", "http://127.0.0.1:7867/embedded/publish/notify_activity", strings.NewReader(`{"user":"a"}`))
+		req.RemoteAddr = "127.0.0.1:5555"
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		rec = httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		if rec.Code != http.StatusForbidden {
+			t.Fatalf("cross-site publish %v: status %d", h, rec.Code)
+		}
+	}
+	pub.EXPECT().Publish(gomock.Any(), "notify_activity", gomock.Any()).Return(nil)
+	req = httptest.NewRequest("POST", "http://127.0.0.1:7867/embedded/publish/notify_activity", strings.NewReader(`{"user":"a"}`))
+	req.RemoteAddr = "127.0.0.1:5555"
+	req.Header.Set("Origin", "http://127.0.0.1:7867")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNoContent {
+		t.Fatalf("same-origin publish: status %d %s", rec.Code, rec.Body)
+	}
+
 	req = httptest.NewRequest("POST", "/embedded/publish/notify_activity", strings.NewReader(strings.Repeat("x", maxPublishBody+1)))
 	req.RemoteAddr = "127.0.0.1:5555"
 	rec = httptest.NewRecorder()

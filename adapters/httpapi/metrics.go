@@ -49,6 +49,17 @@ var (
 	descMessagesByType = prometheus.NewDesc("message_count_total", "Number of messages sent to clients", []string{"type"}, nil)
 )
 
+// Series of ours beyond upstream's.
+var (
+	descClientConnections = prometheus.NewDesc("client_connection_count", "Number of active client connections by client kind (from the User-Agent)", []string{"client"}, nil)
+	descClientMessages    = prometheus.NewDesc("client_message_count_total", "Number of messages written to clients by client kind", []string{"client"}, nil)
+	descAuthFailures      = prometheus.NewDesc("auth_failure_count_total", "Number of failed logins by reason", []string{"reason"}, nil)
+	descEventsByChannel   = prometheus.NewDesc("event_by_channel_count_total", "Number of events received from Nextcloud by Redis channel", []string{"channel"}, nil)
+	descSlowClientCloses  = prometheus.NewDesc("slow_client_disconnect_count_total", "Number of connections closed because the client did not read its messages", nil, nil)
+	descDatabaseErrors    = prometheus.NewDesc("database_error_count_total", "Number of failed storage mapping queries", nil, nil)
+	descRedisErrors       = prometheus.NewDesc("redis_error_count_total", "Number of Redis connection losses and failed Redis operations", nil, nil)
+)
+
 // counterCollector reads the hot-path atomics only when scraped.
 type counterCollector struct {
 	c *domain.Counters
@@ -78,4 +89,17 @@ func (cc counterCollector) Collect(ch chan<- prometheus.Metric) {
 	} {
 		ch <- prometheus.MustNewConstMetric(descMessagesByType, prometheus.CounterValue, float64(k.n), k.label)
 	}
+	for _, k := range domain.ClientKinds {
+		ch <- prometheus.MustNewConstMetric(descClientConnections, prometheus.GaugeValue, float64(cc.c.ClientConnections(k)), k.String())
+		ch <- prometheus.MustNewConstMetric(descClientMessages, prometheus.CounterValue, float64(cc.c.ClientMessages(k)), k.String())
+	}
+	for _, f := range domain.AuthFailures {
+		ch <- prometheus.MustNewConstMetric(descAuthFailures, prometheus.CounterValue, float64(cc.c.AuthFailuresOf(f)), f.String())
+	}
+	for _, name := range domain.Channels {
+		ch <- prometheus.MustNewConstMetric(descEventsByChannel, prometheus.CounterValue, float64(cc.c.EventsOn(name)), name)
+	}
+	ch <- prometheus.MustNewConstMetric(descSlowClientCloses, prometheus.CounterValue, float64(cc.c.SlowClientCloses.Load()))
+	ch <- prometheus.MustNewConstMetric(descDatabaseErrors, prometheus.CounterValue, float64(cc.c.DatabaseErrors.Load()))
+	ch <- prometheus.MustNewConstMetric(descRedisErrors, prometheus.CounterValue, float64(cc.c.RedisErrors.Load()))
 }

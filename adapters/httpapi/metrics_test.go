@@ -21,6 +21,14 @@ func TestMetricsExposition(t *testing.T) {
 	c.MessageSent(domain.KindFile)
 	c.MessageSent(domain.KindFile)
 	c.MessageSent(domain.KindCustom)
+	c.ClientConnected(domain.ClientDesktop)
+	c.ClientConnected(domain.ClientAndroid)
+	c.ClientMessageWritten(domain.ClientAndroid)
+	c.AuthFailed(domain.AuthFailureInvalidCredentials)
+	c.EventOn(domain.ChannelActivity)
+	c.SlowClientCloses.Add(1)
+	c.DatabaseErrors.Add(2)
+	c.RedisErrors.Add(3)
 	route, err := NewMetricsRoute(c)
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +84,17 @@ func TestMetricsExposition(t *testing.T) {
 		{"message_count_total", map[string]string{"type": "custom"}, 1},
 		{"message_count_total", map[string]string{"type": "activity"}, 0},
 		{"message_count_total", map[string]string{"type": "notification"}, 0},
+		{"client_connection_count", map[string]string{"client": "desktop"}, 1},
+		{"client_connection_count", map[string]string{"client": "android"}, 1},
+		{"client_connection_count", map[string]string{"client": "web"}, 0},
+		{"client_message_count_total", map[string]string{"client": "android"}, 1},
+		{"auth_failure_count_total", map[string]string{"reason": "invalid_credentials"}, 1},
+		{"auth_failure_count_total", map[string]string{"reason": "nextcloud_error"}, 0},
+		{"event_by_channel_count_total", map[string]string{"channel": "notify_activity"}, 1},
+		{"event_by_channel_count_total", map[string]string{"channel": "notify_storage_update"}, 0},
+		{"slow_client_disconnect_count_total", nil, 1},
+		{"database_error_count_total", nil, 2},
+		{"redis_error_count_total", nil, 3},
 	} {
 		if got := value(tt.name, tt.labels); got != tt.want {
 			t.Errorf("%s%v = %v, want %v", tt.name, tt.labels, got, tt.want)

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/notifypush/notify_push/domain"
 	"github.com/notifypush/notify_push/ports"
@@ -37,6 +39,12 @@ func (p *PublishRoute) publish(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "publishing is only allowed from loopback", http.StatusForbidden)
 		return
 	}
+	if crossSite(r) {
+		// A web page the admin visits may POST here without asking first
+		// (a "simple" request); loopback alone does not stop that.
+		http.Error(w, "publishing is not allowed from another site's page", http.StatusForbidden)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPublishBody))
 	if err != nil {
 		http.Error(w, "payload too large or unreadable: "+err.Error(), http.StatusRequestEntityTooLarge)
@@ -65,4 +73,18 @@ func fromLoopback(r *http.Request) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// crossSite reports whether a browser sent r on behalf of a page of another
+// origin. Tools such as curl send no Origin and are not affected.
+func crossSite(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		return true
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	return err != nil || !strings.EqualFold(u.Host, r.Host)
 }

@@ -1,9 +1,12 @@
 package websocket
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
+	"io"
 	"math/rand/v2"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,46 +17,98 @@ import (
 	"github.com/notifypush/notify_push/ports"
 )
 
-// conn is one client connection. Frames go through a bounded queue drained by
-// a writer goroutine that exists only while there is something to write.
+// conn is one client connection. Once logged in and idle it costs no
+// goroutine at all: the handler's poller watches its socket and reads what
+// the client sends when it arrives (where the platform has no poller, or the
+// socket is TLS, a reader goroutine waits instead). Every write after the
+// login (frames, pings, pongs, the close frame) goes through one writer
+// goroutine that exists only while something is waiting to be written, so an
+// idle connection holds no writer, no write buffer and no timer.
 type conn struct {
-	h  *Handler
-	ws *websocket.Conn
+	h    *Handler
+	ws   *websocket.Conn
+	raw  net.Conn // the socket itself
+	pc   *pollConn
+	br   *bufio.Reader
+	kind domain.ClientKind
 
-	mu      sync.Mutex
-	queue   []string
-	started bool // "authenticated" is out; queued frames may follow
+	session ports.Session
+	user    domain.UserID
+
+	// polled: the connection idles on the handler's poller; fd is its socket.
+	polled bool
+	fd     int
+	// reading: a reader (the poller's callback or a goroutine) owns br.
+	reading atomic.Bool
+	// finished: the socket is closed and the session detached.
+	finished atomic.Bool
+	// connected is when the login completed (unix nanos), for MAX_CONNECTION_TIME.
+	connected int64
+
+	mu sync.Mutex
+	// queue holds the frames waiting for the writer, in order.
+	queue []domain.Outgoing
+	// queued is 1 + the queue index of the unsent file, activity and
+	// notification frame, 0 when there is none: a later one merges into it.
+	queued [domain.KindCustom]int32
+	// customs counts the custom frames in queue, bounded by QueueLimit.
+	customs int
+	ping    uint32 // payload of a ping waiting to be written, 0 = none
+	pong    string // payload of a pong owed to the client
+	owePong bool
+	started bool // "authenticated" is out; the writer may run
 	writing bool // a writer goroutine is running
-	closed  bool
+	closed  bool // nothing more is queued
+	closing bool // a close frame is waiting to be written
+	reason  domain.CloseReason
 
-	closeOnce sync.Once
-	done      chan struct{} // closed once the socket is closed
-
-	lastSent    atomic.Int64  // unix nanos of the last frame or ping sent
+	lastSent    atomic.Int64  // unix nanos of the last frame or ping written
 	pingPayload atomic.Uint32 // outstanding ping, 0 = none
+
+	frame [6]byte // the writer's ping frame, kept here so a ping allocates nothing
 }
 
 var _ ports.ClientConn = (*conn)(nil)
 
-func newConn(h *Handler, ws *websocket.Conn) *conn {
-	c := &conn{h: h, ws: ws, done: make(chan struct{})}
+func newConn(h *Handler, ws *websocket.Conn, pc *pollConn, br *bufio.Reader, kind domain.ClientKind) *conn {
+	c := &conn{h: h, ws: ws, raw: pc.Conn, pc: pc, br: br, kind: kind}
 	c.lastSent.Store(time.Now().UnixNano())
 	return c
 }
 
-// Send implements ports.ClientConn: it queues text and never blocks.
-func (c *conn) Send(text string) {
+// Send implements ports.ClientConn: it queues msg and never blocks.
+func (c *conn) Send(msg domain.Outgoing) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return
 	}
-	if len(c.queue) >= c.h.opts.QueueLimit {
-		c.mu.Unlock()
-		c.Close(domain.CloseSlowConsumer)
-		return
+	if msg.Kind < domain.KindCustom {
+		if i := c.queued[msg.Kind]; i > 0 {
+			// The client has not taken the previous one yet: merge, as the
+			// debounce slot would have if it had waited.
+			if q := &c.queue[i-1]; q.Text != msg.Text {
+				q.Text = domain.MergeFileTexts(q.Text, msg.Text)
+			}
+			c.mu.Unlock()
+			return
+		}
+		c.queue = append(c.queue, msg)
+		c.queued[msg.Kind] = int32(len(c.queue))
+	} else {
+		if c.customs >= c.h.opts.QueueLimit {
+			c.mu.Unlock()
+			c.h.slowClient(c)
+			return
+		}
+		c.queue = append(c.queue, msg)
+		c.customs++
 	}
-	c.queue = append(c.queue, text)
+	c.kickLocked()
+}
+
+// kickLocked starts the writer if it may run and is not running, and unlocks.
+func (c *conn) kickLocked() {
 	spawn := c.started && !c.writing
 	if spawn {
 		c.writing = true
@@ -68,82 +123,124 @@ func (c *conn) Send(text string) {
 func (c *conn) start() {
 	c.mu.Lock()
 	c.started = true
-	spawn := len(c.queue) > 0 && !c.writing && !c.closed
-	if spawn {
-		c.writing = true
+	if len(c.queue) == 0 && !c.closing {
+		c.mu.Unlock()
+		return
 	}
-	c.mu.Unlock()
-	if spawn {
-		go c.writeLoop()
-	}
+	c.kickLocked()
 }
 
+// writeLoop writes what is waiting until nothing is, then ends.
 func (c *conn) writeLoop() {
 	for {
 		c.mu.Lock()
 		batch := c.queue
-		c.queue = nil
-		if len(batch) == 0 || c.closed {
+		c.queue, c.queued, c.customs = nil, [domain.KindCustom]int32{}, 0
+		ping, pong, owePong := c.ping, c.pong, c.owePong
+		c.ping, c.pong, c.owePong = 0, "", false
+		closing, reason := c.closing, c.reason
+		if len(batch) == 0 && ping == 0 && !owePong && !closing {
 			c.writing = false
 			c.mu.Unlock()
 			return
 		}
 		c.mu.Unlock()
-		for _, text := range batch {
-			if err := c.write(text); err != nil {
-				c.h.log.Debug("write to client", "err", err)
-				c.mu.Lock()
-				c.writing = false
-				c.mu.Unlock()
-				c.abort()
-				return
-			}
+
+		if err := c.writeBatch(batch, ping, pong, owePong); err != nil {
+			c.h.log.Debug("write to client", "user", c.user, "err", err)
+			c.finish()
+			return
+		}
+		if closing {
+			msg := websocket.FormatCloseMessage(closeCode(reason), reason.String())
+			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+			c.finish()
+			return
 		}
 	}
+}
+
+func (c *conn) writeBatch(batch []domain.Outgoing, ping uint32, pong string, owePong bool) error {
+	if owePong {
+		if err := c.ws.WriteControl(websocket.PongMessage, []byte(pong), time.Now().Add(c.h.opts.WriteTimeout)); err != nil {
+			return err
+		}
+	}
+	for _, msg := range batch {
+		if err := c.write(msg.Text); err != nil {
+			return err
+		}
+		c.h.counters.ClientMessageWritten(c.kind)
+	}
+	if ping != 0 {
+		return c.writePing(ping)
+	}
+	return nil
 }
 
 // write sends one text frame; only the login goroutine (before start) and the
 // writer goroutine (after) call it, never both.
 func (c *conn) write(text string) error {
 	now := time.Now()
-	_ = c.ws.SetWriteDeadline(now.Add(c.h.opts.WriteTimeout))
-	if err := c.ws.WriteMessage(websocket.TextMessage, []byte(text)); err != nil {
+	_ = c.raw.SetWriteDeadline(now.Add(c.h.opts.WriteTimeout))
+	w, err := c.ws.NextWriter(websocket.TextMessage)
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, text); err != nil { // gorilla's writer takes strings without a copy
+		return err
+	}
+	if err := w.Close(); err != nil {
 		return err
 	}
 	c.lastSent.Store(now.UnixNano())
 	return nil
 }
 
-// Close implements ports.ClientConn: a close frame saying why, then the
-// socket is closed. It returns at once; the frame goes out in the background.
+// writePing writes a server ping frame (unmasked, 4-byte payload) straight to
+// the socket: gorilla's WriteControl allocates a frame and a timer per call,
+// and the writer is the only one writing, so nothing can interleave.
+func (c *conn) writePing(payload uint32) error {
+	c.frame[0] = byte(websocket.PingMessage) | 0x80 // FIN
+	c.frame[1] = 4
+	binary.BigEndian.PutUint32(c.frame[2:], payload)
+	_ = c.raw.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
+	_, err := c.raw.Write(c.frame[:])
+	return err
+}
+
+// Close implements ports.ClientConn: the writer sends what it is writing, then
+// a close frame saying why, then closes the socket. It returns at once.
 func (c *conn) Close(reason domain.CloseReason) {
-	c.closeOnce.Do(func() {
-		c.mu.Lock()
-		c.closed = true
-		c.queue = nil
+	c.mu.Lock()
+	if c.closed {
 		c.mu.Unlock()
-		go func() {
-			msg := websocket.FormatCloseMessage(closeCode(reason), reason.String())
-			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
-			c.shut()
-		}()
-	})
+		return
+	}
+	c.closed, c.closing, c.reason = true, true, reason
+	c.queue, c.queued, c.customs = nil, [domain.KindCustom]int32{}, 0
+	c.ping, c.owePong = 0, false
+	c.kickLocked() // before start, start itself kicks the writer
 }
 
-// abort closes the socket without a close frame (the peer is gone).
-func (c *conn) abort() {
-	c.closeOnce.Do(func() {
-		c.mu.Lock()
-		c.closed = true
-		c.queue = nil
-		c.mu.Unlock()
-		c.shut()
-	})
-}
-
-func (c *conn) shut() {
+// finish ends the connection without a close frame (the peer is gone, or
+// the frame is out): the socket is closed and the session detached, once.
+func (c *conn) finish() {
+	if !c.finished.CompareAndSwap(false, true) {
+		return
+	}
+	c.mu.Lock()
+	c.closed = true
+	c.queue, c.queued, c.customs = nil, [domain.KindCustom]int32{}, 0
+	c.mu.Unlock()
+	if c.polled {
+		c.h.poller.remove(c) // before the descriptor can be reused
+	}
 	_ = c.ws.Close()
-	close(c.done)
+	if c.session != nil {
+		c.session.Close()
+		c.h.untrack(c)
+	}
 }
 
 // closeCode maps why the server ends a connection to RFC 6455 codes.
@@ -166,24 +263,51 @@ func closeCode(r domain.CloseReason) int {
 
 var errPongMismatch = errors.New("pong payload does not match the ping")
 
-// onPong clears the outstanding ping; a pong with another payload ends the
-// connection. Unsolicited pongs (none outstanding) are allowed by RFC 6455.
+// onPong is gorilla's pong handler: see pongArrived.
 func (c *conn) onPong(data string) error {
-	want := c.pingPayload.Load()
-	if want == 0 {
-		return nil
-	}
-	if len(data) != 4 || binary.BigEndian.Uint32([]byte(data)) != want {
+	if !c.pongArrived([]byte(data)) {
 		return errPongMismatch
 	}
-	c.pingPayload.Store(0)
 	return nil
 }
 
-// keepAlive pings a connection idle for the ping interval, or closes it when
-// its previous ping went unanswered.
-func (c *conn) keepAlive(now time.Time) {
-	if now.UnixNano()-c.lastSent.Load() < int64(c.h.opts.PingInterval) {
+// pongArrived clears the outstanding ping; false when the pong carries
+// another payload, which ends the connection. Unsolicited pongs (none
+// outstanding) are allowed by RFC 6455.
+func (c *conn) pongArrived(data []byte) bool {
+	want := c.pingPayload.Load()
+	if want == 0 {
+		return true
+	}
+	if len(data) != 4 || binary.BigEndian.Uint32(data) != want {
+		return false
+	}
+	c.pingPayload.Store(0)
+	return true
+}
+
+// onPing owes the client a pong; the writer sends it, so that it cannot
+// interleave with a frame being written.
+func (c *conn) onPing(data string) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.pong, c.owePong = data, true
+	c.kickLocked()
+	return nil
+}
+
+// keepAlive runs once per tick of the handler's pinger: it ends connections
+// past MAX_CONNECTION_TIME or whose previous ping went unanswered, and pings
+// the ones idle for the ping interval.
+func (c *conn) keepAlive(now int64) {
+	if max := c.h.opts.MaxConnectionTime; max > 0 && now-c.connected >= int64(max) {
+		c.Close(domain.CloseMaxConnectionTime)
+		return
+	}
+	if now-c.lastSent.Load() < int64(c.h.opts.PingInterval) {
 		return
 	}
 	if c.pingPayload.Load() != 0 {
@@ -192,10 +316,12 @@ func (c *conn) keepAlive(now time.Time) {
 	}
 	payload := rand.Uint32N(1<<32-1) + 1 // non-zero
 	c.pingPayload.Store(payload)
-	c.lastSent.Store(now.UnixNano())
-	var b [4]byte
-	binary.BigEndian.PutUint32(b[:], payload)
-	if err := c.ws.WriteControl(websocket.PingMessage, b[:], now.Add(c.h.opts.WriteTimeout)); err != nil {
-		c.abort()
+	c.lastSent.Store(now)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
 	}
+	c.ping = payload
+	c.kickLocked()
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -22,8 +23,14 @@ import (
 type Handler struct {
 	gateway  ports.Gateway
 	opts     Options
+	counters *domain.Counters
 	log      *slog.Logger
 	upgrader websocket.Upgrader
+
+	// logins counts sockets upgraded but not yet logged in.
+	logins atomic.Int64
+	// poller watches idle connections; nil where there is none.
+	poller *poller
 
 	mu    sync.Mutex
 	conns map[*conn]struct{}
@@ -32,15 +39,30 @@ type Handler struct {
 var _ ports.Service = (*Handler)(nil)
 
 // New makes the handler; mount it with Register and run its pinger with Run.
-func New(gateway ports.Gateway, opts Options, log *slog.Logger) *Handler {
+func New(gateway ports.Gateway, opts Options, counters *domain.Counters, log *slog.Logger) *Handler {
+	opts = opts.withDefaults()
+	var p *poller
+	if pollingSupported && !opts.NoPoller {
+		var err error
+		if p, err = newPoller(); err != nil {
+			log.Warn("no readiness poller: every connection keeps a reader goroutine", "err", err)
+			p = nil
+		}
+	}
 	return &Handler{
-		gateway: gateway,
-		opts:    opts.withDefaults(),
-		log:     log,
+		poller:   p,
+		gateway:  gateway,
+		opts:     opts,
+		counters: counters,
+		log:      log,
 		upgrader: websocket.Upgrader{
-			ReadBufferSize:  1024,
+			// Zero: gorilla then reads through the buffer that hijackWriter
+			// hands it, which is small (clients send two short login frames
+			// and a command; longer frames are read past it) and ours to poll.
+			ReadBufferSize: 0,
+			// Write buffers are borrowed while a frame is written, never held
+			// by an idle connection.
 			WriteBufferSize: 1024,
-			// Buffers are held only while a frame is written, not per idle connection.
 			WriteBufferPool: &sync.Pool{},
 			// Clients are browsers on the Nextcloud origin and native apps:
 			// credentials are sent in frames, never cookies, so any origin is fine.
@@ -57,7 +79,10 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("/push/ws", h)
 }
 
-// ServeHTTP upgrades, logs the client in, then reads its frames until it leaves.
+// ServeHTTP upgrades and logs the client in on the request's goroutine, then
+// hands the connection to a reader goroutine of its own and returns, so that
+// the HTTP server's per-request state and buffers are released while the
+// connection idles.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if missing := missingUpgradeHeader(r); missing != "" {
 		h.log.Info("WebSocket upgrade refused: header missing; is a reverse proxy dropping Upgrade/Connection?",
@@ -67,14 +92,34 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.StatusBadRequest)
 		return
 	}
-	ws, err := h.upgrader.Upgrade(w, r, nil)
+	if h.logins.Add(1) > int64(h.opts.MaxPendingLogins) {
+		h.logins.Add(-1)
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "too many logins in progress, try again shortly", http.StatusServiceUnavailable)
+		h.log.Warn("WebSocket upgrade refused: too many logins in progress", "limit", h.opts.MaxPendingLogins)
+		return
+	}
+	hw := &hijackWriter{ResponseWriter: w, bufferSize: h.opts.ReadBufferSize}
+	ws, err := h.upgrader.Upgrade(hw, r, nil)
 	if err != nil {
+		h.logins.Add(-1)
 		h.log.Debug("WebSocket upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
 	ws.SetReadLimit(h.opts.ReadLimit)
-	c := newConn(h, ws)
-	h.serve(c, forwardedFor(r))
+	c := newConn(h, ws, hw.pc, hw.br, domain.ClientKindOf(r.UserAgent()))
+	ok := h.admit(c, forwardedFor(r))
+	h.logins.Add(-1)
+	if !ok {
+		c.finish()
+		return
+	}
+	if c.polled {
+		c.reading.Store(true)
+		h.serviceReads(c) // bytes that came with the login, then the poller
+		return
+	}
+	go h.readLoop(c)
 }
 
 func missingUpgradeHeader(r *http.Request) string {
@@ -120,48 +165,55 @@ func forwardedFor(r *http.Request) []string {
 	return chain
 }
 
-// serve runs one connection on the request's goroutine.
-func (h *Handler) serve(c *conn, forwarded []string) {
-	defer c.abort()
+// admit logs the connection in and attaches it to the hub. On failure it has
+// told the client why, and the caller closes the socket.
+func (h *Handler) admit(c *conn, forwarded []string) bool {
 	deadline := time.Now().Add(h.opts.AuthTimeout)
 	_ = c.ws.SetReadDeadline(deadline)
+	// A client may ping while logging in, but not flood: each ping costs a
+	// pong written back.
+	pings := 0
+	c.ws.SetPingHandler(func(data string) error {
+		if pings++; pings > maxLoginPings {
+			return errLoginPingFlood
+		}
+		return c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(h.opts.WriteTimeout))
+	})
 
 	user, err := h.login(c, deadline, forwarded)
 	if err != nil {
-		return
+		return false
 	}
 	session, err := h.gateway.Connect(user, c)
 	if err != nil {
 		h.refuse(c, domain.ErrPrefix+domain.AuthFailureText(err))
+		h.counters.AuthFailed(domain.AuthFailureOf(err))
 		h.log.Info("login refused", "user", user, "client", clientOf(forwarded), "err", err)
-		return
+		return false
 	}
-	defer session.Close()
+	c.session, c.user = session, user
 	if err := c.write(domain.TextAuthenticated); err != nil {
-		return
-	}
-	c.start()
-	h.track(c)
-	defer h.untrack(c)
-	h.log.Debug("client connected", "user", user, "client", clientOf(forwarded))
-
-	if max := h.opts.MaxConnectionTime; max > 0 {
-		timer := time.AfterFunc(max, func() { c.Close(domain.CloseMaxConnectionTime) })
-		defer timer.Stop()
+		session.Close()
+		c.session = nil
+		return false
 	}
 	_ = c.ws.SetReadDeadline(time.Time{})
+	c.ws.SetPingHandler(c.onPing)
 	c.ws.SetPongHandler(c.onPong)
-	for {
-		kind, data, err := c.ws.ReadMessage()
-		if err != nil {
-			h.log.Debug("client disconnected", "user", user, "err", err)
-			return
-		}
-		if kind == websocket.TextMessage && strings.TrimSpace(string(data)) == domain.TextListenFileID {
-			session.ListenFileIDs()
-		}
+	c.connected = time.Now().UnixNano()
+	if h.poller != nil {
+		c.fd, c.polled = c.pc.fd()
 	}
+	h.track(c)
+	c.start()
+	h.log.Debug("client connected", "user", user, "client", clientOf(forwarded), "kind", c.kind.String())
+	return true
 }
+
+// maxLoginPings bounds the pings a client may send before it has logged in.
+const maxLoginPings = 4
+
+var errLoginPingFlood = errors.New("too many pings before login")
 
 var errLoginFailed = errors.New("login failed")
 
@@ -174,9 +226,11 @@ func (h *Handler) login(c *conn, deadline time.Time, forwarded []string) (domain
 		switch {
 		case isTimeout(err):
 			h.refuse(c, domain.TextAuthenticationTimeout)
+			h.counters.AuthFailed(domain.AuthFailureTimeout)
 			return "", errLoginFailed
 		case errors.Is(err, domain.ErrInvalidAuthMessage):
 			h.refuse(c, domain.ErrPrefix+domain.ErrInvalidAuthMessage.Error())
+			h.counters.AuthFailed(domain.AuthFailureInvalidMessage)
 			return "", errLoginFailed
 		case err != nil:
 			return "", err // gone, or a frame over the read limit (gorilla sent 1009)
@@ -189,8 +243,10 @@ func (h *Handler) login(c *conn, deadline time.Time, forwarded []string) (domain
 	if err != nil {
 		if ctx.Err() != nil {
 			h.refuse(c, domain.TextAuthenticationTimeout)
+			h.counters.AuthFailed(domain.AuthFailureTimeout)
 		} else {
 			h.refuse(c, domain.ErrPrefix+domain.AuthFailureText(err))
+			h.counters.AuthFailed(domain.AuthFailureOf(err))
 		}
 		h.log.Info("login failed", "login", frames[0], "client", clientOf(forwarded), "err", err)
 		return "", errLoginFailed
@@ -234,12 +290,21 @@ func (h *Handler) track(c *conn) {
 	h.mu.Lock()
 	h.conns[c] = struct{}{}
 	h.mu.Unlock()
+	h.counters.ClientConnected(c.kind)
 }
 
 func (h *Handler) untrack(c *conn) {
 	h.mu.Lock()
 	delete(h.conns, c)
 	h.mu.Unlock()
+	h.counters.ClientDisconnected(c.kind)
+}
+
+// slowClient ends a connection whose client lets custom messages pile up.
+func (h *Handler) slowClient(c *conn) {
+	h.counters.SlowClientCloses.Add(1)
+	h.log.Info("closing a client that does not read its messages", "queued", h.opts.QueueLimit)
+	c.Close(domain.CloseSlowConsumer)
 }
 
 // snapshot copies the live connections into buf.
@@ -269,6 +334,15 @@ func (h *Handler) CloseAll(reason domain.CloseReason) {
 // Run pings idle connections until ctx ends, then closes every connection
 // as going away and waits (bounded) until their close frames are out.
 func (h *Handler) Run(ctx context.Context) error {
+	if h.poller != nil {
+		done := make(chan struct{})
+		go func() { h.poller.run(h.readable); close(done) }()
+		defer func() {
+			h.poller.stop()
+			<-done
+			h.poller.close()
+		}()
+	}
 	tick := min(max(h.opts.PingInterval/10, 10*time.Millisecond), time.Second)
 	ticker := time.NewTicker(tick)
 	defer ticker.Stop()
@@ -280,27 +354,25 @@ func (h *Handler) Run(ctx context.Context) error {
 			return nil
 		case now := <-ticker.C:
 			buf = h.snapshot(buf[:0])
+			nanos := now.UnixNano()
 			for _, c := range buf {
-				c.keepAlive(now)
+				c.keepAlive(nanos)
 			}
 			clear(buf)
 		}
 	}
 }
 
+// drain closes every connection and waits until their readers have seen the
+// sockets close, which happens once the close frames are out.
 func (h *Handler) drain() {
-	conns := h.snapshot(nil)
-	for _, c := range conns {
-		c.Close(domain.CloseShutdown)
-	}
-	timeout := time.NewTimer(h.opts.DrainTimeout)
-	defer timeout.Stop()
-	for _, c := range conns {
-		select {
-		case <-c.done:
-		case <-timeout.C:
-			h.log.Warn("shutdown: close frames not all delivered in time")
+	h.CloseAll(domain.CloseShutdown)
+	deadline := time.Now().Add(h.opts.DrainTimeout)
+	for h.Connections() > 0 {
+		if time.Now().After(deadline) {
+			h.log.Warn("shutdown: close frames not all delivered in time", "connections", h.Connections())
 			return
 		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -20,6 +20,15 @@ type Options struct {
 	ReadLimit int64
 	// DrainTimeout bounds how long shutdown waits for close frames to go out.
 	DrainTimeout time.Duration
+	// MaxPendingLogins bounds the sockets upgraded but not yet logged in;
+	// beyond it upgrades are refused with 503 before any work is done.
+	MaxPendingLogins int
+	// ReadBufferSize is each connection's read buffer; frames that fit in it
+	// are read without a goroutine where the platform has a poller.
+	ReadBufferSize int
+	// NoPoller keeps a reader goroutine per connection even where a
+	// readiness poller exists: the portable design, for comparison and tests.
+	NoPoller bool
 }
 
 // Defaults of PROTOCOL §3 and sizes that fit its short messages.
@@ -30,6 +39,14 @@ const (
 	DefaultQueueLimit   = 1024
 	DefaultReadLimit    = 4096
 	DefaultDrainTimeout = 5 * time.Second
+	// DefaultMaxPendingLogins: a login holds an HTTP goroutine and buffers
+	// (tens of KiB) until Nextcloud answers; this caps that at ~100 MiB.
+	DefaultMaxPendingLogins = 4096
+	// DefaultReadBufferSize fits the login frames of real clients (an app
+	// password is 72 characters, a pre-auth token 32). Gorilla adopts a
+	// buffer only above 256 bytes.
+	DefaultReadBufferSize = 512
+	minReadBufferSize     = 257
 )
 
 func (o Options) withDefaults() Options {
@@ -51,5 +68,12 @@ func (o Options) withDefaults() Options {
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = DefaultDrainTimeout
 	}
+	if o.MaxPendingLogins <= 0 {
+		o.MaxPendingLogins = DefaultMaxPendingLogins
+	}
+	if o.ReadBufferSize <= 0 {
+		o.ReadBufferSize = DefaultReadBufferSize
+	}
+	o.ReadBufferSize = max(o.ReadBufferSize, minReadBufferSize)
 	return o
 }

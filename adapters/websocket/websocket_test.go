@@ -66,7 +66,7 @@ func (g *fakeGateway) Connect(user domain.UserID, c ports.ClientConn) (ports.Ses
 		return nil, domain.ErrConnectionLimit
 	}
 	// Messages sent right away must still arrive after "authenticated".
-	c.Send("early")
+	c.Send(custom("early"))
 	s := &fakeSession{}
 	g.conns = append(g.conns, c)
 	g.sessions = append(g.sessions, s)
@@ -89,7 +89,7 @@ type server struct {
 func start(t *testing.T, opts Options) *server {
 	t.Helper()
 	gw := &fakeGateway{}
-	h := New(gw, opts, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := New(gw, opts, domain.NewCounters(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	mux := http.NewServeMux()
 	h.Register(mux)
 	ts := httptest.NewServer(mux)
@@ -193,7 +193,7 @@ func TestLoginAndMessagesInOrder(t *testing.T) {
 	c.expect("early")
 	conn, session := s.gw.last()
 	for _, m := range []string{"one", "two", "three"} {
-		conn.Send(m)
+		conn.Send(custom(m))
 	}
 	c.expect("one")
 	c.expect("two")
@@ -276,7 +276,7 @@ func TestHugeFrameClosesOnlyThatClient(t *testing.T) {
 	_ = bad.ws.WriteMessage(websocket.TextMessage, []byte(strings.Repeat("x", 100_000)))
 	bad.closed(5 * time.Second)
 	conn, _ := s.gw.last()
-	conn.Send("still here")
+	conn.Send(custom("still here"))
 	good.expect("still here")
 }
 
@@ -347,7 +347,7 @@ func TestPingsKeepAnsweringClientsAndDropSilentOnes(t *testing.T) {
 		t.Fatalf("ping payloads are not random: %d distinct", n)
 	}
 	conn, _ := s.gw.conns[0], 0
-	conn.Send("alive")
+	conn.Send(custom("alive"))
 	alive.expect("early")
 	alive.expect("alive")
 }
@@ -372,9 +372,9 @@ func TestSlowConsumerIsClosedWithoutDelayingOthers(t *testing.T) {
 	big := strings.Repeat("x", 64<<10)
 	start := time.Now()
 	for range 2000 {
-		slowConn.Send(big)
+		slowConn.Send(custom(big))
 	}
-	fastConn.Send("prompt")
+	fastConn.Send(custom("prompt"))
 	fast.expect("prompt")
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("sending to a slow client blocked for %v", d)
@@ -385,6 +385,9 @@ func TestSlowConsumerIsClosedWithoutDelayingOthers(t *testing.T) {
 	}
 	if s.h.Connections() != 1 {
 		t.Fatalf("slow client not disconnected: %d connections", s.h.Connections())
+	}
+	if n := s.h.counters.SlowClientCloses.Load(); n != 1 {
+		t.Fatalf("slow client closes counted %d, want 1", n)
 	}
 }
 
@@ -421,6 +424,8 @@ func TestPlainGETNamesTheMissingHeader(t *testing.T) {
 	}
 }
 
+func custom(text string) domain.Outgoing { return domain.Outgoing{Kind: domain.KindCustom, Text: text} }
+
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -434,7 +439,7 @@ func waitFor(t *testing.T, cond func() bool) {
 
 func BenchmarkSend(b *testing.B) {
 	gw := &fakeGateway{}
-	h := New(gw, Options{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := New(gw, Options{}, domain.NewCounters(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	mux := http.NewServeMux()
 	h.Register(mux)
 	ts := httptest.NewServer(mux)
@@ -452,7 +457,7 @@ func BenchmarkSend(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		conn.Send("notify_activity")
+		conn.Send(custom("notify_activity"))
 		if _, _, err := ws.ReadMessage(); err != nil {
 			b.Fatal(err)
 		}

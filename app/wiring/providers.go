@@ -97,10 +97,12 @@ func embeddedDatabase(ctx context.Context, cfg app.Config, log *slog.Logger) (*g
 	return db, closeDB, nil
 }
 
-func embeddedMux(ws *websocket.Handler, publish *httpapi.PublishRoute, health *httpapi.HealthRoute) http.Handler {
+func embeddedMux(ws *websocket.Handler, publish *httpapi.PublishRoute, console *httpapi.ConsoleRoute,
+	health *httpapi.HealthRoute) http.Handler {
 	mux := http.NewServeMux()
 	ws.Register(mux)
 	publish.Register(mux)
+	console.Register(mux)
 	health.Register(mux)
 	return mux
 }

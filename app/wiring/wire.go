@@ -13,6 +13,7 @@ import (
 	"github.com/notifypush/notify_push/adapters/httpapi"
 	"github.com/notifypush/notify_push/adapters/memory"
 	"github.com/notifypush/notify_push/adapters/nextcloud"
+	"github.com/notifypush/notify_push/adapters/pushclient"
 	"github.com/notifypush/notify_push/adapters/redis"
 	"github.com/notifypush/notify_push/adapters/websocket"
 	"github.com/notifypush/notify_push/app"
@@ -59,7 +60,8 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 }
 
 // InitializeEmbedded assembles the self-contained demo: an in-process bus,
-// static users and a demo SQLite database, with the publish route.
+// static users and a demo SQLite database, with the publish route and the
+// sandbox console.
 func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, level *slog.LevelVar) (*Process, func(), error) {
 	wire.Build(
 		common,
@@ -70,6 +72,7 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 		embeddedUsers,
 		memory.ProviderSet,
 		httpapi.NewPublishRoute,
+		httpapi.NewConsoleRoute,
 		embeddedChecks,
 		embeddedDependencies,
 		embeddedMux,
@@ -86,6 +89,29 @@ func InitializePublisher(cfg app.Config, log *slog.Logger) (ports.EventPublisher
 		redis.NewClient,
 		redis.NewPublisher,
 		wire.Bind(new(ports.EventPublisher), new(*redis.Publisher)),
+	)
+	return nil, nil, nil
+}
+
+// InitializeDiagnosis assembles the self-test command: the configured
+// database (opened on first use), Redis and Nextcloud, and a client's view of
+// the push endpoint.
+func InitializeDiagnosis(cfg app.Config, opts app.DiagnoseOptions, log *slog.Logger) (*app.Diagnosis, func(), error) {
+	wire.Build(
+		gormOptions,
+		newLazyMounts,
+		wire.Bind(new(ports.MountStore), new(*lazyMounts)),
+		redisOptions,
+		redis.NewClient,
+		redis.NewKeyValue,
+		wire.Bind(new(ports.KeyValue), new(*redis.KeyValue)),
+		diagnosisNextcloudOptions,
+		nextcloud.NewClient,
+		wire.Bind(new(ports.NextcloudInspector), new(*nextcloud.Client)),
+		pushClientOptions,
+		pushclient.New,
+		wire.Bind(new(ports.PushEndpoint), new(*pushclient.Client)),
+		app.NewDiagnosis,
 	)
 	return nil, nil, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/notifypush/notify_push/adapters/httpapi"
 	"github.com/notifypush/notify_push/adapters/memory"
 	"github.com/notifypush/notify_push/adapters/nextcloud"
+	"github.com/notifypush/notify_push/adapters/pushclient"
 	"github.com/notifypush/notify_push/adapters/redis"
 	"github.com/notifypush/notify_push/adapters/websocket"
 	"github.com/notifypush/notify_push/app"
@@ -72,7 +73,7 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 	}
 	gateway := app.NewGateway(hub, client, preAuth, system, startup)
 	options3 := websocketOptions(cfg)
-	handler := websocket.New(gateway, options3, log)
+	handler := websocket.New(gateway, options3, counters, log)
 	httpapiListenOptions := listenOptions(cfg)
 	selfTest := app.NewSelfTest(keyValue, client, mountStore, dispatcher, appVersion)
 	selfTestRoutes := httpapi.NewSelfTestRoutes(selfTest, log)
@@ -101,7 +102,8 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 }
 
 // InitializeEmbedded assembles the self-contained demo: an in-process bus,
-// static users and a demo SQLite database, with the publish route.
+// static users and a demo SQLite database, with the publish route and the
+// sandbox console.
 func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, level *slog.LevelVar) (*Process, func(), error) {
 	hubOptions := app.HubOptionsFrom(cfg)
 	system := clock.New()
@@ -137,14 +139,19 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 	}
 	gateway := app.NewGateway(hub, authenticator, preAuth, system, startup)
 	options2 := websocketOptions(cfg)
-	handler := websocket.New(gateway, options2, log)
+	handler := websocket.New(gateway, options2, counters, log)
 	httpapiListenOptions := listenOptions(cfg)
 	publishRoute := httpapi.NewPublishRoute(bus, log)
+	consoleRoute, err := httpapi.NewConsoleRoute()
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
 	wiringListenerCheck := newListenerCheck()
 	healthChecks := embeddedChecks(wiringListenerCheck, db)
 	health := app.NewHealth(healthChecks)
 	healthRoute := httpapi.NewHealthRoute(health)
-	httpHandler := embeddedMux(handler, publishRoute, healthRoute)
+	httpHandler := embeddedMux(handler, publishRoute, consoleRoute, healthRoute)
 	server := httpapi.NewServer(httpapiListenOptions, httpHandler, log)
 	metricsRoute, err := httpapi.NewMetricsRoute(counters)
 	if err != nil {
@@ -171,6 +178,45 @@ func InitializePublisher(cfg app.Config, log *slog.Logger) (ports.EventPublisher
 	}
 	publisher := redis.NewPublisher(universalClient)
 	return publisher, func() {
+		cleanup()
+	}, nil
+}
+
+// InitializeDiagnosis assembles the self-test command: the configured
+// database (opened on first use), Redis and Nextcloud, and a client's view of
+// the push endpoint.
+func InitializeDiagnosis(cfg app.Config, opts app.DiagnoseOptions, log *slog.Logger) (*app.Diagnosis, func(), error) {
+	options := gormOptions(cfg)
+	wiringLazyMounts, cleanup := newLazyMounts(options, log)
+	options2 := redisOptions(cfg)
+	universalClient, cleanup2, err := redis.NewClient(options2, log)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	keyValue := redis.NewKeyValue(universalClient)
+	options3 := diagnosisNextcloudOptions(cfg, opts)
+	client, err := nextcloud.NewClient(options3)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	pushclientOptions := pushClientOptions(cfg, opts)
+	pushclientClient, err := pushclient.New(pushclientOptions)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	diagnosis, err := app.NewDiagnosis(wiringLazyMounts, keyValue, client, pushclientClient, opts)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	return diagnosis, func() {
+		cleanup2()
 		cleanup()
 	}, nil
 }

@@ -54,6 +54,9 @@ func serve(ctx context.Context, args []string, env config.Lookup, stdout, stderr
 	if len(args) > 0 && args[0] == "send" {
 		return send(ctx, args[1:], env, stdout)
 	}
+	if len(args) > 0 && args[0] == "self-test" {
+		return selfTest(ctx, args[1:], env, stdout)
+	}
 	dotenv, err := config.LoadDotEnv(".env")
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
@@ -132,11 +135,12 @@ func printBanner(w io.Writer, addr string, cfg app.Config) {
 		users = append(users, u.Login+" / "+u.Password)
 	}
 	fmt.Fprintf(w, `notify_push %s (embedded demo) listening on %s
+  console:    http://%s/   (open it in a browser on this machine: log in, fire events, watch the messages)
   WebSocket:  ws://%s/ws   (send the login, then the password, as two text frames)
   demo users: %s
   storages:   1, 2, 3 = homes of alice, bob, carol; 10 = shared: alice at "", bob at "files/Team", carol at "files/Team/Design"
   publish:    curl -X POST --data '{"user":"alice"}' http://%s/embedded/publish/notify_activity
-`, domain.Version, addr, addr, strings.Join(users, ", "), addr)
+`, domain.Version, addr, addr, addr, strings.Join(users, ", "), addr)
 }
 
 func versionLine() string {

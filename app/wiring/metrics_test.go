@@ -1,0 +1,93 @@
+package wiring
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/notifypush/notify_push/app"
+)
+
+// Connections and failures show up labelled by client kind and reason, as
+// admins read them from /metrics.
+func TestMetricsByClientKindAndFailureReason(t *testing.T) {
+	dir, err := os.MkdirTemp("", "npm") // unix socket paths must stay short
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "metrics.sock")
+	addr := embeddedServer(t, func(c *app.Config) { c.MetricsSocketPath = sock })
+
+	agents := []string{
+		"Mozilla/5.0 (Linux) mirall/3.14.1 (build 20241001) (Nextcloud, debian-12 ClientArchitecture: x86_64 OsArchitecture: x86_64)",
+		"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+		"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+		"Mozilla/5.0 (Android) Nextcloud-android/3.30.3",
+		"Mozilla/5.0 (iOS) Nextcloud-iOS/6.1.0",
+	}
+	for _, ua := range agents {
+		conn, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", http.Header{"User-Agent": {ua}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = conn.Close() })
+		_ = conn.WriteMessage(websocket.TextMessage, []byte("bob"))
+		_ = conn.WriteMessage(websocket.TextMessage, []byte("bob-pw"))
+		if _, m, err := conn.ReadMessage(); err != nil || string(m) != "authenticated" {
+			t.Fatalf("login: %q %v", m, err)
+		}
+	}
+	bad := dial(t, addr, "/ws")
+	bad.send("bob")
+	bad.send("wrong")
+	if m, _ := bad.next(5 * time.Second); m != "err: Invalid credentials" {
+		t.Fatalf("bad login answered %q", m)
+	}
+	publish(t, addr, "notify_activity", `{"user":"bob"}`)
+
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	want := []string{
+		`client_connection_count{client="desktop"} 1`,
+		`client_connection_count{client="web"} 2`,
+		`client_connection_count{client="android"} 1`,
+		`client_connection_count{client="ios"} 1`,
+		`client_connection_count{client="other"} 0`,
+		`client_message_count_total{client="web"} 2`,
+		`auth_failure_count_total{reason="invalid_credentials"} 1`,
+		`event_by_channel_count_total{channel="notify_activity"} 1`,
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := client.Get("http://metrics/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(string(body), "\n"+w+"\n") {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics lack %s:\n%s", missing, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

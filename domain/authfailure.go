@@ -1,0 +1,59 @@
+package domain
+
+import "errors"
+
+// AuthFailure is why a login failed, for metrics.
+type AuthFailure uint8
+
+const (
+	AuthFailureOther AuthFailure = iota
+	AuthFailureInvalidCredentials
+	AuthFailureInvalidMessage
+	AuthFailureTimeout
+	AuthFailureNextcloud
+	AuthFailureConnectionLimit
+	authFailures
+)
+
+// AuthFailures lists every reason, in the order metrics show them.
+var AuthFailures = [authFailures]AuthFailure{AuthFailureInvalidCredentials, AuthFailureInvalidMessage,
+	AuthFailureTimeout, AuthFailureNextcloud, AuthFailureConnectionLimit, AuthFailureOther}
+
+func (f AuthFailure) String() string {
+	switch f {
+	case AuthFailureInvalidCredentials:
+		return "invalid_credentials"
+	case AuthFailureInvalidMessage:
+		return "invalid_message"
+	case AuthFailureTimeout:
+		return "timeout"
+	case AuthFailureNextcloud:
+		return "nextcloud_error"
+	case AuthFailureConnectionLimit:
+		return "connection_limit"
+	default:
+		return "other"
+	}
+}
+
+// AuthFailureOf classifies a login error.
+func AuthFailureOf(err error) AuthFailure {
+	var nc *NextcloudError
+	switch {
+	case errors.Is(err, ErrInvalidCredentials):
+		return AuthFailureInvalidCredentials
+	case errors.Is(err, ErrInvalidAuthMessage):
+		return AuthFailureInvalidMessage
+	case errors.Is(err, ErrAuthTimeout):
+		return AuthFailureTimeout
+	case errors.Is(err, ErrConnectionLimit):
+		return AuthFailureConnectionLimit
+	case errors.As(err, &nc):
+		return AuthFailureNextcloud
+	default:
+		return AuthFailureOther
+	}
+}
+
+// ErrAuthTimeout: the client did not complete its login in time.
+var ErrAuthTimeout = errors.New(TextAuthenticationTimeout)
