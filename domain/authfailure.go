@@ -12,12 +12,13 @@ const (
 	AuthFailureTimeout
 	AuthFailureNextcloud
 	AuthFailureConnectionLimit
+	AuthFailureStarting // refused while the server waits for a dependency
 	authFailures
 )
 
 // AuthFailures lists every reason, in the order metrics show them.
 var AuthFailures = [authFailures]AuthFailure{AuthFailureInvalidCredentials, AuthFailureInvalidMessage,
-	AuthFailureTimeout, AuthFailureNextcloud, AuthFailureConnectionLimit, AuthFailureOther}
+	AuthFailureTimeout, AuthFailureNextcloud, AuthFailureConnectionLimit, AuthFailureStarting, AuthFailureOther}
 
 func (f AuthFailure) String() string {
 	switch f {
@@ -31,6 +32,8 @@ func (f AuthFailure) String() string {
 		return "nextcloud_error"
 	case AuthFailureConnectionLimit:
 		return "connection_limit"
+	case AuthFailureStarting:
+		return "starting"
 	default:
 		return "other"
 	}
@@ -39,6 +42,7 @@ func (f AuthFailure) String() string {
 // AuthFailureOf classifies a login error.
 func AuthFailureOf(err error) AuthFailure {
 	var nc *NextcloudError
+	var starting *StartingError
 	switch {
 	case errors.Is(err, ErrInvalidCredentials):
 		return AuthFailureInvalidCredentials
@@ -50,6 +54,8 @@ func AuthFailureOf(err error) AuthFailure {
 		return AuthFailureConnectionLimit
 	case errors.As(err, &nc):
 		return AuthFailureNextcloud
+	case errors.As(err, &starting):
+		return AuthFailureStarting
 	default:
 		return AuthFailureOther
 	}

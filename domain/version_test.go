@@ -98,3 +98,10 @@ func TestAppAccepts(t *testing.T) {
 		}
 	}
 }
+
+func TestStartingIsItsOwnLoginFailure(t *testing.T) {
+	err := &StartingError{Waiting: []string{"redis unreachable"}}
+	if got := AuthFailureOf(err); got != AuthFailureStarting || got.String() != "starting" {
+		t.Fatalf("AuthFailureOf(starting) = %v", got)
+	}
+}
