@@ -29,7 +29,7 @@ func NewGateway(hub *Hub, auth ports.Authenticator, preAuth *PreAuth, clock port
 // accepts a pre-auth token as the password first (whatever the login, which
 // clients leave empty), then asks the authenticator.
 func (g *Gateway) Authenticate(ctx context.Context, login, password string, forwardedFor []string) (domain.UserID, error) {
-	if err := g.startup.Refusal(); err != nil {
+	if err := g.startup.Refusal(ctx); err != nil {
 		return "", err
 	}
 	if password != "" {

@@ -15,6 +15,10 @@ import (
 type Dependency struct {
 	Name  string
 	Probe func(ctx context.Context) error
+	// Live marks a probe that only reads local state (the subscription's
+	// flag): a login may call it, so that it is not refused for the few
+	// milliseconds between two probes.
+	Live bool
 }
 
 // Dependencies are what one deployment shape waits for at start.
@@ -55,10 +59,21 @@ type Startup struct {
 	timing StartupTiming
 	log    *slog.Logger
 
-	ready chan struct{}
-	mu    sync.Mutex
-	last  map[string]error // last probe result per dependency; absent before the first
+	ready      chan struct{} // closed once every dependency answered
+	firstRound chan struct{} // closed once every dependency was probed once
+	openOnce   sync.Once
+	started    time.Time
+
+	mu      sync.Mutex
+	last    map[string]error // last probe result per dependency; absent before the first
+	up      map[string]bool  // answered once
+	pending int              // dependencies not probed yet
+	warned  bool             // a dependency was warned about
 }
+
+// firstRoundWait bounds how long a login waits for the first probes, so that
+// a client arriving as the server starts is not refused for nothing.
+const firstRoundWait = 3 * time.Second
 
 // NewStartup supervises deps; with none it is ready at once. Names must be
 // unique and every probe set.
@@ -82,9 +97,11 @@ func NewStartupWith(deps Dependencies, timing StartupTiming, log *slog.Logger) (
 		timing.WarnAfter < 0 {
 		return nil, fmt.Errorf("startup timing %+v: durations must be positive (WarnAfter may be 0), MaxRetry at least FirstRetry", timing)
 	}
-	s := &Startup{deps: deps, timing: timing, log: log, ready: make(chan struct{}), last: make(map[string]error)}
+	s := &Startup{deps: deps, timing: timing, log: log, ready: make(chan struct{}), firstRound: make(chan struct{}),
+		started: time.Now(), last: make(map[string]error), up: make(map[string]bool), pending: len(deps)}
 	if len(deps) == 0 {
 		close(s.ready)
+		close(s.firstRound)
 	}
 	return s, nil
 }
@@ -93,8 +110,27 @@ func NewStartupWith(deps Dependencies, timing StartupTiming, log *slog.Logger) (
 func (s *Startup) Ready() <-chan struct{} { return s.ready }
 
 // Refusal is nil once the server is ready; before, it is a
-// *domain.StartingError naming each dependency still missing.
-func (s *Startup) Refusal() error {
+// *domain.StartingError naming each dependency still missing. A login that
+// comes while the first probes run waits for them (within ctx and 3 s), and
+// live dependencies are looked at afresh.
+func (s *Startup) Refusal(ctx context.Context) error {
+	select {
+	case <-s.ready:
+		return nil
+	default:
+	}
+	wait := time.NewTimer(firstRoundWait)
+	select {
+	case <-s.firstRound:
+	case <-ctx.Done():
+	case <-wait.C:
+	}
+	wait.Stop()
+	for _, d := range s.deps {
+		if d.Live && !s.isUp(d.Name) {
+			s.record(d.Name, d.Probe(ctx))
+		}
+	}
 	select {
 	case <-s.ready:
 		return nil
@@ -106,6 +142,7 @@ func (s *Startup) Refusal() error {
 	for _, d := range s.deps {
 		err, probed := s.last[d.Name]
 		switch {
+		case s.up[d.Name]:
 		case !probed:
 			waiting = append(waiting, d.Name+" not checked yet")
 		case err != nil:
@@ -115,65 +152,82 @@ func (s *Startup) Refusal() error {
 	return &domain.StartingError{Waiting: waiting}
 }
 
-// Run probes every dependency until each has answered once, then reports the
-// server ready and returns nil; it returns early, also nil, when ctx ends.
-func (s *Startup) Run(ctx context.Context) error {
-	if len(s.deps) == 0 {
-		return nil
+func (s *Startup) isUp(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.up[name]
+}
+
+// record keeps a probe's result and opens the gate once every dependency
+// has answered.
+func (s *Startup) record(name string, err error) {
+	s.mu.Lock()
+	if _, probed := s.last[name]; !probed {
+		if s.pending--; s.pending == 0 {
+			close(s.firstRound)
+		}
 	}
-	start := time.Now()
+	s.last[name] = err
+	if err == nil {
+		s.up[name] = true
+	}
+	all := len(s.up) == len(s.deps)
+	warned := s.warned
+	s.mu.Unlock()
+	if all {
+		s.openOnce.Do(func() {
+			close(s.ready)
+			took := time.Since(s.started).Round(time.Millisecond)
+			if warned {
+				// The warnings before said logins are refused: say they are not any more.
+				s.log.Warn("every dependency answers: accepting logins", "after", took)
+			} else {
+				s.log.Info("every dependency answers", "after", took)
+			}
+		})
+	}
+}
+
+// Run probes every dependency until each has answered once (the server is
+// then ready) and returns nil; it returns early, also nil, when ctx ends.
+func (s *Startup) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	warned := false
 	for _, d := range s.deps {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if s.await(ctx, d, start) {
-				mu.Lock()
-				warned = true
-				mu.Unlock()
-			}
+			s.await(ctx, d)
 		}()
 	}
 	wg.Wait()
-	if ctx.Err() != nil {
-		return nil
-	}
-	close(s.ready)
-	took := time.Since(start).Round(time.Millisecond)
-	if warned {
-		// The warnings before said logins are refused: say they are not any more.
-		s.log.Warn("every dependency answers: accepting logins", "after", took)
-	} else {
-		s.log.Info("every dependency answers", "after", took)
-	}
 	return nil
 }
 
-// await probes d until it answers or ctx ends, and reports whether it
-// warned about d.
-func (s *Startup) await(ctx context.Context, d Dependency, start time.Time) (warned bool) {
+// await probes d until it answers (here, or in a login's live look) or ctx
+// ends.
+func (s *Startup) await(ctx context.Context, d Dependency) {
 	delay := s.timing.FirstRetry
 	var lastLog time.Time
+	warned := false
 	for {
+		if s.isUp(d.Name) {
+			return
+		}
 		pctx, cancel := context.WithTimeout(ctx, s.timing.ProbeTimeout)
 		err := d.Probe(pctx)
 		cancel()
 		if ctx.Err() != nil {
-			return warned
+			return
 		}
-		s.mu.Lock()
-		s.last[d.Name] = err
-		s.mu.Unlock()
-		missing := time.Since(start)
+		missing := time.Since(s.started)
 		if err == nil {
 			if warned {
 				s.log.Warn(d.Name+" answers", "dependency", d.Name, "after", missing.Round(time.Millisecond))
 			} else {
 				s.log.Debug(d.Name+" answers", "dependency", d.Name, "after", missing.Round(time.Millisecond))
 			}
-			return warned
+			s.record(d.Name, nil)
+			return
 		}
 		now := time.Now()
 		switch {
@@ -181,14 +235,21 @@ func (s *Startup) await(ctx context.Context, d Dependency, start time.Time) (war
 			s.log.Debug("waiting for "+d.Name, "dependency", d.Name, "err", err)
 		case lastLog.IsZero() || now.Sub(lastLog) >= s.timing.LogEvery:
 			lastLog, warned = now, true
+			s.mu.Lock()
+			s.warned = true
+			s.mu.Unlock()
 			s.log.Warn("waiting for "+d.Name+"; logins are refused until it answers (logged once a minute)",
 				"dependency", d.Name, "err", err, "waiting", missing.Round(time.Second))
 		}
+		s.record(d.Name, err)
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return warned
+			return
+		case <-s.ready:
+			t.Stop()
+			return
 		case <-t.C:
 		}
 		delay = min(2*delay, s.timing.MaxRetry)

@@ -63,7 +63,9 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 }
 
 func refusal(s *Startup) string {
-	if err := s.Refusal(); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := s.Refusal(ctx); err != nil {
 		return domain.AuthFailureText(err)
 	}
 	return ""
@@ -73,7 +75,7 @@ func TestStartupRefusesLoginsUntilEveryDependencyAnswers(t *testing.T) {
 	f := newFixture(t, HubOptions{})
 	db, redis := &switchable{}, &switchable{}
 	logs := &lockedLog{}
-	s, err := NewStartupWith(Dependencies{{"database", db.probe}, {"redis", redis.probe}}, fastStartup,
+	s, err := NewStartupWith(Dependencies{{Name: "database", Probe: db.probe}, {Name: "redis", Probe: redis.probe}}, fastStartup,
 		slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +113,7 @@ func TestStartupRefusesLoginsUntilEveryDependencyAnswers(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if err := s.Refusal(); err != nil {
+	if err := s.Refusal(context.Background()); err != nil {
 		t.Fatalf("still refusing: %v", err)
 	}
 	f.auth.EXPECT().Authenticate(gomock.Any(), "alice", "pw", gomock.Any()).Return(domain.UserID("alice"), nil)
@@ -137,7 +139,7 @@ func TestStartupLogsEachMissingDependencyPerInterval(t *testing.T) {
 	logs := &lockedLog{}
 	timing := fastStartup
 	timing.LogEvery = 40 * time.Millisecond
-	s, err := NewStartupWith(Dependencies{{"database", db.probe}}, timing, slog.New(slog.NewTextHandler(logs, nil)))
+	s, err := NewStartupWith(Dependencies{{Name: "database", Probe: db.probe}}, timing, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +173,7 @@ func TestStartupBoundsAHangingProbe(t *testing.T) {
 	}
 	timing := fastStartup
 	timing.ProbeTimeout = 20 * time.Millisecond
-	s, err := NewStartupWith(Dependencies{{"nextcloud", hang}}, timing, discard())
+	s, err := NewStartupWith(Dependencies{{Name: "nextcloud", Probe: hang}}, timing, discard())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,9 +188,9 @@ func TestStartupBoundsAHangingProbe(t *testing.T) {
 func TestNewStartup(t *testing.T) {
 	ok := func(context.Context) error { return nil }
 	for name, deps := range map[string]Dependencies{
-		"no name":   {{"", ok}},
-		"no probe":  {{"redis", nil}},
-		"duplicate": {{"redis", ok}, {"redis", ok}},
+		"no name":   {{Name: "", Probe: ok}},
+		"no probe":  {{Name: "redis"}},
+		"duplicate": {{Name: "redis", Probe: ok}, {Name: "redis", Probe: ok}},
 	} {
 		if _, err := NewStartup(deps, discard()); err == nil {
 			t.Errorf("%s accepted", name)
@@ -206,7 +208,7 @@ func TestNewStartup(t *testing.T) {
 	default:
 		t.Fatal("nothing to wait for, yet not ready")
 	}
-	if err := s.Refusal(); err != nil {
+	if err := s.Refusal(context.Background()); err != nil {
 		t.Fatalf("refusal %v", err)
 	}
 }
@@ -218,7 +220,7 @@ func TestStartupIsQuietOnANormalStart(t *testing.T) {
 	logs := &lockedLog{}
 	timing := fastStartup
 	timing.WarnAfter = time.Hour
-	s, err := NewStartupWith(Dependencies{{"redis", func(ctx context.Context) error {
+	s, err := NewStartupWith(Dependencies{{Name: "redis", Probe: func(ctx context.Context) error {
 		if redis.calls.Load() == 3 {
 			redis.up.Store(true)
 		}
@@ -233,4 +235,72 @@ func TestStartupIsQuietOnANormalStart(t *testing.T) {
 	if logs.count("WARN") != 0 || redis.calls.Load() != 4 {
 		t.Fatalf("%d probes; warnings on a normal start:\n%s", redis.calls.Load(), logs.b.String())
 	}
+}
+
+// TestStartupLoginWaitsForTheFirstProbes: a client arriving as the server
+// starts waits for the first probes instead of being refused for nothing.
+func TestStartupLoginWaitsForTheFirstProbes(t *testing.T) {
+	release := make(chan struct{})
+	slow := func(ctx context.Context) error {
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	s, err := NewStartupWith(Dependencies{{Name: "nextcloud", Probe: slow}}, fastStartup, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	answer := make(chan error, 1)
+	go func() { answer <- s.Refusal(context.Background()) }()
+	select {
+	case err := <-answer:
+		t.Fatalf("answered %v before the first probe returned", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	if err := <-answer; err != nil {
+		t.Fatalf("refused once the first probe answered: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStartupLooksAtLiveDependenciesAtLogin: the subscription comes up
+// between two probes; a login does not wait for the next one.
+func TestStartupLooksAtLiveDependenciesAtLogin(t *testing.T) {
+	redis := &switchable{}
+	timing := fastStartup
+	timing.FirstRetry, timing.MaxRetry = time.Hour, time.Hour // no second probe during the test
+	s, err := NewStartupWith(Dependencies{{Name: "redis", Probe: redis.probe, Live: true}}, timing, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	waitUntil(t, "the first probe", func() bool { return redis.calls.Load() == 1 })
+	if got := refusal(s); got != "Push server is starting: redis unreachable" {
+		t.Fatalf("refusal %q", got)
+	}
+	redis.up.Store(true)
+	if err := s.Refusal(context.Background()); err != nil {
+		t.Fatalf("refused although the subscription is up: %v", err)
+	}
+	select {
+	case <-s.Ready():
+	default:
+		t.Fatal("not ready after the live look")
+	}
+	if err := <-done; err != nil { // Run ends with the server ready
+		t.Fatal(err)
+	}
+	cancel()
 }

@@ -165,7 +165,7 @@ func productionChecks(l *listenerCheck, db *gorm.DB, events *redis.EventSource, 
 func productionDependencies(db *gorm.DB, events *redis.EventSource, versions *app.AppVersion) app.Dependencies {
 	return app.Dependencies{
 		{Name: "database", Probe: func(ctx context.Context) error { return gormdb.Ping(ctx, db) }},
-		{Name: "redis", Probe: redisSubscribed(events)},
+		{Name: "redis", Probe: redisSubscribed(events), Live: true},
 		{Name: "nextcloud", Probe: versions.Refresh},
 	}
 }
