@@ -136,8 +136,8 @@ func (c *StartupCheck) Check(ctx context.Context) []error {
 		warn(fmt.Errorf("the app did not publish its version in %s: is Nextcloud using the same Redis?", KeyAppVersion))
 	case !domain.AppAccepts(app, report.Version):
 		// Refresh has warned already, once per cause.
-		problems = append(problems, fmt.Errorf("app version %s: reporting %s (%s), so the app's self-test will fail; this server implements app series %s",
-			app, report.Version, report.Reason, domain.SupportedAppSeries))
+		problems = append(problems, fmt.Errorf("app version %s: this server reports %s because %s; the app's self-test will fail",
+			app, report.Version, report.Reason))
 	case report.Following:
 		c.log.Info("startup self-check passed; reporting the app's version", "app_version", app)
 	default:
