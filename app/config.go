@@ -55,6 +55,16 @@ type Config struct {
 	MaxDebounceTime   time.Duration
 	MaxConnectionTime time.Duration
 	DebounceDisable   bool
+	// PingInterval is how long a connection may go without traffic before
+	// it is pinged (PROTOCOL §3's 30 s); load tests shorten it. Zero is 30 s.
+	PingInterval time.Duration
+	// AuthConcurrency bounds the credential checks in flight to Nextcloud,
+	// AuthQueue the logins waiting for one (zero: the defaults of
+	// AuthGuardOptions); AuthCacheTTL is how long a successful check is
+	// remembered (zero: not at all).
+	AuthConcurrency int
+	AuthQueue       int
+	AuthCacheTTL    time.Duration
 	// AuthTimeout is how long a client may take to log in; zero is
 	// PROTOCOL §3's 15 s. Not a setting: tests shorten it.
 	AuthTimeout time.Duration

@@ -1,6 +1,9 @@
 package app
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"sync"
 	"time"
 
@@ -8,26 +11,51 @@ import (
 )
 
 // PreAuth is the concurrency-safe store of one-time login tokens.
+//
+// Tokens are held by their HMAC-SHA256 under a key drawn at start, never as
+// given: a map lookup's timing depends on the bytes of its key, and a digest
+// the client cannot compute tells a guesser nothing about how close a guess
+// came. It also keeps live tokens out of memory dumps.
 type PreAuth struct {
+	key []byte
+
 	mu     sync.Mutex
 	tokens *domain.PreAuthTokens
 }
 
 // NewPreAuth makes an empty store.
-func NewPreAuth() *PreAuth { return &PreAuth{tokens: domain.NewPreAuthTokens()} }
+func NewPreAuth() *PreAuth {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key) // never fails: crypto/rand aborts the process instead
+	return &PreAuth{key: key, tokens: domain.NewPreAuthTokens()}
+}
 
-// Add remembers token for user.
+func (p *PreAuth) digest(token string) string {
+	mac := hmac.New(sha256.New, p.key)
+	mac.Write([]byte(token))
+	return string(mac.Sum(nil))
+}
+
+// Add remembers token for user. An empty token is ignored.
 func (p *PreAuth) Add(token string, user domain.UserID, now time.Time) {
+	if token == "" {
+		return
+	}
+	d := p.digest(token)
 	p.mu.Lock()
-	p.tokens.Add(token, user, now)
+	p.tokens.Add(d, user, now)
 	p.mu.Unlock()
 }
 
-// Take consumes token.
+// Take consumes token: it works once, within domain.PreAuthLifetime of Add.
 func (p *PreAuth) Take(token string, now time.Time) (domain.UserID, bool) {
+	if token == "" {
+		return "", false
+	}
+	d := p.digest(token)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.tokens.Take(token, now)
+	return p.tokens.Take(d, now)
 }
 
 // Purge drops expired tokens.

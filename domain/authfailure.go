@@ -12,13 +12,16 @@ const (
 	AuthFailureTimeout
 	AuthFailureNextcloud
 	AuthFailureConnectionLimit
+	// AuthFailureTooManyLogins: refused in a login storm (ErrTooManyLogins).
+	AuthFailureTooManyLogins
 	AuthFailureStarting // refused while the server waits for a dependency
 	authFailures
 )
 
 // AuthFailures lists every reason, in the order metrics show them.
 var AuthFailures = [authFailures]AuthFailure{AuthFailureInvalidCredentials, AuthFailureInvalidMessage,
-	AuthFailureTimeout, AuthFailureNextcloud, AuthFailureConnectionLimit, AuthFailureStarting, AuthFailureOther}
+	AuthFailureTimeout, AuthFailureNextcloud, AuthFailureConnectionLimit, AuthFailureTooManyLogins, AuthFailureStarting,
+	AuthFailureOther}
 
 func (f AuthFailure) String() string {
 	switch f {
@@ -32,6 +35,8 @@ func (f AuthFailure) String() string {
 		return "nextcloud_error"
 	case AuthFailureConnectionLimit:
 		return "connection_limit"
+	case AuthFailureTooManyLogins:
+		return "too_many_logins"
 	case AuthFailureStarting:
 		return "starting"
 	default:
@@ -52,6 +57,8 @@ func AuthFailureOf(err error) AuthFailure {
 		return AuthFailureTimeout
 	case errors.Is(err, ErrConnectionLimit):
 		return AuthFailureConnectionLimit
+	case errors.Is(err, ErrTooManyLogins):
+		return AuthFailureTooManyLogins
 	case errors.As(err, &nc):
 		return AuthFailureNextcloud
 	case errors.As(err, &starting):

@@ -11,6 +11,10 @@ var (
 	ErrInvalidCredentials = errors.New("Invalid credentials")
 	ErrInvalidAuthMessage = errors.New("Invalid authentication message")
 	ErrConnectionLimit    = errors.New("Connection limit exceeded for user")
+	// ErrTooManyLogins refuses a login while every credential-check slot is
+	// busy and the waiting queue is full (a login storm): the client may
+	// retry later. Ours; upstream has no such bound.
+	ErrTooManyLogins = errors.New("Too many concurrent logins, try again later")
 )
 
 // ErrInvalidToken refuses a self-test request whose token header does not
@@ -58,6 +62,8 @@ func AuthFailureText(err error) string {
 		return ErrInvalidAuthMessage.Error()
 	case errors.Is(err, ErrConnectionLimit):
 		return ErrConnectionLimit.Error()
+	case errors.Is(err, ErrTooManyLogins):
+		return ErrTooManyLogins.Error()
 	case errors.As(err, &nc):
 		return nc.Error()
 	case errors.As(err, &starting):

@@ -207,7 +207,7 @@ func DecodeEvent(channel string, payload []byte) (Event, error) {
 			return nil, err
 		}
 		if q != QueryMetrics {
-			return nil, fmt.Errorf("unknown query %q", truncate(q))
+			return nil, fmt.Errorf("unknown query (want %q)", QueryMetrics)
 		}
 		return Query{Query: q}, nil
 	case ChannelSignal:
@@ -216,7 +216,7 @@ func DecodeEvent(channel string, payload []byte) (Event, error) {
 			return nil, err
 		}
 		if s != SignalReset {
-			return nil, fmt.Errorf("unknown signal %q", truncate(s))
+			return nil, fmt.Errorf("unknown signal (want %q)", SignalReset)
 		}
 		return Signal{Signal: s}, nil
 	case ChannelConfig:
@@ -227,7 +227,7 @@ func DecodeEvent(channel string, payload []byte) (Event, error) {
 				return nil, err
 			}
 			if s != configReset {
-				return nil, fmt.Errorf("unknown config command %q", truncate(s))
+				return nil, fmt.Errorf("unknown config command (want %q or {\"log_spec\": ...})", configReset)
 			}
 			return ConfigChange{Restore: true}, nil
 		}
@@ -275,13 +275,4 @@ func decode(payload []byte, v any) error {
 		return fmt.Errorf("invalid JSON: %w", err)
 	}
 	return nil
-}
-
-// truncate keeps error messages short when a payload carries a huge string.
-func truncate(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "…"
 }

@@ -16,6 +16,7 @@ func TestAuthFailureText(t *testing.T) {
 		{fmt.Errorf("login: %w", ErrInvalidCredentials), "Invalid credentials"},
 		{ErrInvalidAuthMessage, "Invalid authentication message"},
 		{ErrConnectionLimit, "Connection limit exceeded for user"},
+		{fmt.Errorf("authenticate: %w", ErrTooManyLogins), "Too many concurrent logins, try again later"},
 		{&NextcloudError{Err: errors.New("Server error: 500 Internal Server Error")}, "Error while sending authentication request to nextcloud: Server error: 500 Internal Server Error"},
 		{errors.New("secret internals"), "Internal error"},
 		{&StartingError{Waiting: []string{"database unreachable", "redis not checked yet"}},
@@ -92,6 +93,10 @@ func TestCounterArraysFitTheirLists(t *testing.T) {
 	c.ClientDisconnected(ClientIOS)
 	c.ClientMessageWritten(ClientDesktop)
 	c.AuthFailed(AuthFailureOf(ErrInvalidCredentials))
+	c.AuthFailed(AuthFailureOf(fmt.Errorf("authenticate: %w", ErrTooManyLogins)))
+	if c.AuthFailuresOf(AuthFailureTooManyLogins) != 1 || AuthFailureTooManyLogins.String() != "too_many_logins" {
+		t.Fatal("storm refusals are not counted as too_many_logins")
+	}
 	if c.ClientConnections(ClientIOS) != 1 || c.ClientMessages(ClientDesktop) != 1 ||
 		c.AuthFailuresOf(AuthFailureInvalidCredentials) != 1 || c.AuthFailuresOf(AuthFailureOther) != 0 {
 		t.Fatal("per-kind counters do not add up")

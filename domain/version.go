@@ -98,7 +98,7 @@ func ReportVersion(appVersion string, follow bool) VersionReport {
 	case appVersion == "":
 		return own("the app's version is not known yet")
 	case !wellFormedVersion(appVersion):
-		return own(fmt.Sprintf("the app's version %q is not a version number", truncate(appVersion)))
+		return own(fmt.Sprintf("the app's version %q is not a version number", clip(appVersion)))
 	}
 	s, _ := ParseSeries(appVersion)
 	if !SupportedAppSeries.Contains(s) {
@@ -106,6 +106,14 @@ func ReportVersion(appVersion string, follow bool) VersionReport {
 			appVersion, SupportedAppSeries))
 	}
 	return VersionReport{Version: appVersion, Following: true}
+}
+
+// clip keeps a value quoted in a message short.
+func clip(s string) string {
+	if len(s) <= maxVersionLen {
+		return s
+	}
+	return s[:maxVersionLen] + "…"
 }
 
 // wellFormedVersion accepts major.minor followed by version characters only,

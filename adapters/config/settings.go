@@ -116,8 +116,25 @@ var settings = []setting{
 	{flag: "max-connection-time", env: "MAX_CONNECTION_TIME", def: "0",
 		help:  "close connections after this many seconds so clients re-authenticate (0 = never)",
 		apply: func(r *Result, v string) (err error) { r.Config.MaxConnectionTime, err = parseSeconds(v, 0); return }},
+	{flag: "auth-concurrency", env: "AUTH_CONCURRENCY", def: strconv.Itoa(app.DefaultAuthConcurrency),
+		help: "most credential checks sent to Nextcloud at once; further logins wait in the queue",
+		apply: func(r *Result, v string) (err error) {
+			r.Config.AuthConcurrency, err = parseCount(v, 1)
+			return
+		}},
+	{flag: "auth-queue", env: "AUTH_QUEUE", def: strconv.Itoa(app.DefaultAuthQueue),
+		help: "most logins waiting for a credential check; past it they get " +
+			"\"err: Too many concurrent logins, try again later\"",
+		apply: func(r *Result, v string) (err error) { r.Config.AuthQueue, err = parseCount(v, 1); return }},
+	{flag: "auth-cache-ttl", env: "AUTH_CACHE_TTL", def: strconv.Itoa(int(app.DefaultAuthCacheTTL / time.Second)),
+		help: "seconds a successful login is remembered, so reconnect storms reach Nextcloud once per user " +
+			"(0 = off; failed logins are never remembered)",
+		apply: func(r *Result, v string) (err error) { r.Config.AuthCacheTTL, err = parseSeconds(v, 0); return }},
 	{flag: "debounce-disable", env: "DEBOUNCE_DISABLE", bool: true, help: "send every message at once (for tests)",
 		apply: func(r *Result, v string) (err error) { r.Config.DebounceDisable, err = parseSwitch(v); return }},
+	{flag: "ping-interval", env: "NOTIFY_PUSH_PING_INTERVAL", def: "30",
+		help:  "seconds without traffic before a client is pinged (for load tests; keep the default in production)",
+		apply: func(r *Result, v string) (err error) { r.Config.PingInterval, err = parseSeconds(v, 1); return }},
 	{flag: "embedded", bool: true,
 		help:  "run the self-contained demo: SQLite, in-process events, demo users; no Nextcloud needed",
 		apply: func(r *Result, v string) (err error) { r.Config.Embedded, err = parseSwitch(v); return }},
@@ -192,6 +209,16 @@ func parseSeconds(v string, min int) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a whole number of seconds (at least %d)", v, min)
 	}
 	return time.Duration(n) * time.Second, nil
+}
+
+// parseCount reads a whole number of at least min, and at most a million: a
+// bound past that is a typo, not a setting.
+func parseCount(v string, min int) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < min || n > 1_000_000 {
+		return 0, fmt.Errorf("%q is not a whole number from %d to 1000000", v, min)
+	}
+	return n, nil
 }
 
 func parseUsers(v string) ([]app.StaticUser, error) {

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"os/exec"
 	"strconv"
@@ -18,97 +19,122 @@ type RedisServer struct {
 	Addr string
 	args []string
 
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{}
-	out    bytes.Buffer
+	mu   sync.Mutex
+	proc *RedisProcess
 }
 
 // StartRedis runs redis-server until the test ends.
 func StartRedis(t testing.TB) *RedisServer {
 	t.Helper()
-	s := NewRedis(t)
-	s.Start()
-	return s
-}
-
-// NewRedis prepares a redis-server on a port chosen now, without starting it:
-// for tests of a server that comes up after its clients. Start runs it.
-func NewRedis(t testing.TB) *RedisServer {
-	t.Helper()
-	return newRedis(t, func(port string) []string { return []string{"--port", port} })
-}
-
-// StartTLSRedis runs a redis-server that speaks TLS only, with leaf as its
-// certificate and no client certificate required, until the test ends.
-func StartTLSRedis(t testing.TB, leaf Leaf) *RedisServer {
-	t.Helper()
-	s := newRedis(t, func(port string) []string {
-		return []string{"--port", "0", "--tls-port", port, "--tls-cert-file", leaf.CertFile,
-			"--tls-key-file", leaf.KeyFile, "--tls-auth-clients", "no"}
-	})
-	s.Start()
-	return s
-}
-
-func newRedis(t testing.TB, listen func(port string) []string) *RedisServer {
-	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		Unavailable(t, "redis-server", "apt-get install redis-server", err)
 	}
-	port := strconv.Itoa(FreePort(t))
-	args := append([]string{bin, "--bind", "127.0.0.1"}, listen(port)...)
-	s := &RedisServer{t: t, Addr: net.JoinHostPort("127.0.0.1", port),
-		args: append(args, "--save", "", "--appendonly", "no", "--dir", t.TempDir())}
+	port := FreePort(t)
+	s := &RedisServer{t: t, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+		args: RedisArgs(bin, port, t.TempDir())}
 	t.Cleanup(s.Kill)
+	s.Start()
 	return s
 }
 
 // Start (re)starts the server on its port and waits until it accepts.
 func (s *RedisServer) Start() {
 	s.t.Helper()
+	proc, err := LaunchRedis(s.Addr, s.args, false)
+	if err != nil {
+		s.t.Fatal(err)
+	}
 	s.mu.Lock()
-	s.out.Reset()
-	cmd := exec.Command(s.args[0], s.args[1:]...)
-	cmd.Stdout, cmd.Stderr = &s.out, &s.out
-	if err := cmd.Start(); err != nil {
-		s.mu.Unlock()
-		s.t.Fatalf("start redis-server: %v", err)
-	}
-	exited := make(chan struct{})
-	s.cmd, s.exited = cmd, exited
+	s.proc = proc
 	s.mu.Unlock()
-	go func() { _ = cmd.Wait(); close(exited) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", s.Addr, time.Second)
-		if err == nil {
-			_ = c.Close()
-			return
-		}
-		select {
-		case <-exited:
-			s.t.Fatalf("redis-server exited at start")
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("redis-server not ready after 10 s: %v", err)
-		}
-	}
 }
 
 // Kill stops the server at once, as a crash would.
 func (s *RedisServer) Kill() {
 	s.mu.Lock()
-	cmd, exited := s.cmd, s.exited
-	s.cmd = nil
+	proc := s.proc
+	s.proc = nil
 	s.mu.Unlock()
-	if cmd == nil {
-		return
+	if proc != nil {
+		proc.Kill()
 	}
-	_ = cmd.Process.Signal(syscall.SIGKILL)
-	<-exited
+}
+
+// RedisArgs is the command line of a private, non-persistent redis-server
+// bin on 127.0.0.1:port working in dir.
+func RedisArgs(bin string, port int, dir string) []string {
+	return []string{bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--save", "", "--appendonly", "no", "--dir", dir}
+}
+
+// RedisProcess is one running redis-server: the part of RedisServer that
+// needs no test, so that tools (the load generator) can start one too.
+type RedisProcess struct {
+	Addr   string
+	cmd    *exec.Cmd
+	exited chan struct{}
+	out    *lockedBuffer
+}
+
+// LaunchRedis runs the command line args (see RedisArgs) and waits up to
+// 10 s until the server accepts on addr. With dieWithParent the kernel kills
+// the server when the thread that started it ends, so that a tool killed
+// before its cleanup leaves no server behind.
+func LaunchRedis(addr string, args []string, dieWithParent bool) (*RedisProcess, error) {
+	p := &RedisProcess{Addr: addr, exited: make(chan struct{}), out: &lockedBuffer{}}
+	p.cmd = exec.Command(args[0], args[1:]...)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if dieWithParent {
+		p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	}
+	if err := p.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start redis-server: %w", err)
+	}
+	go func() { _ = p.cmd.Wait(); close(p.exited) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			_ = c.Close()
+			return p, nil
+		}
+		select {
+		case <-p.exited:
+			return nil, fmt.Errorf("redis-server exited at start: %s", bytes.TrimSpace([]byte(p.Output())))
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			p.Kill()
+			return nil, fmt.Errorf("redis-server not ready after 10 s: %w", err)
+		}
+	}
+}
+
+// Output is what the server printed so far.
+func (p *RedisProcess) Output() string { return p.out.String() }
+
+// Kill stops the server at once and waits until it is gone.
+func (p *RedisProcess) Kill() {
+	_ = p.cmd.Process.Signal(syscall.SIGKILL) // fails only when it has exited already
+	<-p.exited
+}
+
+// lockedBuffer collects a child's output, written and read concurrently.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // FreePort finds a loopback TCP port nobody listens on right now.

@@ -50,7 +50,8 @@ func nextcloudOptions(cfg app.Config) nextcloud.Options {
 }
 
 func websocketOptions(cfg app.Config) websocket.Options {
-	return websocket.Options{AuthTimeout: cfg.AuthTimeout, MaxConnectionTime: cfg.MaxConnectionTime}
+	return websocket.Options{AuthTimeout: cfg.AuthTimeout, MaxConnectionTime: cfg.MaxConnectionTime,
+		PingInterval: cfg.PingInterval}
 }
 
 func listenOptions(cfg app.Config) httpapi.ListenOptions {
@@ -205,6 +206,8 @@ func newMetricsServer(cfg app.Config, route *httpapi.MetricsRoute, log *slog.Log
 	}
 	mux := http.NewServeMux()
 	route.Register(mux)
+	// Loopback-only: load tools force a GC and read the runtime's memory here.
+	httpapi.NewDebugRoutes().Register(mux)
 	opts := httpapi.ListenOptions{Bind: cfg.Bind, Port: cfg.MetricsPort, SocketPath: cfg.MetricsSocketPath,
 		SocketPermissions: cfg.SocketPermissions}
 	return &metricsServer{srv: httpapi.NewServer(opts, mux, log.With("listener", "metrics"))}

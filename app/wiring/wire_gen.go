@@ -62,6 +62,13 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		cleanup()
 		return nil, nil, err
 	}
+	authGuardOptions := app.AuthGuardOptionsFrom(cfg)
+	authGuard, err := app.NewAuthGuard(client, authGuardOptions, system, log)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	versionOptions := app.VersionOptionsFrom(cfg)
 	appVersion := app.NewAppVersion(versionOptions, keyValue, client, log)
 	dependencies := productionDependencies(db, eventSource, appVersion)
@@ -71,7 +78,7 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		cleanup()
 		return nil, nil, err
 	}
-	gateway := app.NewGateway(hub, client, preAuth, system, startup)
+	gateway := app.NewGuardedGateway(hub, authGuard, preAuth, system, startup)
 	options3 := websocketOptions(cfg)
 	handler := websocket.New(gateway, options3, counters, log)
 	httpapiListenOptions := listenOptions(cfg)
@@ -131,13 +138,19 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 		cleanup()
 		return nil, nil, err
 	}
+	authGuardOptions := app.AuthGuardOptionsFrom(cfg)
+	authGuard, err := app.NewAuthGuard(authenticator, authGuardOptions, system, log)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
 	dependencies := embeddedDependencies()
 	startup, err := app.NewStartup(dependencies, log)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	gateway := app.NewGateway(hub, authenticator, preAuth, system, startup)
+	gateway := app.NewGuardedGateway(hub, authGuard, preAuth, system, startup)
 	options2 := websocketOptions(cfg)
 	handler := websocket.New(gateway, options2, counters, log)
 	httpapiListenOptions := listenOptions(cfg)

@@ -1,0 +1,106 @@
+package websocket
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/notifypush/notify_push/domain"
+)
+
+func benchServer(b *testing.B, opts Options) (*Handler, *fakeGateway, string) {
+	gw := &fakeGateway{}
+	h := New(gw, opts, domain.NewCounters(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	mux := http.NewServeMux()
+	h.Register(mux)
+	ts := httptest.NewServer(mux)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = h.Run(ctx); close(done) }()
+	b.Cleanup(func() {
+		cancel()
+		<-done
+		ts.Close()
+	})
+	return h, gw, "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws"
+}
+
+// BenchmarkLogin is one whole login: upgrade, the two auth frames, the
+// gateway, "authenticated" (client side included).
+func BenchmarkLogin(b *testing.B) {
+	_, _, url := benchServer(b, Options{})
+	b.ReportAllocs()
+	for b.Loop() {
+		ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = ws.WriteMessage(websocket.TextMessage, []byte("alice"))
+		_ = ws.WriteMessage(websocket.TextMessage, []byte("pw"))
+		if _, m, err := ws.ReadMessage(); err != nil || string(m) != domain.TextAuthenticated {
+			b.Fatalf("%q %v", m, err)
+		}
+		_ = ws.Close()
+	}
+}
+
+// BenchmarkKeepAlive is one ping to an idle connection and its pong coming
+// back through the poller: the cost of an idle client every 30 s.
+func BenchmarkKeepAlive(b *testing.B) {
+	h, _, url := benchServer(b, Options{})
+	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ws.Close()
+	_ = ws.WriteMessage(websocket.TextMessage, []byte("alice"))
+	_ = ws.WriteMessage(websocket.TextMessage, []byte("pw"))
+	pongs := make(chan struct{}, 1)
+	ws.SetPingHandler(func(data string) error {
+		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		pongs <- struct{}{}
+		return err
+	})
+	go func() {
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	for len(h.snapshot(nil)) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	c := h.snapshot(nil)[0]
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		now = now.Add(time.Minute) // every call finds the connection idle for a ping interval
+		c.keepAlive(now.UnixNano())
+		<-pongs
+		for c.pingPayload.Load() != 0 { // the pong is read by the poller
+			time.Sleep(time.Microsecond)
+		}
+	}
+}
+
+// BenchmarkFrameHeader is the idle fast path's look at a client frame.
+func BenchmarkFrameHeader(b *testing.B) {
+	frame := clientFrame(0x80|opPong, []byte{1, 2, 3, 4})
+	b.ReportAllocs()
+	for b.Loop() {
+		h := parseFrameHeader(frame[:headerSize(frame[1])])
+		if !h.simple(512) {
+			b.Fatal("not simple")
+		}
+		payload := append([]byte(nil), frame[h.size:]...)
+		unmask(payload, h.mask)
+	}
+}

@@ -1,0 +1,133 @@
+package app
+
+import (
+	"context"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/notifypush/notify_push/domain"
+)
+
+// countingConn is the cheapest possible transport, so that benchmarks
+// measure the hub and dispatcher, not a mock.
+type countingConn struct{ sent atomic.Int64 }
+
+func (c *countingConn) Send(domain.Outgoing)     { c.sent.Add(1) }
+func (c *countingConn) Close(domain.CloseReason) {}
+
+type fixedMounts []domain.Mount
+
+func (m fixedMounts) MountsFor(context.Context, domain.StorageID) ([]domain.Mount, error) {
+	return m, nil
+}
+
+type benchClock struct{ now time.Time }
+
+func (c *benchClock) Now() time.Time { return c.now }
+
+func benchDispatcher(opts HubOptions, mounts fixedMounts) (*Hub, *Dispatcher) {
+	clock := &benchClock{now: t0}
+	counters := domain.NewCounters()
+	hub := NewHub(opts, clock, counters, discard())
+	d := NewDispatcher(hub, mounts, nil, NewPreAuth(), nil, clock, counters, discard())
+	return hub, d
+}
+
+// BenchmarkDispatchToUser is one per-user event delivered to each of a
+// user's K connections at once (debounce disabled).
+func BenchmarkDispatchToUser(b *testing.B) {
+	for _, k := range []int{1, 4, domain.MaxConnectionsPerUser} {
+		b.Run("conns="+strconv.Itoa(k), func(b *testing.B) {
+			hub, d := benchDispatcher(HubOptions{DebounceDisable: true}, nil)
+			conns := make([]*countingConn, k)
+			for i := range conns {
+				conns[i] = &countingConn{}
+				if _, err := hub.Connect("alice", conns[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ctx := context.Background()
+			ev := domain.Activity{User: "alice"}
+			b.ReportAllocs()
+			for b.Loop() {
+				d.HandleEvent(ctx, ev)
+			}
+			if conns[k-1].sent.Load() == 0 {
+				b.Fatal("nothing delivered")
+			}
+		})
+	}
+}
+
+// BenchmarkDispatchDebounced is the same event with debouncing on: it fills
+// the slot and schedules the connection.
+func BenchmarkDispatchDebounced(b *testing.B) {
+	hub, d := benchDispatcher(HubOptions{}, nil)
+	if _, err := hub.Connect("alice", &countingConn{}); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		d.HandleEvent(ctx, domain.Activity{User: "alice"})
+	}
+}
+
+// BenchmarkFanout is one storage update reaching every one of M users that
+// have the storage mounted (mapping cached, debounce disabled).
+func BenchmarkFanout(b *testing.B) {
+	for _, m := range []int{100, 1000, 10000} {
+		b.Run("users="+strconv.Itoa(m), func(b *testing.B) {
+			mounts := make(fixedMounts, m)
+			for i := range mounts {
+				mounts[i] = domain.Mount{User: domain.UserID("user" + strconv.Itoa(i)), Root: "files/Team"}
+			}
+			hub, d := benchDispatcher(HubOptions{DebounceDisable: true}, mounts)
+			conns := make([]*countingConn, m)
+			for i := range conns {
+				conns[i] = &countingConn{}
+				if _, err := hub.Connect(mounts[i].User, conns[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ctx := context.Background()
+			ev := domain.StorageUpdate{Storage: 10, Path: "files/Team/notes.md", FileID: 42}
+			b.ReportAllocs()
+			for b.Loop() {
+				d.HandleEvent(ctx, ev)
+			}
+			if conns[m-1].sent.Load() == 0 {
+				b.Fatal("nothing delivered")
+			}
+		})
+	}
+}
+
+// BenchmarkFlushDue is the debounce scheduler sending N due connections'
+// messages in one wake-up.
+func BenchmarkFlushDue(b *testing.B) {
+	for _, n := range []int{100, 10000} {
+		b.Run("conns="+strconv.Itoa(n), func(b *testing.B) {
+			hub, d := benchDispatcher(HubOptions{}, nil)
+			for i := range n {
+				if _, err := hub.Connect(domain.UserID("user"+strconv.Itoa(i)), &countingConn{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ctx := context.Background()
+			now := t0
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				for i := range n {
+					d.HandleEvent(ctx, domain.Notification{User: domain.UserID("user" + strconv.Itoa(i))})
+				}
+				now = now.Add(time.Hour)
+				b.StartTimer()
+				hub.FlushDue(now)
+			}
+		})
+	}
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/notifypush/notify_push/adapters/testenv"
+)
+
+// TestLoadgenEndToEnd runs the real tool, small and short, against the real
+// notify_push binary: every phase must measure, nothing may be lost, and the
+// servers must have pinged at the interval loadgen set.
+func TestLoadgenEndToEnd(t *testing.T) {
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		testenv.Unavailable(t, "redis-server", "apt-get install redis-server", err)
+	}
+	dir := t.TempDir()
+	for _, pkg := range []string{".", "../notify_push"} {
+		out, err := exec.Command("go", "build", "-o", dir+"/", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("build %s: %v\n%s", pkg, err, out)
+		}
+	}
+	report := filepath.Join(dir, "report.json")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(dir, "loadgen"), "--server-bin", filepath.Join(dir, "notify_push"),
+		"--conns", "50", "--baseline", "5", "--storm", "20", "--fanout-users", "30", "--fanout-rounds", "3",
+		"--ping-interval", "1s", "--idle", "2s", "--rate", "500", "--duration", "1s",
+		"--drain-rate", "500", "--drain-duration", "1s", "--drain-storages", "40", "--settle", "5s",
+		"--per-worker", "30", "--per-source", "10", "--json", report)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("loadgen: %v\n%s\n%s", err, stderr.String(), stdout.String())
+	}
+	if !strings.Contains(stdout.String(), "Targets") || !strings.Contains(stdout.String(), "RSS per connection") {
+		t.Errorf("no report on stdout:\n%s", stdout.String())
+	}
+	b, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Report
+		Targets []Target `json:"targets"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Problems) > 0 {
+		t.Errorf("problems: %v", r.Problems)
+	}
+	if r.Env.Workers != 2 {
+		t.Errorf("%d workers for 50 connections at 30 per worker", r.Env.Workers)
+	}
+	if r.Ref == nil {
+		t.Fatal("no reference measured")
+	}
+	for _, m := range []Measured{r.Server, *r.Ref} {
+		if m.Baseline.Conns != 5 || m.Loaded.Conns != 50 || m.Loaded.Memory.RSS <= m.Baseline.Memory.RSS/2 ||
+			m.Loaded.Runtime.Goroutines < 50 {
+			t.Errorf("%s: baseline %+v, loaded %+v", m.Name, m.Baseline, m.Loaded)
+		}
+		// --ping-interval 1s reached the server: at least two pings each in the idle window.
+		if m.PingsPerConn < 2 || m.IdleDropped != 0 || m.IdleSeconds < 2 {
+			t.Errorf("%s: %.1f pings per connection, %d dropped over %.1f s", m.Name, m.PingsPerConn, m.IdleDropped, m.IdleSeconds)
+		}
+		for _, c := range []Connect{m.Storm1, m.Storm2, m.TopUp} {
+			if c.OK != c.Requested || c.Failed != 0 {
+				t.Errorf("%s: connect %+v", m.Name, c)
+			}
+		}
+		if m.Storm1.Requested != 20 || m.TopUp.Requested != 25 {
+			t.Errorf("%s: storms of %d, top-up %d", m.Name, m.Storm1.Requested, m.TopUp.Requested)
+		}
+	}
+	if r.Server.Loaded.MetricsConns != 50 || r.Server.Loaded.MetricsGoroutines < 50 || r.Server.Loaded.MetricsRSS <= 0 {
+		t.Errorf("/metrics at N: %+v", r.Server.Loaded)
+	}
+	if f := r.Fanout; f.Users != 30 || f.Rounds != 3 || f.Expected != 90 || f.Received != 90 || f.WarmReceived != 30 ||
+		f.Latency.Count != 90 {
+		t.Errorf("fan-out: %+v", f)
+	}
+	if th := r.Through; th.Published != 500 || th.Accepted != 500 || th.Lost != 0 || th.Received.Deliveries() != 500 ||
+		th.Latency.Count != th.Expected[KindCustom] {
+		t.Errorf("throughput: %+v", th)
+	}
+	if d := r.Drain; d.Published != 500 || !d.Counted || d.Lost != 0 || d.Received != 500 || d.Disconnects != 0 || d.Resubscribe {
+		t.Errorf("drain: %+v", d)
+	}
+	if r.CredentialChecks != 5+20+25 {
+		t.Errorf("the fake Nextcloud confirmed %d logins, want the 50 Basic-checked ones", r.CredentialChecks)
+	}
+	if len(r.Targets) < 9 {
+		t.Errorf("targets: %+v", r.Targets)
+	}
+	if !strings.Contains(stderr.String(), "idle for") {
+		t.Errorf("no progress on stderr:\n%s", stderr.String())
+	}
+}

@@ -1,0 +1,712 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/notifypush/notify_push/adapters/testenv"
+	"github.com/notifypush/notify_push/domain"
+)
+
+// firstSource is the first client source address, 127.0.0.2: the servers
+// listen on 127.0.0.1.
+const firstSource = 2
+
+// runner is one load run: the world, the workers and the report.
+type runner struct {
+	opts     options
+	progress io.Writer
+	start    time.Time
+	dir      string
+	self     string
+
+	redis   *testenv.RedisProcess
+	rdb     *goredis.Client
+	pub     *Publisher
+	nc      *fakeNextcloud
+	workers []*workerProc
+	// groups[w][name] is how many connections worker w holds in group name.
+	groups  []map[string]int
+	sources *SourcePool
+	// up lists the users holding one notify_push connection each.
+	up map[int]bool
+
+	report Report
+}
+
+func (r *runner) logf(format string, args ...any) {
+	fmt.Fprintf(r.progress, "[%6.1f s] %s\n", time.Since(r.start).Seconds(), fmt.Sprintf(format, args...))
+}
+
+func (r *runner) problem(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	r.report.Problems = append(r.report.Problems, msg)
+	r.logf("problem: %s", msg)
+}
+
+// run measures everything the options ask for.
+func run(ctx context.Context, opts options, progress io.Writer) (*Report, error) {
+	r := &runner{opts: opts, progress: progress, start: time.Now(), up: map[int]bool{}}
+	r.report.Started = r.start
+	r.report.Params = opts.params()
+	lim, err := raiseFileLimit()
+	if err != nil {
+		return nil, err
+	}
+	r.report.Env = EnvInfo{GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), LoadBefore: loadAverage(), FileLimit: lim.Cur}
+	if r.self, err = os.Executable(); err != nil {
+		return nil, fmt.Errorf("find this executable to start workers: %w", err)
+	}
+	if r.sources, err = NewSourcePool(firstSource, opts.PerSource); err != nil {
+		return nil, err
+	}
+	if r.dir, err = os.MkdirTemp("", "loadgen-"); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if opts.Keep {
+			r.logf("kept %s (server logs, database)", r.dir)
+			return
+		}
+		os.RemoveAll(r.dir)
+	}()
+	defer r.teardown()
+
+	if err := r.setUp(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.measureNotifyPush(ctx); err != nil {
+		return nil, err
+	}
+	if !opts.NoReference {
+		if err := r.measureReference(ctx); err != nil {
+			return nil, err
+		}
+	}
+	r.report.Env.LoadAfter = loadAverage()
+	r.report.Env.Sources = r.sources.Used(firstSource)
+	r.report.Seconds = time.Since(r.start).Seconds()
+	return &r.report, nil
+}
+
+func (r *runner) setUp(ctx context.Context) error {
+	bin := r.opts.ServerBin
+	if bin == "" {
+		bin = filepath.Join(r.dir, "notify_push")
+		r.logf("building notify_push (or pass --server-bin)")
+		out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/notifypush/notify_push/cmd/notify_push").CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("build notify_push: %v\n%s\nrun loadgen inside the repository, or pass --server-bin", err, out)
+		}
+	}
+	r.opts.ServerBin = bin
+
+	redisBin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return fmt.Errorf("redis-server not found (apt-get install redis-server): %w", err)
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	redisDir := filepath.Join(r.dir, "redis")
+	if err := os.Mkdir(redisDir, 0o700); err != nil {
+		return err
+	}
+	if r.redis, err = testenv.LaunchRedis(addr, testenv.RedisArgs(redisBin, port, redisDir), true); err != nil {
+		return err
+	}
+	r.rdb = goredis.NewClient(&goredis.Options{Addr: addr})
+	if r.pub, err = DialPublisher(ctx, addr); err != nil {
+		return err
+	}
+	if v, err := r.rdb.ConfigGet(ctx, "client-output-buffer-limit").Result(); err == nil {
+		r.report.Env.RedisBuffer = pubsubLimit(v["client-output-buffer-limit"])
+	}
+
+	r.nc, err = startFakeNextcloud(func(ctx context.Context) error {
+		return r.rdb.Set(ctx, "notify_push_app_version", domain.Version, 0).Err()
+	})
+	if err != nil {
+		return err
+	}
+
+	t0 := time.Now()
+	if err := seedDatabase(ctx, filepath.Join(r.dir, "nextcloud.db"), r.opts.Conns, r.opts.FanoutUsers); err != nil {
+		return err
+	}
+	r.logf("database: %d users with home storages, storage %d shared with %d of them (%.1f s)",
+		r.opts.Conns, sharedStorage, r.opts.FanoutUsers, time.Since(t0).Seconds())
+
+	nWorkers := (r.opts.Conns + r.opts.PerWorker - 1) / r.opts.PerWorker
+	for i := range nWorkers {
+		w, err := startWorker(r.self, i, r.progress)
+		if err != nil {
+			return err
+		}
+		r.workers = append(r.workers, w)
+		r.groups = append(r.groups, map[string]int{})
+	}
+	r.report.Env.Workers = nWorkers
+	return nil
+}
+
+func (r *runner) teardown() {
+	for _, w := range r.workers {
+		w.quit()
+	}
+	if r.nc != nil {
+		r.nc.Close()
+	}
+	if r.pub != nil {
+		r.pub.Close()
+	}
+	if r.rdb != nil {
+		_ = r.rdb.Close()
+	}
+	if r.redis != nil {
+		r.redis.Kill()
+	}
+}
+
+// pubsubLimit picks the pubsub class out of client-output-buffer-limit.
+func pubsubLimit(v string) string {
+	f := strings.Fields(v)
+	for i := 0; i+3 < len(f); i += 4 {
+		if f[i] == "pubsub" {
+			return fmt.Sprintf("hard %s, soft %s for %s s", bytesText(atoiOr(f[i+1])), bytesText(atoiOr(f[i+2])), f[i+3])
+		}
+	}
+	return v
+}
+
+func atoiOr(s string) int64 {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// eachWorker runs f on every worker at once and returns the first error.
+func (r *runner) eachWorker(f func(i int, w *workerProc) error) error {
+	errs := make([]error, len(r.workers))
+	var wg sync.WaitGroup
+	for i, w := range r.workers {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = f(i, w) }()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// connect opens count connections for users first… to srv as group name,
+// spread over the workers with room.
+func (r *runner) connect(ctx context.Context, srv *server, name string, first, count int, preAuth string) (Connect, []int, error) {
+	res := Connect{Requested: count}
+	if count == 0 {
+		return res, nil, nil
+	}
+	free := make([]int, len(r.workers))
+	for i, g := range r.groups {
+		free[i] = r.opts.PerWorker
+		for _, n := range g {
+			free[i] -= n
+		}
+	}
+	shares, err := split(count, free)
+	if err != nil {
+		return res, nil, err
+	}
+	specs := make([]*ConnectSpec, len(r.workers))
+	user := first
+	for i, n := range shares {
+		if n == 0 {
+			continue
+		}
+		srcs, err := r.sources.Take(n)
+		if err != nil {
+			return res, nil, err
+		}
+		specs[i] = &ConnectSpec{Group: name, URL: srv.wsURL, Sources: srcs, FirstUser: user, Count: n,
+			PreAuthPrefix: preAuth, Listen: true, Concurrency: r.opts.Concurrency, TimeoutMS: 30_000}
+		user += n
+	}
+	results := make([]*ConnectResult, len(r.workers))
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	err = r.eachWorker(func(i int, w *workerProc) error {
+		if specs[i] == nil {
+			return nil
+		}
+		reply, err := w.call(ctx, Command{Op: OpConnect, Connect: specs[i]})
+		if err != nil {
+			return err
+		}
+		results[i] = reply.Connect
+		return nil
+	})
+	if err != nil {
+		return res, nil, err
+	}
+	var start, end int64
+	var failed []int
+	for i, c := range results {
+		if c == nil {
+			continue
+		}
+		r.groups[i][name] += c.OK
+		res.OK += c.OK
+		res.Failed += c.Failed
+		failed = append(failed, c.FailedUsers...)
+		for e, n := range c.Errors {
+			if res.Errors == nil {
+				res.Errors = map[string]int{}
+			}
+			res.Errors[e] += n
+		}
+		if start == 0 || c.Start < start {
+			start = c.Start
+		}
+		end = max(end, c.End)
+		res.Latency.Merge(c.Latency)
+	}
+	res.Seconds = float64(end-start) / 1e9
+	return res, failed, nil
+}
+
+func (r *runner) closeGroup(ctx context.Context, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	return r.eachWorker(func(i int, w *workerProc) error {
+		if r.groups[i][name] == 0 {
+			return nil
+		}
+		if _, err := w.call(ctx, Command{Op: OpClose, Group: name}); err != nil {
+			return err
+		}
+		delete(r.groups[i], name)
+		return nil
+	})
+}
+
+func (r *runner) closeAll(ctx context.Context) error {
+	names := map[string]bool{}
+	for _, g := range r.groups {
+		for n := range g {
+			names[n] = true
+		}
+	}
+	for n := range names {
+		if err := r.closeGroup(ctx, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *runner) resetAll(ctx context.Context) error {
+	return r.eachWorker(func(_ int, w *workerProc) error {
+		_, err := w.call(ctx, Command{Op: OpReset})
+		return err
+	})
+}
+
+// gather merges every worker's stats (latencies too when full).
+func (r *runner) gather(ctx context.Context, full bool) (Stats, error) {
+	op := OpCount
+	if full {
+		op = OpStats
+	}
+	all := make([]Stats, len(r.workers))
+	err := r.eachWorker(func(i int, w *workerProc) error {
+		reply, err := w.call(ctx, Command{Op: op})
+		if err == nil && reply.Stats != nil {
+			all[i] = *reply.Stats
+		}
+		return err
+	})
+	var s Stats
+	for _, o := range all {
+		s.Merge(o)
+	}
+	if full && s.Latency == nil {
+		s.Latency = &Latencies{}
+	}
+	return s, err
+}
+
+// awaitDeliveries polls the workers until done says the expected messages
+// are in, or nothing new arrived for the settle time; then it returns the
+// full stats.
+func (r *runner) awaitDeliveries(ctx context.Context, done func(Received) bool) (Stats, error) {
+	var last uint64
+	lastChange := time.Now()
+	for {
+		s, err := r.gather(ctx, false)
+		if err != nil {
+			return s, err
+		}
+		total := s.Received.Deliveries() + s.Received.File + s.Received.Other
+		if done(s.Received) {
+			break
+		}
+		if total != last {
+			last, lastChange = total, time.Now()
+		} else if time.Since(lastChange) > r.opts.Settle {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return s, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return r.gather(ctx, true)
+}
+
+// events is the server's event_count_total.
+func (r *runner) events(ctx context.Context, srv *server) (int, error) {
+	m, err := srv.scrape(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return int(m["event_count_total"]), nil
+}
+
+// awaitEvents waits until the server has counted want events, or settle
+// passes without progress. It returns the count and when it was reached.
+func (r *runner) awaitEvents(ctx context.Context, srv *server, want int) (int, time.Time, error) {
+	last, lastChange := -1, time.Now()
+	for {
+		n, err := r.events(ctx, srv)
+		if err != nil {
+			return n, time.Time{}, err
+		}
+		now := time.Now()
+		if n >= want {
+			return n, now, nil
+		}
+		if n != last {
+			last, lastChange = n, now
+		} else if now.Sub(lastChange) > r.opts.Settle {
+			return n, now, nil
+		}
+		select {
+		case <-ctx.Done():
+			return n, now, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// snapshot forces a GC in srv and reads its memory.
+func (r *runner) snapshot(ctx context.Context, srv *server) (Snapshot, error) {
+	s := Snapshot{MetricsRSS: -1, MetricsGoroutines: -1, MetricsConns: -1}
+	stats, err := r.gather(ctx, false)
+	if err != nil {
+		return s, err
+	}
+	s.Conns = stats.Open
+	if _, err := srv.gc(ctx); err != nil {
+		return s, err
+	}
+	// Let the scavenger's returns show in RSS.
+	time.Sleep(300 * time.Millisecond)
+	if s.Memory, err = readMemory(srv.pid()); err != nil {
+		return s, err
+	}
+	if s.Runtime, err = srv.runtimeStats(ctx); err != nil {
+		return s, err
+	}
+	if srv.metrics {
+		m, err := srv.scrape(ctx)
+		if err != nil {
+			return s, err
+		}
+		s.MetricsRSS, s.MetricsGoroutines, s.MetricsConns = m["process_resident_memory_bytes"], m["go_goroutines"], m["active_connection_count"]
+	}
+	return s, nil
+}
+
+// pingTick is how often the servers look for connections to ping: the
+// first ping may come this much after the interval.
+func pingTick(ping time.Duration) time.Duration {
+	return min(max(ping/10, 10*time.Millisecond), time.Second)
+}
+
+// idle holds the connections untouched for the idle window (at least two
+// ping cycles), measures the CPU srv used meanwhile, then its memory.
+func (r *runner) idle(ctx context.Context, srv *server, m *Measured) error {
+	if err := r.resetAll(ctx); err != nil {
+		return err
+	}
+	wait := max(r.opts.Idle, 2*r.opts.PingInterval+pingTick(r.opts.PingInterval)+2*time.Second)
+	r.logf("%s: idle for %.0f s (CPU at rest, %d ping cycles)", srv.name, wait.Seconds(), int(wait/r.opts.PingInterval))
+	t0 := time.Now()
+	cpu0, err := readCPUTicks(srv.pid())
+	if err != nil {
+		return err
+	}
+	deadline := t0.Add(wait)
+	for time.Now().Before(deadline) {
+		if err := srv.alive(); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(min(time.Second, time.Until(deadline))):
+		}
+	}
+	cpu1, err := readCPUTicks(srv.pid())
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(t0).Seconds()
+	m.IdleSeconds = elapsed
+	m.CPUPercent = float64(cpu1-cpu0) / clockTicks / elapsed * 100
+	stats, err := r.gather(ctx, false)
+	if err != nil {
+		return err
+	}
+	if stats.Open > 0 {
+		m.PingsPerConn = float64(stats.Pings) / float64(stats.Open)
+	}
+	m.IdleDropped = stats.Dropped
+	if m.PingsPerConn < 2 {
+		r.problem("%s: %.2f pings per connection in the idle window: the memory figure is not after two ping cycles",
+			srv.name, m.PingsPerConn)
+	}
+	if stats.Dropped > 0 {
+		r.problem("%s: %d connections dropped while idle: %v", srv.name, stats.Dropped, stats.DropReasons)
+	}
+	if m.Loaded, err = r.snapshot(ctx, srv); err != nil {
+		return err
+	}
+	r.logf("%s: %d connections: RSS %s, CPU at rest %.2f %%, %.1f pings per connection", srv.name, m.Loaded.Conns,
+		mib(m.Loaded.Memory.RSS), m.CPUPercent, m.PingsPerConn)
+	return nil
+}
+
+func (r *runner) markUp(first, count int, failed []int) {
+	for u := first; u < first+count; u++ {
+		r.up[u] = true
+	}
+	for _, u := range failed {
+		delete(r.up, u)
+	}
+}
+
+// upUsers lists, in order, the connected users below limit.
+func (r *runner) upUsers(limit int) []int {
+	var users []int
+	for u := range limit {
+		if r.up[u] {
+			users = append(users, u)
+		}
+	}
+	return users
+}
+
+func (r *runner) logConnect(what string, c Connect) {
+	if c.Requested == 0 {
+		return
+	}
+	r.logf("%s: %d/%d up in %.2f s (%s/s)%s", what, c.OK, c.Requested, c.Seconds, count(c.Rate()), errorsText(c.Errors))
+}
+
+func (r *runner) measureNotifyPush(ctx context.Context) error {
+	o := r.opts
+	env := []string{
+		"DATABASE_URL=sqlite://" + filepath.Join(r.dir, "nextcloud.db"),
+		"REDIS_URL=redis://" + r.redis.Addr,
+		"NEXTCLOUD_URL=" + r.nc.URL(),
+		"DEBOUNCE_DISABLE=1",
+		"NOTIFY_PUSH_PING_INTERVAL=" + strconv.Itoa(int(o.PingInterval/time.Second)),
+		"LOG=warn",
+	}
+	srv, err := startNotifyPush(ctx, o.ServerBin, r.dir, env)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	m := &r.report.Server
+	m.Name = "notify_push"
+	r.logf("notify_push: up (pid %d), ws %s", srv.pid(), srv.wsURL)
+	if err := r.populate(ctx, srv, m, true); err != nil {
+		return err
+	}
+	if err := r.idle(ctx, srv, m); err != nil {
+		return err
+	}
+	if err := r.fanout(ctx, srv); err != nil {
+		return err
+	}
+	if err := r.throughput(ctx, srv); err != nil {
+		return err
+	}
+	if err := r.drain(ctx, srv); err != nil {
+		return err
+	}
+	if err := srv.alive(); err != nil {
+		return err
+	}
+	r.report.CredentialChecks = r.nc.logins.Load()
+	return r.closeAll(ctx)
+}
+
+// populate brings srv to N connections along the same path for both
+// servers, so that their heaps have the same history: the baseline (and its
+// snapshot), a Basic-checked storm that is closed again, a second storm that
+// stays (pre-auth tokens for notify_push; the reference checks nothing),
+// then the rest up to N.
+func (r *runner) populate(ctx context.Context, srv *server, m *Measured, preAuth bool) error {
+	o := r.opts
+	track := func(first int, c Connect, failed []int) {
+		if preAuth { // notify_push: the later phases address connected users
+			r.markUp(first, c.Requested, failed)
+		}
+	}
+	c, failed, err := r.connect(ctx, srv, "base", 0, o.Baseline, "")
+	if err != nil {
+		return err
+	}
+	track(0, c, failed)
+	if c.Failed > 0 {
+		r.problem("%s baseline: %d of %d logins failed%s", srv.name, c.Failed, c.Requested, errorsText(c.Errors))
+	}
+	if m.Baseline, err = r.snapshot(ctx, srv); err != nil {
+		return err
+	}
+	r.logf("%s: baseline %d connections, RSS %s", srv.name, m.Baseline.Conns, mib(m.Baseline.Memory.RSS))
+
+	first := o.Baseline
+	if m.Storm1, _, err = r.connect(ctx, srv, "storm-1", first, o.Storm, ""); err != nil {
+		return err
+	}
+	r.logConnect(srv.name+": connect storm 1 (Basic-checked)", m.Storm1)
+	if err := r.closeGroup(ctx, "storm-1"); err != nil {
+		return err
+	}
+	if srv.metrics {
+		if err := r.awaitConnections(ctx, srv, c.OK); err != nil {
+			return err
+		}
+	}
+
+	prefix := ""
+	if preAuth {
+		if prefix, err = r.publishTokens(ctx, srv, first, o.Storm); err != nil {
+			return err
+		}
+	}
+	if m.Storm2, failed, err = r.connect(ctx, srv, "storm-2", first, o.Storm, prefix); err != nil {
+		return err
+	}
+	track(first, m.Storm2, failed)
+	what := "pre-auth"
+	if !preAuth {
+		what = "the same logins"
+	}
+	r.logConnect(srv.name+": connect storm 2 ("+what+")", m.Storm2)
+
+	first += o.Storm
+	if m.TopUp, failed, err = r.connect(ctx, srv, "rest", first, o.Conns-first, ""); err != nil {
+		return err
+	}
+	track(first, m.TopUp, failed)
+	r.logConnect(srv.name+": top-up to N", m.TopUp)
+	return nil
+}
+
+// publishTokens publishes a pre-auth token for each of count users and
+// waits until the server has read them all.
+func (r *runner) publishTokens(ctx context.Context, srv *server, first, count int) (string, error) {
+	prefix, err := tokenPrefix()
+	if err != nil {
+		return "", err
+	}
+	before, err := r.events(ctx, srv)
+	if err != nil {
+		return "", err
+	}
+	if _, err := pace(ctx, r.pub, 0, count, func(i int, _ int64, b []byte) (string, []byte) {
+		u := first + i
+		b = append(b, `{"user":"user`...)
+		b = strconv.AppendInt(b, int64(u), 10)
+		b = append(b, `","token":"`...)
+		b = append(b, preAuthToken(prefix, u)...)
+		return domain.ChannelPreAuth, append(b, `"}`...)
+	}); err != nil {
+		return "", err
+	}
+	n, _, err := r.awaitEvents(ctx, srv, before+count)
+	if err != nil {
+		return "", err
+	}
+	if n < before+count {
+		r.problem("pre-auth: the server read %d of %d tokens", n-before, count)
+	}
+	return prefix, nil
+}
+
+// awaitConnections waits (10 s at most) until the server counts want connections.
+func (r *runner) awaitConnections(ctx context.Context, srv *server, want int) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		m, err := srv.scrape(ctx)
+		if err != nil {
+			return err
+		}
+		if int(m["active_connection_count"]) == want {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			r.problem("notify_push counts %.0f connections, want %d", m["active_connection_count"], want)
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func tokenPrefix() (string, error) {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+func (r *runner) measureReference(ctx context.Context) error {
+	srv, err := startReference(ctx, r.self, r.dir, r.opts.PingInterval)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	m := &Measured{Name: "reference"}
+	r.report.Ref = m
+	r.logf("reference: up (pid %d), ws %s", srv.pid(), srv.wsURL)
+	if err := r.populate(ctx, srv, m, false); err != nil {
+		return err
+	}
+	if err := r.idle(ctx, srv, m); err != nil {
+		return err
+	}
+	return r.closeAll(ctx)
+}
