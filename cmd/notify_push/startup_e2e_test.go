@@ -119,8 +119,10 @@ func TestBinaryExitsOnAConfigurationThatCannotWork(t *testing.T) {
 				<-done
 				t.Fatal("still running with a database URL that can never work")
 			}
-			if err == nil || strings.Contains(string(out), "secret") || strings.Count(strings.TrimSpace(string(out)), "\n") > 2 {
-				t.Fatalf("exit %v, output:\n%s", err, out)
+			exit, ok := err.(*exec.ExitError)
+			if !ok || exit.ExitCode() != 2 || strings.Contains(string(out), "secret") ||
+				strings.Count(strings.TrimSpace(string(out)), "\n") > 2 {
+				t.Fatalf("exit %v (want 2, a configuration error), output:\n%s", err, out)
 			}
 		})
 	}
