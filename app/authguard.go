@@ -286,7 +286,8 @@ func (g *AuthGuard) pop() {
 }
 
 // NewGuardedGateway is the login use case of every deployment shape:
-// NewGateway with the credential checks behind guard.
-func NewGuardedGateway(hub *Hub, guard *AuthGuard, preAuth *PreAuth, clock ports.Clock) *Gateway {
-	return NewGateway(hub, guard, preAuth, clock)
+// NewGateway with the credential checks behind guard, refused until startup
+// is ready.
+func NewGuardedGateway(hub *Hub, guard *AuthGuard, preAuth *PreAuth, clock ports.Clock, startup *Startup) *Gateway {
+	return NewGateway(hub, guard, preAuth, clock, startup)
 }

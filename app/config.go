@@ -28,9 +28,15 @@ type Config struct {
 	RedisTLSDontValidateHostname bool
 	RedisTLSInsecure             bool
 
-	NextcloudURL    string
+	NextcloudURL string
+	// NextcloudCAFile is a PEM file of CA certificates trusted towards
+	// Nextcloud besides the system's.
+	NextcloudCAFile string
 	UserAgent       string
 	AllowSelfSigned bool
+	// FollowAppVersion reports the app's own version to its self-test when
+	// its series is one this server implements (domain.SupportedAppSeries).
+	FollowAppVersion bool
 
 	Bind              string
 	Port              int

@@ -43,6 +43,9 @@ type DiagnoseOptions struct {
 	Login, Password string
 	// WebSocketURL, when set, is tested instead of the announced endpoint.
 	WebSocketURL string
+	// FollowAppVersion is the server's NOTIFY_PUSH_FOLLOW_APP_VERSION: it
+	// reports the app's version when its series is supported.
+	FollowAppVersion bool
 	// DatabaseShown and RedisShown name the database and Redis in messages,
 	// without passwords.
 	DatabaseShown, RedisShown string
@@ -401,14 +404,25 @@ func (r *diagnosisRun) checkVersion() Finding {
 	if !r.shared {
 		return skip(checkVersion, "skipped: needs the shared Redis, where the app writes its version")
 	}
-	if domain.SameSeries(r.appVersion, domain.Version) {
-		return pass(checkVersion, fmt.Sprintf("the app (%s) and this server (%s) are of the same series", r.appVersion, domain.Version))
+	report := domain.ReportVersion(r.appVersion, r.opts.FollowAppVersion)
+	switch {
+	case report.Following:
+		return pass(checkVersion, fmt.Sprintf("the app is version %s, of a series this server implements (%s): it reports %s",
+			r.appVersion, domain.SupportedAppSeries, report.Version))
+	case domain.AppAccepts(r.appVersion, report.Version):
+		return pass(checkVersion, fmt.Sprintf("the app (%s) and this server (%s) are of the same series", r.appVersion, report.Version))
 	}
-	return fail(checkVersion, fmt.Sprintf("the app is version %s, this server implements %s", r.appVersion, domain.Version),
-		"the app's self-test (occ notify_push:setup) accepts only a push server of its own series (the first two numbers), "+
-			"and the app's events may differ between series",
-		fmt.Sprintf("use the Client Push app %s.x with this server (occ app:update notify_push installs the newest; "+
-			"pin an older release from the app store if needed), or a push server made for the app's series", series(domain.Version)))
+	meaning := "the app's self-test (occ notify_push:setup) accepts only a push server of its own series (the first two numbers), " +
+		"and the app's events may differ between series"
+	if s, ok := domain.ParseSeries(r.appVersion); ok && !domain.SupportedAppSeries.Contains(s) {
+		return fail(checkVersion, fmt.Sprintf("the app is version %s, outside the app series this server implements (%s)",
+			r.appVersion, domain.SupportedAppSeries), meaning,
+			fmt.Sprintf("use a push server made for the app's series, or a Client Push app of series %s", domain.SupportedAppSeries))
+	}
+	return fail(checkVersion, fmt.Sprintf("the app is version %s, this server reports %s: %s", r.appVersion, report.Version, report.Reason),
+		meaning,
+		fmt.Sprintf("let the server follow the app's version (NOTIFY_PUSH_FOLLOW_APP_VERSION=true, the default), "+
+			"or use the Client Push app %s.x with this server", series(domain.Version)))
 }
 
 func (r *diagnosisRun) checkCapability(ctx context.Context) Finding {

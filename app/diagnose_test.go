@@ -225,7 +225,21 @@ func TestDiagnosisRedisAndProxyChain(t *testing.T) {
 		return "", nil
 	}
 	found, _ = s.run(t)
-	expect(t, found, "version", Failed, "1.5.1", "1.4.x")
+	expect(t, found, "version", Failed, "1.5.1", "1.4.x", "NOTIFY_PUSH_FOLLOW_APP_VERSION=true")
+
+	// Following the app's version: another supported series passes, a
+	// series outside the range fails naming it.
+	for app, outcome := range map[string]Outcome{"1.5.1": Passed, "2.0.0": Failed} {
+		s = healthy()
+		s.opts.FollowAppVersion = true
+		s.routes["test/version"] = func(string, string) (string, error) {
+			_ = s.kv.Set(context.Background(), KeyAppVersion, app)
+			return "", nil
+		}
+		found, _ = s.run(t)
+		want := []string{app, ">= 0.6 and < 2.0"}
+		expect(t, found, "version", outcome, want...)
+	}
 }
 
 func TestDiagnosisEndpointFailures(t *testing.T) {

@@ -14,18 +14,24 @@ type Gateway struct {
 	auth    ports.Authenticator
 	preAuth *PreAuth
 	clock   ports.Clock
+	startup *Startup
 }
 
 var _ ports.Gateway = (*Gateway)(nil)
 
-// NewGateway wires the login use case.
-func NewGateway(hub *Hub, auth ports.Authenticator, preAuth *PreAuth, clock ports.Clock) *Gateway {
-	return &Gateway{hub: hub, auth: auth, preAuth: preAuth, clock: clock}
+// NewGateway wires the login use case; logins are refused until startup is
+// ready.
+func NewGateway(hub *Hub, auth ports.Authenticator, preAuth *PreAuth, clock ports.Clock, startup *Startup) *Gateway {
+	return &Gateway{hub: hub, auth: auth, preAuth: preAuth, clock: clock, startup: startup}
 }
 
-// Authenticate accepts a pre-auth token as the password first (whatever the
-// login, which clients leave empty), then asks the authenticator.
+// Authenticate refuses every login while the server is starting, then
+// accepts a pre-auth token as the password first (whatever the login, which
+// clients leave empty), then asks the authenticator.
 func (g *Gateway) Authenticate(ctx context.Context, login, password string, forwardedFor []string) (domain.UserID, error) {
+	if err := g.startup.Refusal(ctx); err != nil {
+		return "", err
+	}
 	if password != "" {
 		if user, ok := g.preAuth.Take(password, g.clock.Now()); ok {
 			return user, nil

@@ -112,6 +112,10 @@ func newFixture(t *testing.T, opts HubOptions) *fixture {
 	f.level.Set(slog.LevelWarn)
 	f.hub = NewHub(opts, f.clock, f.counters, discard())
 	f.dispatcher = NewDispatcher(f.hub, f.mounts, f.kv, f.preAuth, NewLogLevel(f.level), f.clock, f.counters, discard())
-	f.gateway = NewGateway(f.hub, f.auth, f.preAuth, f.clock)
+	ready, err := NewStartup(nil, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.gateway = NewGateway(f.hub, f.auth, f.preAuth, f.clock, ready)
 	return f
 }

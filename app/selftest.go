@@ -24,13 +24,15 @@ type SelfTest struct {
 	probe      ports.NextcloudProbe
 	mounts     ports.MountStore
 	dispatcher *Dispatcher
+	versions   *AppVersion
 }
 
 var _ ports.SelfTest = (*SelfTest)(nil)
 
 // NewSelfTest wires the self-test use case.
-func NewSelfTest(kv ports.KeyValue, probe ports.NextcloudProbe, mounts ports.MountStore, dispatcher *Dispatcher) *SelfTest {
-	return &SelfTest{kv: kv, probe: probe, mounts: mounts, dispatcher: dispatcher}
+func NewSelfTest(kv ports.KeyValue, probe ports.NextcloudProbe, mounts ports.MountStore, dispatcher *Dispatcher,
+	versions *AppVersion) *SelfTest {
+	return &SelfTest{kv: kv, probe: probe, mounts: mounts, dispatcher: dispatcher, versions: versions}
 }
 
 // Authorize compares token in constant time with the non-empty test-token.
@@ -73,30 +75,37 @@ func (s *SelfTest) Remote(ctx context.Context, ip, token string) (string, error)
 	return s.probe.TestRemote(ctx, ip, token)
 }
 
-// StoreVersion publishes the server's version for the app's version check.
+// StoreVersion publishes the version to report for the app's version check:
+// the app's own when it is followed (AppVersion.Publish).
 func (s *SelfTest) StoreVersion(ctx context.Context) error {
-	if err := s.kv.Set(ctx, KeyVersion, domain.Version); err != nil {
-		return fmt.Errorf("store %s: %w", KeyVersion, err)
-	}
-	return nil
+	return s.versions.Publish(ctx)
 }
 
-// StartupCheck runs PROTOCOL §7's own check once at start: a mapping query, a
-// key-value round trip and the app's version. Failures are logged, not fatal.
+// StartupCheck runs PROTOCOL §7's own check once every dependency has
+// answered (Startup.Ready): a mapping query, a key-value round trip and the
+// app's version. Failures are logged, not fatal.
 type StartupCheck struct {
-	mounts ports.MountStore
-	kv     ports.KeyValue
-	probe  ports.NextcloudProbe
-	log    *slog.Logger
+	mounts   ports.MountStore
+	kv       ports.KeyValue
+	versions *AppVersion
+	startup  *Startup
+	log      *slog.Logger
 }
 
 // NewStartupCheck wires the startup check.
-func NewStartupCheck(mounts ports.MountStore, kv ports.KeyValue, probe ports.NextcloudProbe, log *slog.Logger) *StartupCheck {
-	return &StartupCheck{mounts: mounts, kv: kv, probe: probe, log: log}
+func NewStartupCheck(mounts ports.MountStore, kv ports.KeyValue, versions *AppVersion, startup *Startup,
+	log *slog.Logger) *StartupCheck {
+	return &StartupCheck{mounts: mounts, kv: kv, versions: versions, startup: startup, log: log}
 }
 
-// Run performs the check and returns; it never fails the daemon.
+// Run waits until the server is ready, performs the check and returns; it
+// never fails the daemon.
 func (c *StartupCheck) Run(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-c.startup.Ready():
+	}
 	c.Check(ctx)
 	return nil
 }
@@ -111,25 +120,28 @@ func (c *StartupCheck) Check(ctx context.Context) []error {
 	if _, err := c.mounts.MountsFor(ctx, 1); err != nil {
 		warn(fmt.Errorf("database: %w", err))
 	}
-	if err := c.kv.Set(ctx, KeyVersion, domain.Version); err != nil {
+	if err := c.versions.Refresh(ctx); err != nil {
+		warn(err)
+		return problems
+	}
+	report := c.versions.Report()
+	if err := c.kv.Set(ctx, KeyVersion, report.Version); err != nil {
 		warn(fmt.Errorf("redis: %w", err))
 	} else if _, _, err := c.kv.Get(ctx, KeyVersion); err != nil {
 		warn(fmt.Errorf("redis: %w", err))
 	}
-	if err := c.probe.TestVersion(ctx); err != nil {
-		warn(fmt.Errorf("nextcloud: %w", err))
-		return problems
-	}
-	appVersion, ok, err := c.kv.Get(ctx, KeyAppVersion)
+	app := c.versions.AppVersion()
 	switch {
-	case err != nil:
-		warn(fmt.Errorf("redis: read %s: %w", KeyAppVersion, err))
-	case !ok:
+	case app == "":
 		warn(fmt.Errorf("the app did not publish its version in %s: is Nextcloud using the same Redis?", KeyAppVersion))
-	case !domain.SameSeries(appVersion, domain.Version):
-		warn(fmt.Errorf("app version %s is not in the series of this server (%s): the app's self-test will fail", appVersion, domain.Version))
+	case !domain.AppAccepts(app, report.Version):
+		// Refresh has warned already, once per cause.
+		problems = append(problems, fmt.Errorf("app version %s: this server reports %s because %s; the app's self-test will fail",
+			app, report.Version, report.Reason))
+	case report.Following:
+		c.log.Info("startup self-check passed; reporting the app's version", "app_version", app)
 	default:
-		c.log.Info("startup self-check passed", "app_version", appVersion)
+		c.log.Info("startup self-check passed", "app_version", app, "reported", report.Version)
 	}
 	return problems
 }

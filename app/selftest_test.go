@@ -16,7 +16,8 @@ import (
 
 func newSelfTest(f *fixture) (*SelfTest, *mocks.MockNextcloudProbe) {
 	probe := mocks.NewMockNextcloudProbe(f.ctrl)
-	return NewSelfTest(f.kv, probe, f.mounts, f.dispatcher), probe
+	versions := NewAppVersion(VersionOptions{Follow: true}, f.kv, probe, discard())
+	return NewSelfTest(f.kv, probe, f.mounts, f.dispatcher, versions), probe
 }
 
 func TestSelfTestAuthorize(t *testing.T) {
@@ -75,39 +76,70 @@ func TestSelfTestAnswers(t *testing.T) {
 	if addr, err := st.Remote(ctx, "1.2.3.4", "tok"); addr != "1.2.3.4" || err != nil {
 		t.Fatalf("remote %q %v", addr, err)
 	}
-	f.kv.EXPECT().Set(gomock.Any(), "notify_push_version", domain.Version).Return(nil)
+	// The version route looks at the app's version afresh, and follows it.
+	probe.EXPECT().TestVersion(gomock.Any()).Return(nil)
+	f.kv.EXPECT().Get(gomock.Any(), "notify_push_app_version").Return("1.5.2", true, nil)
+	f.kv.EXPECT().Set(gomock.Any(), "notify_push_version", "1.5.2").Return(nil)
 	if err := st.StoreVersion(ctx); err != nil {
 		t.Fatal(err)
+	}
+	// Nextcloud down: the last version read is reported.
+	probe.EXPECT().TestVersion(gomock.Any()).Return(errors.New("refused"))
+	f.kv.EXPECT().Set(gomock.Any(), "notify_push_version", "1.5.2").Return(nil)
+	if err := st.StoreVersion(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Redis down: the route answers an error.
+	probe.EXPECT().TestVersion(gomock.Any()).Return(nil)
+	f.kv.EXPECT().Get(gomock.Any(), "notify_push_app_version").Return("", false, errors.New("redis down"))
+	f.kv.EXPECT().Set(gomock.Any(), "notify_push_version", "1.5.2").Return(errors.New("redis down"))
+	if err := st.StoreVersion(ctx); err == nil {
+		t.Fatal("StoreVersion hid a Redis failure")
 	}
 }
 
 func TestStartupCheck(t *testing.T) {
 	tests := []struct {
 		name       string
+		follow     bool
 		mountErr   error
 		probeErr   error
 		appVersion string
 		appSet     bool
+		reported   string
 		problems   []string
+		logged     []string
 	}{
-		{"all good", nil, nil, "1.4.3", true, nil},
-		{"other series", nil, nil, "1.5.0", true, []string{"not in the series"}},
-		{"app never answered", nil, nil, "", false, []string{"same Redis"}},
-		{"database down", errors.New("refused"), nil, "1.4.0", true, []string{"database: refused"}},
-		{"nextcloud down", nil, errors.New("timeout"), "", false, []string{"nextcloud: timeout"}},
+		{"all good", true, nil, nil, "1.4.3", true, "1.4.3", nil, nil},
+		{"app updated, followed", true, nil, nil, "1.5.0", true, "1.5.0", nil, nil},
+		{"not following", false, nil, nil, "1.5.0", true, domain.Version,
+			[]string{"self-test will fail"}, []string{"following the app's version is turned off"}},
+		{"outside the range", true, nil, nil, "2.0.0", true, domain.Version,
+			[]string{"self-test will fail"}, []string{"outside the app series this server implements (>= 0.6 and < 2.0)"}},
+		{"app never answered", true, nil, nil, "", false, domain.Version, []string{"same Redis"}, []string{"same Redis"}},
+		{"database down", true, errors.New("refused"), nil, "1.4.0", true, "1.4.0",
+			[]string{"database: refused"}, []string{"database: refused"}},
+		{"nextcloud down", true, nil, errors.New("timeout"), "", false, "",
+			[]string{"nextcloud: timeout"}, []string{"nextcloud: timeout"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, HubOptions{})
 			probe := mocks.NewMockNextcloudProbe(f.ctrl)
 			var logs bytes.Buffer
-			check := NewStartupCheck(f.mounts, f.kv, probe, slog.New(slog.NewTextHandler(&logs, nil)))
+			log := slog.New(slog.NewTextHandler(&logs, nil))
+			versions := NewAppVersion(VersionOptions{Follow: tt.follow}, f.kv, probe, log)
+			ready, err := NewStartup(nil, log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check := NewStartupCheck(f.mounts, f.kv, versions, ready, log)
 			f.mounts.EXPECT().MountsFor(gomock.Any(), gomock.Any()).Return(nil, tt.mountErr)
-			f.kv.EXPECT().Set(gomock.Any(), "notify_push_version", domain.Version).Return(nil)
-			f.kv.EXPECT().Get(gomock.Any(), "notify_push_version").Return(domain.Version, true, nil)
 			probe.EXPECT().TestVersion(gomock.Any()).Return(tt.probeErr)
 			if tt.probeErr == nil {
 				f.kv.EXPECT().Get(gomock.Any(), "notify_push_app_version").Return(tt.appVersion, tt.appSet, nil)
+				f.kv.EXPECT().Set(gomock.Any(), "notify_push_version", tt.reported).Return(nil)
+				f.kv.EXPECT().Get(gomock.Any(), "notify_push_version").Return(tt.reported, true, nil)
 			}
 			problems := check.Check(context.Background())
 			if len(problems) != len(tt.problems) {
@@ -117,9 +149,14 @@ func TestStartupCheck(t *testing.T) {
 				if !strings.Contains(problems[i].Error(), want) {
 					t.Errorf("problem %q lacks %q", problems[i], want)
 				}
+			}
+			for _, want := range tt.logged {
 				if !strings.Contains(logs.String(), want) {
-					t.Errorf("not logged: %q", want)
+					t.Errorf("not logged: %q\n%s", want, logs.String())
 				}
+			}
+			if tt.logged == nil && strings.Contains(logs.String(), "WARN") {
+				t.Errorf("warnings on a good start:\n%s", logs.String())
 			}
 		})
 	}

@@ -15,6 +15,7 @@ var ProviderSet = wire.NewSet(
 	NewPreAuth,
 	NewLogLevel,
 	NewDispatcher,
+	NewStartup,
 	AuthGuardOptionsFrom,
 	NewAuthGuard,
 	NewGuardedGateway,
@@ -28,4 +29,6 @@ var SelfTestSet = wire.NewSet(
 	NewSelfTest,
 	wire.Bind(new(ports.SelfTest), new(*SelfTest)),
 	NewStartupCheck,
+	VersionOptionsFrom,
+	NewAppVersion,
 )

@@ -14,12 +14,14 @@ const (
 	AuthFailureConnectionLimit
 	// AuthFailureTooManyLogins: refused in a login storm (ErrTooManyLogins).
 	AuthFailureTooManyLogins
+	AuthFailureStarting // refused while the server waits for a dependency
 	authFailures
 )
 
 // AuthFailures lists every reason, in the order metrics show them.
 var AuthFailures = [authFailures]AuthFailure{AuthFailureInvalidCredentials, AuthFailureInvalidMessage,
-	AuthFailureTimeout, AuthFailureNextcloud, AuthFailureConnectionLimit, AuthFailureTooManyLogins, AuthFailureOther}
+	AuthFailureTimeout, AuthFailureNextcloud, AuthFailureConnectionLimit, AuthFailureTooManyLogins, AuthFailureStarting,
+	AuthFailureOther}
 
 func (f AuthFailure) String() string {
 	switch f {
@@ -35,6 +37,8 @@ func (f AuthFailure) String() string {
 		return "connection_limit"
 	case AuthFailureTooManyLogins:
 		return "too_many_logins"
+	case AuthFailureStarting:
+		return "starting"
 	default:
 		return "other"
 	}
@@ -43,6 +47,7 @@ func (f AuthFailure) String() string {
 // AuthFailureOf classifies a login error.
 func AuthFailureOf(err error) AuthFailure {
 	var nc *NextcloudError
+	var starting *StartingError
 	switch {
 	case errors.Is(err, ErrInvalidCredentials):
 		return AuthFailureInvalidCredentials
@@ -56,6 +61,8 @@ func AuthFailureOf(err error) AuthFailure {
 		return AuthFailureTooManyLogins
 	case errors.As(err, &nc):
 		return AuthFailureNextcloud
+	case errors.As(err, &starting):
+		return AuthFailureStarting
 	default:
 		return AuthFailureOther
 	}

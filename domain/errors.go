@@ -1,6 +1,9 @@
 package domain
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 // Errors whose text is part of the wire protocol: clients read "err: " followed
 // by exactly this text.
@@ -30,11 +33,28 @@ func (e *NextcloudError) Error() string {
 
 func (e *NextcloudError) Unwrap() error { return e.Err }
 
+// StartingError refuses a login while the server still waits for a
+// dependency it has not reached since it started (the database, Redis,
+// Nextcloud). Its text is what clients see, so that they keep polling.
+type StartingError struct {
+	// Waiting says, per dependency, why it is not there yet:
+	// "database unreachable", "redis not checked yet".
+	Waiting []string
+}
+
+func (e *StartingError) Error() string {
+	if len(e.Waiting) == 0 {
+		return "Push server is starting"
+	}
+	return "Push server is starting: " + strings.Join(e.Waiting, ", ")
+}
+
 // AuthFailureText is the text after "err: " that a client is sent when its
 // login fails with err. Errors outside the protocol get a generic text so that
 // internal details never reach a client.
 func AuthFailureText(err error) string {
 	var nc *NextcloudError
+	var starting *StartingError
 	switch {
 	case errors.Is(err, ErrInvalidCredentials):
 		return ErrInvalidCredentials.Error()
@@ -46,6 +66,8 @@ func AuthFailureText(err error) string {
 		return ErrTooManyLogins.Error()
 	case errors.As(err, &nc):
 		return nc.Error()
+	case errors.As(err, &starting):
+		return starting.Error()
 	default:
 		return "Internal error"
 	}

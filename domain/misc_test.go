@@ -19,6 +19,9 @@ func TestAuthFailureText(t *testing.T) {
 		{fmt.Errorf("authenticate: %w", ErrTooManyLogins), "Too many concurrent logins, try again later"},
 		{&NextcloudError{Err: errors.New("Server error: 500 Internal Server Error")}, "Error while sending authentication request to nextcloud: Server error: 500 Internal Server Error"},
 		{errors.New("secret internals"), "Internal error"},
+		{&StartingError{Waiting: []string{"database unreachable", "redis not checked yet"}},
+			"Push server is starting: database unreachable, redis not checked yet"},
+		{fmt.Errorf("gate: %w", &StartingError{}), "Push server is starting"},
 	}
 	for _, tt := range tests {
 		if got := AuthFailureText(tt.err); got != tt.want {

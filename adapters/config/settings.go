@@ -59,9 +59,16 @@ var settings = []setting{
 	{flag: "nextcloud-url", env: "NEXTCLOUD_URL",
 		help:  "base URL the server reaches Nextcloud at",
 		apply: func(r *Result, v string) error { r.Config.NextcloudURL = v; return nil }},
+	{flag: "nextcloud-ca-file", env: "NEXTCLOUD_CA_FILE",
+		help:  "PEM file of CA certificates to trust towards Nextcloud, besides the system's",
+		apply: func(r *Result, v string) error { r.Config.NextcloudCAFile = v; return nil }},
 	{flag: "allow-self-signed", env: "ALLOW_SELF_SIGNED", bool: true,
-		help:  "skip TLS certificate checks towards Nextcloud",
+		help:  "skip TLS certificate checks towards Nextcloud (last resort: prefer --nextcloud-ca-file)",
 		apply: func(r *Result, v string) (err error) { r.Config.AllowSelfSigned, err = parseSwitch(v); return }},
+	{flag: "follow-app-version", env: "NOTIFY_PUSH_FOLLOW_APP_VERSION", bool: true, def: "true",
+		help: "report the Nextcloud app's version to its self-test when its series is one this server implements; " +
+			"--follow-app-version=false always reports the server's own",
+		apply: func(r *Result, v string) (err error) { r.Config.FollowAppVersion, err = parseSwitch(v); return }},
 	{flag: "user-agent", env: "USER_AGENT", help: "User-Agent sent to Nextcloud (none by default)",
 		apply: func(r *Result, v string) error { r.Config.UserAgent = v; return nil }},
 	{flag: "port", short: "p", env: "PORT", def: strconv.Itoa(app.DefaultPort),
@@ -162,19 +169,22 @@ func splitList(v string) []string {
 	return out
 }
 
-// parseSwitch accepts true/false, yes/no, on/off and integers (non-zero = on).
+// parseSwitch accepts true/false, yes/no, on/off and integers, non-zero
+// meaning on (upstream's ALLOW_SELF_SIGNED=true, its REDIS_TLS_*=1), whatever
+// their size.
 func parseSwitch(v string) (bool, error) {
-	switch strings.ToLower(strings.TrimSpace(v)) {
+	t := strings.ToLower(strings.TrimSpace(v))
+	switch t {
 	case "true", "yes", "on":
 		return true, nil
 	case "false", "no", "off", "":
 		return false, nil
 	}
-	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-	if err != nil {
+	digits := strings.TrimLeft(t, "+-")
+	if len(t)-len(digits) > 1 || digits == "" || strings.Trim(digits, "0123456789") != "" {
 		return false, fmt.Errorf("%q is not a boolean (want true, false, 1 or 0)", v)
 	}
-	return n != 0, nil
+	return strings.Trim(digits, "0") != "", nil
 }
 
 func parsePort(v string) (int, error) {

@@ -99,6 +99,18 @@ func parseURL(raw string) (*target, error) {
 // connection within ctx. The returned func closes it. Errors and logs never
 // show the password.
 func Open(ctx context.Context, rawURL string, log *slog.Logger) (*gorm.DB, func(), error) {
+	return open(ctx, rawURL, log, true)
+}
+
+// OpenLazy prepares the database rawURL names without connecting: the pool
+// connects on first use, so a database that is down at start is no error and
+// is used as soon as it answers. Only a URL that can never work fails.
+// (SQLite, which cannot be down, still opens its file at once.)
+func OpenLazy(ctx context.Context, rawURL string, log *slog.Logger) (*gorm.DB, func(), error) {
+	return open(ctx, rawURL, log, false)
+}
+
+func open(ctx context.Context, rawURL string, log *slog.Logger, ping bool) (*gorm.DB, func(), error) {
 	log = orDiscard(log)
 	t, err := parseURL(rawURL)
 	if err != nil {
@@ -106,9 +118,11 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger) (*gorm.DB, func(
 	}
 	sqlDB := t.pool()
 	configurePool(sqlDB, t)
-	if err := sqlDB.PingContext(ctx); err != nil {
-		_ = sqlDB.Close()
-		return nil, nil, t.secrets.scrub(fmt.Errorf("connect to database %s: %w", t.display, err))
+	if ping {
+		if err := sqlDB.PingContext(ctx); err != nil {
+			_ = sqlDB.Close()
+			return nil, nil, t.secrets.scrub(fmt.Errorf("connect to database %s: %w", t.display, err))
+		}
 	}
 	db, err := gorm.Open(t.dialector(sqlDB), &gorm.Config{
 		Logger:                 newGormLogger(log),
@@ -119,7 +133,11 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger) (*gorm.DB, func(
 		_ = sqlDB.Close()
 		return nil, nil, t.secrets.scrub(fmt.Errorf("open database %s: %w", t.display, err))
 	}
-	log.Info("database connected", "url", t.display)
+	if ping {
+		log.Info("database connected", "url", t.display)
+	} else {
+		log.Debug("database prepared; it connects on first use", "url", t.display)
+	}
 	closeDB := func() {
 		if err := sqlDB.Close(); err != nil {
 			log.Warn("close database", "url", t.display, "err", t.secrets.scrub(err))
@@ -128,9 +146,20 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger) (*gorm.DB, func(
 	return db, closeDB, nil
 }
 
-// OpenDB opens Options.URL: the production provider of *gorm.DB.
+// OpenDB opens Options.URL lazily (OpenLazy): the production provider of
+// *gorm.DB, which must not fail because the database is down at start.
 func OpenDB(ctx context.Context, opts Options, log *slog.Logger) (*gorm.DB, func(), error) {
-	return Open(ctx, opts.URL, log)
+	return OpenLazy(ctx, opts.URL, log)
+}
+
+// Ping checks that db answers, for readiness checks. Drivers' errors name
+// the host and user, never the password.
+func Ping(ctx context.Context, db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
 }
 
 func configurePool(db *sql.DB, t *target) {

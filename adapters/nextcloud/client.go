@@ -2,7 +2,6 @@ package nextcloud
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +21,8 @@ type Options struct {
 	URL string
 	// UserAgent is sent when set; no User-Agent header otherwise.
 	UserAgent string
+	// CAFile is a PEM file of CA certificates trusted besides the system's.
+	CAFile string
 	// AllowSelfSigned turns TLS certificate checks off.
 	AllowSelfSigned bool
 	// Timeout bounds each request (default 10 s).
@@ -36,9 +37,10 @@ const maxBody = 64 << 10
 
 // Client calls the notify_push app's routes.
 type Client struct {
-	base *url.URL
-	http *http.Client
-	ua   string
+	base   *url.URL
+	http   *http.Client
+	ua     string
+	caFile string
 }
 
 var (
@@ -59,16 +61,21 @@ func NewClient(opts Options) (*Client, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
+	tlsCfg, err := tlsConfig(opts)
+	if err != nil {
+		return nil, err
+	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.MaxIdleConnsPerHost = 64                                                                              // login storms reuse connections
-	transport.TLSClientConfig = &tls.Config{InsecureSkipVerify: opts.AllowSelfSigned, MinVersion: tls.VersionTLS12} //nolint:gosec // the admin's explicit choice
+	transport.MaxIdleConnsPerHost = 64 // login storms reuse connections
+	transport.TLSClientConfig = tlsCfg
 	return &Client{
 		base: base,
 		http: &http.Client{Transport: transport, Timeout: opts.Timeout,
 			// The app's routes never redirect; following one would send the
 			// credentials somewhere else.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
-		ua: opts.UserAgent,
+		ua:     opts.UserAgent,
+		caFile: opts.CAFile,
 	}, nil
 }
 
@@ -101,7 +108,7 @@ func (c *Client) Authenticate(ctx context.Context, login, password string, forwa
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return "", &domain.NextcloudError{Err: stripURL(err)}
+		return "", &domain.NextcloudError{Err: explainUnknownCA(stripURL(err), c.caFile)}
 	}
 	defer drain(resp)
 	switch s := resp.StatusCode; {
@@ -163,7 +170,7 @@ func (c *Client) probe(ctx context.Context, path, token, forwarded string) (stri
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("request %s: %w", path, stripURL(err))
+		return "", fmt.Errorf("request %s: %w", path, explainUnknownCA(stripURL(err), c.caFile))
 	}
 	defer drain(resp)
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))

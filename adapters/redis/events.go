@@ -17,13 +17,29 @@ import (
 	"github.com/notifypush/notify_push/ports"
 )
 
-// Timing of the subscription (PROTOCOL §2).
+// Timing of the subscription (PROTOCOL §2). A hung connection (Redis frozen,
+// or the path to it lost without a reset) must be noticed within about a
+// second of Redis answering again, so the connection is pinged after one
+// second of silence, and a silence of a quarter second more makes it
+// suspect: then Redis is asked on another connection, and if it answers
+// there while the subscription stays silent, the subscription is renewed at
+// once. While Redis answers nowhere the connection is kept, since a frozen
+// Redis that resumes answers on it without losing a message.
 const (
-	// PingInterval is how often the subscription is pinged, so that a
-	// half-open or hung connection is noticed.
-	PingInterval = 15 * time.Second
-	// ReplyTimeout is how long Redis may take to confirm the subscription or
-	// answer a ping before the connection is given up.
+	// PingInterval is the silence after which the subscription is pinged
+	// (upstream pings every 15 s, which notices a hang far too late).
+	PingInterval = time.Second
+	// SuspectAfter is how long a ping or the subscription may go
+	// unanswered before Redis is probed on another connection.
+	SuspectAfter = 250 * time.Millisecond
+	// ProbeTimeout bounds that probe; ProbeEvery spaces probes.
+	ProbeTimeout = 500 * time.Millisecond
+	ProbeEvery   = 500 * time.Millisecond
+	// SilenceGrace is how long the subscription may stay silent once Redis
+	// answered the probe.
+	SilenceGrace = 300 * time.Millisecond
+	// ReplyTimeout is how long a reply may take while Redis answers nowhere
+	// before the connection is given up anyway.
 	ReplyTimeout = 10 * time.Second
 	// RetryInterval is the pause between two subscription attempts.
 	RetryInterval = time.Second
@@ -33,6 +49,9 @@ const (
 // deadline has passed while a handler ran.
 const minReadWait = 50 * time.Millisecond
 
+// errSilent ends a session whose connection no longer answers while Redis does.
+var errSilent = errors.New("Redis answers on another connection but not on the subscription's: the connection is dead")
+
 // EventSource is the subscription to the app's channels.
 type EventSource struct {
 	client   goredis.UniversalClient
@@ -40,6 +59,10 @@ type EventSource struct {
 	channels []string
 
 	pingInterval  time.Duration
+	suspectAfter  time.Duration
+	probeTimeout  time.Duration
+	probeEvery    time.Duration
+	silenceGrace  time.Duration
 	replyTimeout  time.Duration
 	retryInterval time.Duration
 
@@ -58,6 +81,10 @@ func NewEventSource(client goredis.UniversalClient, log *slog.Logger) *EventSour
 		log:           orDiscard(log),
 		channels:      slices.Clone(domain.Channels),
 		pingInterval:  PingInterval,
+		suspectAfter:  SuspectAfter,
+		probeTimeout:  ProbeTimeout,
+		probeEvery:    ProbeEvery,
+		silenceGrace:  SilenceGrace,
 		replyTimeout:  ReplyTimeout,
 		retryInterval: RetryInterval,
 	}
@@ -113,8 +140,9 @@ func (s *EventSource) Listen(ctx context.Context, handle ports.EventHandler) err
 }
 
 // session subscribes on a fresh connection and delivers messages until the
-// connection fails, Redis stops answering, or ctx ends (then it returns nil).
-// up is called once every channel is confirmed.
+// connection fails, goes silent while Redis answers elsewhere, stays silent
+// for ReplyTimeout, or ctx ends (then it returns nil). up is called once
+// every channel is confirmed.
 func (s *EventSource) session(ctx context.Context, handle ports.EventHandler, up func()) error {
 	ps := s.client.Subscribe(ctx) // no channel yet: no I/O, no hidden error
 	// Closing the connection is what interrupts a blocked read on shutdown.
@@ -128,50 +156,96 @@ func (s *EventSource) session(ctx context.Context, handle ports.EventHandler, up
 	}
 
 	unconfirmed := len(s.channels)
-	now := time.Now()
-	replyDue := now.Add(s.replyTimeout) // zero when no reply is awaited
-	nextPing := now.Add(s.pingInterval)
-	for {
-		now = time.Now()
-		if replyDue.IsZero() && !now.Before(nextPing) {
-			if err := ps.Ping(ctx); err != nil {
-				return fmt.Errorf("ping: %w", err)
-			}
-			replyDue, nextPing = now.Add(s.replyTimeout), now.Add(s.pingInterval)
-		}
-		wait := nextPing.Sub(now)
-		if !replyDue.IsZero() {
-			wait = max(replyDue.Sub(now), minReadWait)
-		}
-		msg, err := ps.ReceiveTimeout(ctx, wait)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			if !isTimeout(err) {
-				return fmt.Errorf("receive: %w", err)
-			}
-			if !replyDue.IsZero() && !time.Now().Before(replyDue) {
-				return fmt.Errorf("no reply from Redis within %s", s.replyTimeout)
-			}
-			continue
-		}
+	lastHeard := time.Now()
+	awaiting := lastHeard // since when a reply is awaited; zero when none
+	var nextProbe time.Time
+	receive := func(msg any) {
+		lastHeard = time.Now()
 		switch m := msg.(type) {
 		case *goredis.Message:
+			awaiting = time.Time{} // the connection is alive
 			s.deliver(ctx, handle, m.Channel, m.Payload)
 		case *goredis.Subscription:
 			if m.Kind == "subscribe" && unconfirmed > 0 {
 				if unconfirmed--; unconfirmed == 0 {
-					replyDue = time.Time{}
+					awaiting = time.Time{}
 					up()
 				}
 			}
 		case *goredis.Pong:
 			if unconfirmed == 0 {
-				replyDue = time.Time{}
+				awaiting = time.Time{}
 			}
 		}
 	}
+	for {
+		now := time.Now()
+		if awaiting.IsZero() && now.Sub(lastHeard) >= s.pingInterval {
+			if err := ps.Ping(ctx); err != nil {
+				return fmt.Errorf("ping: %w", err)
+			}
+			awaiting = now
+		}
+		var wait time.Duration
+		if awaiting.IsZero() {
+			wait = lastHeard.Add(s.pingInterval).Sub(now)
+		} else {
+			next := awaiting.Add(s.suspectAfter)
+			if next.Before(nextProbe) {
+				next = nextProbe
+			}
+			wait = min(next.Sub(now), awaiting.Add(s.replyTimeout).Sub(now))
+		}
+		msg, err := ps.ReceiveTimeout(ctx, max(wait, minReadWait))
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err == nil {
+			receive(msg)
+			continue
+		}
+		if !isTimeout(err) {
+			return fmt.Errorf("receive: %w", err)
+		}
+		// Decide on silence only after a read found nothing buffered.
+		if awaiting.IsZero() {
+			continue
+		}
+		now = time.Now()
+		if now.Sub(awaiting) >= s.replyTimeout {
+			return fmt.Errorf("no reply from Redis within %s", s.replyTimeout)
+		}
+		if now.Sub(awaiting) < s.suspectAfter || now.Before(nextProbe) {
+			continue
+		}
+		answers := s.answersElsewhere(ctx)
+		nextProbe = time.Now().Add(s.probeEvery)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if !answers {
+			continue // frozen or unreachable: the connection may still come back
+		}
+		msg, err = ps.ReceiveTimeout(ctx, s.silenceGrace)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err == nil:
+			receive(msg)
+		case isTimeout(err):
+			return errSilent
+		default:
+			return fmt.Errorf("receive: %w", err)
+		}
+	}
+}
+
+// answersElsewhere reports whether Redis answers a PING on another
+// connection of the client's pool within the probe timeout.
+func (s *EventSource) answersElsewhere(ctx context.Context) bool {
+	pctx, cancel := context.WithTimeout(ctx, s.probeTimeout)
+	defer cancel()
+	return s.client.Ping(pctx).Err() == nil
 }
 
 // deliver decodes one message and hands it on; a bad payload is dropped.

@@ -32,7 +32,7 @@ func NewNotifier(ready ports.Readiness, log *slog.Logger) *Notifier {
 // Run notifies READY=1 once ready, then WATCHDOG=1 at half the watchdog
 // interval systemd asked for, and STOPPING=1 when ctx ends.
 func (n *Notifier) Run(ctx context.Context) error {
-	if sent, err := daemon.SdNotify(false, "STATUS=waiting for Redis, the database and the listener"); !sent {
+	if sent, err := daemon.SdNotify(false, "STATUS=waiting for the listener"); !sent {
 		if err != nil {
 			n.log.Warn("systemd notification", "err", err)
 		}

@@ -45,7 +45,8 @@ func redisOptions(cfg app.Config) redis.Options {
 }
 
 func nextcloudOptions(cfg app.Config) nextcloud.Options {
-	return nextcloud.Options{URL: cfg.NextcloudURL, UserAgent: cfg.UserAgent, AllowSelfSigned: cfg.AllowSelfSigned}
+	return nextcloud.Options{URL: cfg.NextcloudURL, UserAgent: cfg.UserAgent, CAFile: cfg.NextcloudCAFile,
+		AllowSelfSigned: cfg.AllowSelfSigned}
 }
 
 func websocketOptions(cfg app.Config) websocket.Options {
@@ -129,13 +130,18 @@ func (l *listenerCheck) check(context.Context) error {
 }
 
 func databaseCheck(db *gorm.DB) app.HealthCheck {
-	return app.HealthCheck{Name: "database", Check: func(ctx context.Context) error {
-		sqlDB, err := db.DB()
-		if err != nil {
-			return err
+	return app.HealthCheck{Name: "database", Check: func(ctx context.Context) error { return gormdb.Ping(ctx, db) }}
+}
+
+// redisSubscribed is Redis's state: the event source retries by itself, so
+// being subscribed is what counts.
+func redisSubscribed(events *redis.EventSource) func(context.Context) error {
+	return func(context.Context) error {
+		if !events.Subscribed() {
+			return errors.New("not subscribed to the app's channels")
 		}
-		return sqlDB.PingContext(ctx)
-	}}
+		return nil
+	}
 }
 
 func newListenerCheck() *listenerCheck { return &listenerCheck{} }
@@ -144,17 +150,42 @@ func embeddedChecks(l *listenerCheck, db *gorm.DB) app.HealthChecks {
 	return app.HealthChecks{{Name: "listener", Check: l.check}, databaseCheck(db)}
 }
 
-func productionChecks(l *listenerCheck, db *gorm.DB, events *redis.EventSource) app.HealthChecks {
+func productionChecks(l *listenerCheck, db *gorm.DB, events *redis.EventSource, versions *app.AppVersion) app.HealthChecks {
 	return app.HealthChecks{
 		{Name: "listener", Check: l.check},
-		{Name: "redis", Check: func(context.Context) error {
-			if !events.Subscribed() {
-				return errors.New("not subscribed to the app's channels")
-			}
-			return nil
-		}},
+		{Name: "redis", Check: redisSubscribed(events)},
 		databaseCheck(db),
+		{Name: "nextcloud", Check: versions.Reachable},
 	}
+}
+
+// productionDependencies are what the server waits for at start before it
+// accepts logins: the database answering, the subscription to the app's
+// channels, and Nextcloud answering the app's test/version route (which also
+// tells the app's version).
+func productionDependencies(db *gorm.DB, events *redis.EventSource, versions *app.AppVersion) app.Dependencies {
+	return app.Dependencies{
+		{Name: "database", Probe: func(ctx context.Context) error { return gormdb.Ping(ctx, db) }},
+		{Name: "redis", Probe: redisSubscribed(events), Live: true},
+		{Name: "nextcloud", Probe: versions.Refresh},
+	}
+}
+
+// embeddedDependencies: the demo's database is opened before the server, its
+// bus and users are in the process; nothing to wait for.
+func embeddedDependencies() app.Dependencies { return nil }
+
+// listenerReadiness is ready once the main listener is bound.
+type listenerReadiness struct{ l *listenerCheck }
+
+func (r listenerReadiness) Ready(ctx context.Context) error { return r.l.check(ctx) }
+
+// newNotifier tells systemd the server is ready once it listens: from then on
+// it answers /health and refuses logins with a reason while it waits for a
+// dependency, and recovers by itself. Waiting for every dependency instead
+// would let systemd's start timeout kill a server that is only waiting.
+func newNotifier(l *listenerCheck, log *slog.Logger) *systemd.Notifier {
+	return systemd.NewNotifier(listenerReadiness{l}, log)
 }
 
 // newProcess completes the listener check with the server it waits for.
@@ -195,6 +226,6 @@ func embeddedServices(hub *app.Hub, pump *app.EventPump, ws *websocket.Handler, 
 }
 
 func productionServices(hub *app.Hub, pump *app.EventPump, ws *websocket.Handler, srv *httpapi.Server, metrics *metricsServer,
-	notifier *systemd.Notifier, check *app.StartupCheck) app.Services {
-	return app.Services{hub, pump, ws, srv, metrics, notifier, check}
+	notifier *systemd.Notifier, startup *app.Startup, check *app.StartupCheck, versions *app.AppVersion) app.Services {
+	return app.Services{hub, pump, ws, srv, metrics, notifier, startup, check, versions}
 }

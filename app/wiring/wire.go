@@ -15,7 +15,6 @@ import (
 	"github.com/notifypush/notify_push/adapters/nextcloud"
 	"github.com/notifypush/notify_push/adapters/pushclient"
 	"github.com/notifypush/notify_push/adapters/redis"
-	"github.com/notifypush/notify_push/adapters/systemd"
 	"github.com/notifypush/notify_push/adapters/websocket"
 	"github.com/notifypush/notify_push/app"
 	"github.com/notifypush/notify_push/ports"
@@ -34,7 +33,7 @@ var common = wire.NewSet(
 	app.NewHealth,
 	wire.Bind(new(ports.Readiness), new(*app.Health)),
 	httpapi.NewHealthRoute,
-	systemd.ProviderSet,
+	newNotifier,
 	newListenerCheck,
 	newProcess,
 )
@@ -53,6 +52,7 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		nextcloud.ProviderSet,
 		httpapi.NewSelfTestRoutes,
 		productionChecks,
+		productionDependencies,
 		productionMux,
 		productionServices,
 	)
@@ -74,6 +74,7 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 		httpapi.NewPublishRoute,
 		httpapi.NewConsoleRoute,
 		embeddedChecks,
+		embeddedDependencies,
 		embeddedMux,
 		embeddedServices,
 	)

@@ -16,7 +16,6 @@ import (
 	"github.com/notifypush/notify_push/adapters/nextcloud"
 	"github.com/notifypush/notify_push/adapters/pushclient"
 	"github.com/notifypush/notify_push/adapters/redis"
-	"github.com/notifypush/notify_push/adapters/systemd"
 	"github.com/notifypush/notify_push/adapters/websocket"
 	"github.com/notifypush/notify_push/app"
 	"github.com/notifypush/notify_push/domain"
@@ -70,14 +69,23 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		cleanup()
 		return nil, nil, err
 	}
-	gateway := app.NewGuardedGateway(hub, authGuard, preAuth, system)
+	versionOptions := app.VersionOptionsFrom(cfg)
+	appVersion := app.NewAppVersion(versionOptions, keyValue, client, log)
+	dependencies := productionDependencies(db, eventSource, appVersion)
+	startup, err := app.NewStartup(dependencies, log)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	gateway := app.NewGuardedGateway(hub, authGuard, preAuth, system, startup)
 	options3 := websocketOptions(cfg)
 	handler := websocket.New(gateway, options3, counters, log)
 	httpapiListenOptions := listenOptions(cfg)
-	selfTest := app.NewSelfTest(keyValue, client, mountStore, dispatcher)
+	selfTest := app.NewSelfTest(keyValue, client, mountStore, dispatcher, appVersion)
 	selfTestRoutes := httpapi.NewSelfTestRoutes(selfTest, log)
 	wiringListenerCheck := newListenerCheck()
-	healthChecks := productionChecks(wiringListenerCheck, db, eventSource)
+	healthChecks := productionChecks(wiringListenerCheck, db, eventSource, appVersion)
 	health := app.NewHealth(healthChecks)
 	healthRoute := httpapi.NewHealthRoute(health)
 	httpHandler := productionMux(handler, selfTestRoutes, healthRoute)
@@ -89,9 +97,9 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		return nil, nil, err
 	}
 	wiringMetricsServer := newMetricsServer(cfg, metricsRoute, log)
-	notifier := systemd.NewNotifier(health, log)
-	startupCheck := app.NewStartupCheck(mountStore, keyValue, client, log)
-	services := productionServices(hub, eventPump, handler, server, wiringMetricsServer, notifier, startupCheck)
+	notifier := newNotifier(wiringListenerCheck, log)
+	startupCheck := app.NewStartupCheck(mountStore, keyValue, appVersion, startup, log)
+	services := productionServices(hub, eventPump, handler, server, wiringMetricsServer, notifier, startup, startupCheck, appVersion)
 	daemon := app.NewDaemon(services, log)
 	process := newProcess(daemon, server, wiringListenerCheck)
 	return process, func() {
@@ -136,7 +144,13 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 		cleanup()
 		return nil, nil, err
 	}
-	gateway := app.NewGuardedGateway(hub, authGuard, preAuth, system)
+	dependencies := embeddedDependencies()
+	startup, err := app.NewStartup(dependencies, log)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	gateway := app.NewGuardedGateway(hub, authGuard, preAuth, system, startup)
 	options2 := websocketOptions(cfg)
 	handler := websocket.New(gateway, options2, counters, log)
 	httpapiListenOptions := listenOptions(cfg)
@@ -158,7 +172,7 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 		return nil, nil, err
 	}
 	wiringMetricsServer := newMetricsServer(cfg, metricsRoute, log)
-	notifier := systemd.NewNotifier(health, log)
+	notifier := newNotifier(wiringListenerCheck, log)
 	services := embeddedServices(hub, eventPump, handler, server, wiringMetricsServer, notifier)
 	daemon := app.NewDaemon(services, log)
 	process := newProcess(daemon, server, wiringListenerCheck)
@@ -222,6 +236,7 @@ func InitializeDiagnosis(cfg app.Config, opts app.DiagnoseOptions, log *slog.Log
 
 // wire.go:
 
-var common = wire.NewSet(app.ProviderSet, clock.New, wire.Bind(new(ports.Clock), new(clock.System)), websocketOptions, websocket.ProviderSet, listenOptions, httpapi.NewServer, httpapi.NewMetricsRoute, newMetricsServer, app.NewHealth, wire.Bind(new(ports.Readiness), new(*app.Health)), httpapi.NewHealthRoute, systemd.ProviderSet, newListenerCheck,
+var common = wire.NewSet(app.ProviderSet, clock.New, wire.Bind(new(ports.Clock), new(clock.System)), websocketOptions, websocket.ProviderSet, listenOptions, httpapi.NewServer, httpapi.NewMetricsRoute, newMetricsServer, app.NewHealth, wire.Bind(new(ports.Readiness), new(*app.Health)), httpapi.NewHealthRoute, newNotifier,
+	newListenerCheck,
 	newProcess,
 )

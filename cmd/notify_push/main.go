@@ -123,7 +123,10 @@ func runProduction(ctx context.Context, cfg app.Config, log *slog.Logger, level 
 	goredis.SetLogger(redis.NewLibraryLog(log))
 	proc, cleanup, err := wiring.InitializeProduction(ctx, cfg, log, level)
 	if err != nil {
-		return fmt.Errorf("start server: %w", err)
+		// Assembling connects to nothing (a dependency that is down is
+		// waited for), so what fails here is the configuration: exit 2,
+		// which the systemd unit does not restart.
+		return fmt.Errorf("%w: start server: %w", errUsage, err)
 	}
 	defer cleanup()
 	return proc.Daemon.Run(ctx)

@@ -155,6 +155,7 @@ func selfTest(ctx context.Context, args []string, env config.Lookup, stdout io.W
 		WebSocketURL:       a.websocket,
 		DatabaseShown:      config.MaskURL(cfg.DatabaseURL),
 		RedisShown:         strings.Join(redisShown, ", "),
+		FollowAppVersion:   cfg.FollowAppVersion,
 		Timeout:            a.timeout,
 	}
 	// The checks report every problem themselves; library logs would only
