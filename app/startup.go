@@ -111,8 +111,10 @@ func (s *Startup) Ready() <-chan struct{} { return s.ready }
 
 // Refusal is nil once the server is ready; before, it is a
 // *domain.StartingError naming each dependency still missing. A login that
-// comes while the first probes run waits for them (within ctx and 3 s), and
-// live dependencies are looked at afresh.
+// comes before the server is ready waits for it (within ctx and 3 s),
+// looking at live dependencies afresh every few milliseconds: on a normal
+// start the subscription follows the first probes by milliseconds, and a
+// client should not be refused for that.
 func (s *Startup) Refusal(ctx context.Context) error {
 	select {
 	case <-s.ready:
@@ -120,22 +122,47 @@ func (s *Startup) Refusal(ctx context.Context) error {
 	default:
 	}
 	wait := time.NewTimer(firstRoundWait)
-	select {
-	case <-s.firstRound:
-	case <-ctx.Done():
-	case <-wait.C:
-	}
-	wait.Stop()
-	for _, d := range s.deps {
-		if d.Live && !s.isUp(d.Name) {
-			s.record(d.Name, d.Probe(ctx))
+	defer wait.Stop()
+	look := time.NewTicker(liveLookEvery)
+	defer look.Stop()
+	for {
+		s.lookAtLive(ctx)
+		select {
+		case <-s.ready:
+			return nil
+		case <-ctx.Done():
+			return s.refusal()
+		case <-wait.C:
+			return s.refusal()
+		case <-look.C:
 		}
 	}
-	select {
-	case <-s.ready:
-		return nil
-	default:
+}
+
+// liveLookEvery spaces a waiting login's looks at live dependencies.
+const liveLookEvery = 20 * time.Millisecond
+
+func (s *Startup) lookAtLive(ctx context.Context) {
+	for _, d := range s.deps {
+		if d.Live && !s.isUp(d.Name) {
+			if err := d.Probe(ctx); err == nil || s.probed(d.Name) {
+				// A failed live look before the first probe would count as
+				// that probe; leave it to the supervisor.
+				s.record(d.Name, err)
+			}
+		}
 	}
+}
+
+func (s *Startup) probed(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.last[name]
+	return ok
+}
+
+// refusal names what is missing; nil when nothing is (the gate is opening).
+func (s *Startup) refusal() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var waiting []string
@@ -148,6 +175,9 @@ func (s *Startup) Refusal(ctx context.Context) error {
 		case err != nil:
 			waiting = append(waiting, d.Name+" unreachable")
 		}
+	}
+	if len(waiting) == 0 {
+		return nil
 	}
 	return &domain.StartingError{Waiting: waiting}
 }

@@ -97,7 +97,10 @@ func TestStartupRefusesLoginsUntilEveryDependencyAnswers(t *testing.T) {
 	// Every login is refused, a pre-auth token included; Nextcloud is not asked.
 	f.preAuth.Add("tok", "bob", f.clock.Now())
 	for _, creds := range [][2]string{{"alice", "pw"}, {"", "tok"}} {
-		if _, err := gw.Authenticate(ctx, creds[0], creds[1], nil); domain.AuthFailureText(err) != both {
+		lctx, lcancel := context.WithTimeout(ctx, 100*time.Millisecond) // a login waits for readiness within its deadline
+		_, err := gw.Authenticate(lctx, creds[0], creds[1], nil)
+		lcancel()
+		if domain.AuthFailureText(err) != both {
 			t.Fatalf("login %v: %v", creds, err)
 		}
 	}
