@@ -54,6 +54,10 @@ type conn struct {
 	// customs counts the custom frames in queue, bounded by QueueLimit.
 	customs int
 	ping    uint32 // payload of a ping waiting to be written, 0 = none
+	// rest is the unwritten tail of a frame that an inline write could only
+	// write in part; the writer sends it before anything else.
+	rest    []byte
+	restMsg bool   // rest belongs to a message (for the per-kind counter)
 	pong    string // payload of a pong owed to the client
 	owePong bool
 	started bool // "authenticated" is out; the writer may run
@@ -76,11 +80,21 @@ func newConn(h *Handler, ws *websocket.Conn, pc *pollConn, br *bufio.Reader, kin
 	return c
 }
 
-// Send implements ports.ClientConn: it queues msg and never blocks.
+// Send implements ports.ClientConn: it queues msg and never blocks. When
+// nothing else is waiting it writes msg at once, without blocking, on the
+// caller's goroutine: a fan-out to thousands of idle clients then costs one
+// system call each instead of a writer goroutine each.
 func (c *conn) Send(msg domain.Outgoing) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
+		return
+	}
+	if c.inlineLocked() {
+		buf := framePool.Get().(*[]byte)
+		*buf = appendTextFrame((*buf)[:0], msg.Text)
+		c.writeInline(*buf, true)
+		framePool.Put(buf)
 		return
 	}
 	if msg.Kind < domain.KindCustom {
@@ -105,6 +119,70 @@ func (c *conn) Send(msg domain.Outgoing) {
 		c.customs++
 	}
 	c.kickLocked()
+}
+
+// inlineLocked claims the writer's role for a write on the caller's
+// goroutine when nothing is queued or being written; it unlocks c.mu if so.
+func (c *conn) inlineLocked() bool {
+	if !c.started || c.writing || c.closing || len(c.queue) > 0 || c.pc == nil || c.pc.raw == nil {
+		return false
+	}
+	c.writing = true
+	c.mu.Unlock()
+	return true
+}
+
+// writeInline writes frame without waiting; what the socket does not take
+// now is left to a writer goroutine. The caller holds the writer's role.
+func (c *conn) writeInline(frame []byte, message bool) {
+	// An earlier write's deadline may have passed: the runtime would fail
+	// this write at once. This one never waits, so it needs none.
+	_ = c.raw.SetWriteDeadline(time.Time{})
+	n, err := c.pc.writeNow(frame)
+	if err != nil {
+		c.h.log.Debug("write to client", "user", c.user, "err", err)
+		c.finish()
+		c.mu.Lock()
+		c.writing = false
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Lock()
+	if n < len(frame) {
+		c.rest, c.restMsg = append(c.rest[:0], frame[n:]...), message
+		c.mu.Unlock()
+		go c.writeLoop()
+		return
+	}
+	c.lastSent.Store(time.Now().UnixNano())
+	if message {
+		c.h.counters.ClientMessageWritten(c.kind)
+	}
+	if len(c.queue) > 0 || c.ping != 0 || c.owePong || c.closing {
+		c.mu.Unlock()
+		go c.writeLoop() // queued while this write ran
+		return
+	}
+	c.writing = false
+	c.mu.Unlock()
+}
+
+// framePool holds the buffers inline writes build frames in.
+var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// appendTextFrame encodes a server text frame (final, unmasked) of text.
+func appendTextFrame(b []byte, text string) []byte {
+	b = append(b, 0x80|opText)
+	switch n := len(text); {
+	case n < 126:
+		b = append(b, byte(n))
+	case n <= 0xffff:
+		b = append(b, 126, byte(n>>8), byte(n))
+	default:
+		b = append(b, 127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	return append(b, text...)
 }
 
 // kickLocked starts the writer if it may run and is not running, and unlocks.
@@ -138,14 +216,21 @@ func (c *conn) writeLoop() {
 		c.queue, c.queued, c.customs = nil, [domain.KindCustom]int32{}, 0
 		ping, pong, owePong := c.ping, c.pong, c.owePong
 		c.ping, c.pong, c.owePong = 0, "", false
+		rest, restMsg := c.rest, c.restMsg
+		c.rest = nil
 		closing, reason := c.closing, c.reason
-		if len(batch) == 0 && ping == 0 && !owePong && !closing {
+		if len(batch) == 0 && ping == 0 && !owePong && !closing && len(rest) == 0 {
 			c.writing = false
 			c.mu.Unlock()
 			return
 		}
 		c.mu.Unlock()
 
+		if err := c.writeRest(rest, restMsg); err != nil {
+			c.h.log.Debug("write to client", "user", c.user, "err", err)
+			c.finish()
+			return
+		}
 		if err := c.writeBatch(batch, ping, pong, owePong); err != nil {
 			c.h.log.Debug("write to client", "user", c.user, "err", err)
 			c.finish()
@@ -158,6 +243,22 @@ func (c *conn) writeLoop() {
 			return
 		}
 	}
+}
+
+// writeRest finishes a frame an inline write began.
+func (c *conn) writeRest(rest []byte, message bool) error {
+	if len(rest) == 0 {
+		return nil
+	}
+	_ = c.raw.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
+	if _, err := c.raw.Write(rest); err != nil {
+		return err
+	}
+	c.lastSent.Store(time.Now().UnixNano())
+	if message {
+		c.h.counters.ClientMessageWritten(c.kind)
+	}
+	return nil
 }
 
 func (c *conn) writeBatch(batch []domain.Outgoing, ping uint32, pong string, owePong bool) error {
@@ -182,7 +283,9 @@ func (c *conn) writeBatch(batch []domain.Outgoing, ping uint32, pong string, owe
 // writer goroutine (after) call it, never both.
 func (c *conn) write(text string) error {
 	now := time.Now()
-	_ = c.raw.SetWriteDeadline(now.Add(c.h.opts.WriteTimeout))
+	// Gorilla applies its own deadline to the socket at every frame, so the
+	// deadline must be given to gorilla, not to the socket.
+	_ = c.ws.SetWriteDeadline(now.Add(c.h.opts.WriteTimeout))
 	w, err := c.ws.NextWriter(websocket.TextMessage)
 	if err != nil {
 		return err
@@ -201,11 +304,8 @@ func (c *conn) write(text string) error {
 // the socket: gorilla's WriteControl allocates a frame and a timer per call,
 // and the writer is the only one writing, so nothing can interleave.
 func (c *conn) writePing(payload uint32) error {
-	c.frame[0] = byte(websocket.PingMessage) | 0x80 // FIN
-	c.frame[1] = 4
-	binary.BigEndian.PutUint32(c.frame[2:], payload)
 	_ = c.raw.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
-	_, err := c.raw.Write(c.frame[:])
+	_, err := c.raw.Write(pingFrame(&c.frame, payload))
 	return err
 }
 
@@ -322,6 +422,18 @@ func (c *conn) keepAlive(now int64) {
 		c.mu.Unlock()
 		return
 	}
+	if c.inlineLocked() {
+		c.writeInline(pingFrame(&c.frame, payload), false)
+		return
+	}
 	c.ping = payload
 	c.kickLocked()
+}
+
+// pingFrame encodes a server ping (final, unmasked, 4-byte payload) in f.
+func pingFrame(f *[6]byte, payload uint32) []byte {
+	f[0] = byte(websocket.PingMessage) | 0x80
+	f[1] = 4
+	binary.BigEndian.PutUint32(f[2:], payload)
+	return f[:]
 }

@@ -27,6 +27,12 @@ type pollConn struct {
 	n      int
 	err    error
 	readFn func(fd uintptr) bool
+
+	// The same for a raw write; only the connection's current writer uses it.
+	wbuf    []byte
+	wn      int
+	werr    error
+	writeFn func(fd uintptr) bool
 }
 
 func newPollConn(nc net.Conn) *pollConn {
@@ -35,6 +41,7 @@ func newPollConn(nc net.Conn) *pollConn {
 		if raw, err := sc.SyscallConn(); err == nil {
 			pc.raw = raw
 			pc.readFn = pc.readFD
+			pc.writeFn = pc.writeFD
 		}
 	}
 	return pc
@@ -71,6 +78,40 @@ func (pc *pollConn) readFD(fd uintptr) bool {
 	}
 	if pc.n < 0 {
 		pc.n = 0
+	}
+	return true
+}
+
+// writeNow writes what the socket takes at once and returns how much that
+// was; it never waits. Only for sockets with a descriptor (raw != nil).
+func (pc *pollConn) writeNow(p []byte) (int, error) {
+	pc.wbuf = p
+	err := pc.raw.Write(pc.writeFn)
+	pc.wbuf = nil
+	if err != nil {
+		return 0, err // the socket is closed
+	}
+	n, err := pc.wn, pc.werr
+	if err == syscall.EAGAIN {
+		return n, nil
+	}
+	return n, err
+}
+
+// writeFD writes until the socket's buffer is full, never asking the
+// runtime to wait.
+func (pc *pollConn) writeFD(fd uintptr) bool {
+	pc.wn, pc.werr = 0, nil
+	for pc.wn < len(pc.wbuf) {
+		n, err := syscall.Write(int(fd), pc.wbuf[pc.wn:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			pc.werr = err
+			break
+		}
+		pc.wn += n
 	}
 	return true
 }

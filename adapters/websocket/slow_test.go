@@ -95,3 +95,47 @@ func TestStuckClientGetsMergedMessagesLater(t *testing.T) {
 		}
 	})
 }
+
+// Writes made at once on the caller's goroutine must not trip over the
+// deadline an earlier, queued write left on the socket.
+func TestInlineWriteAfterAnOldDeadline(t *testing.T) {
+	modes(t, func(t *testing.T, opts Options) {
+		opts.WriteTimeout = 50 * time.Millisecond
+		s := start(t, opts)
+		c := s.login("alice") // "early" went through the writer, with a deadline
+		conn, _ := s.gw.last()
+		time.Sleep(150 * time.Millisecond)
+		conn.Send(custom("later"))
+		c.expect("later")
+		time.Sleep(150 * time.Millisecond)
+		conn.Send(domain.Outgoing{Kind: domain.KindActivity, Text: domain.TextNotifyActivity})
+		c.expect(domain.TextNotifyActivity)
+	})
+}
+
+// A client that stops reading is dropped once a write has waited
+// WriteTimeout, even while its queue is far from full.
+func TestStuckWriteTimesOut(t *testing.T) {
+	modes(t, func(t *testing.T, opts Options) {
+		opts.QueueLimit, opts.WriteTimeout = 100_000, 200*time.Millisecond
+		s := start(t, opts)
+		fast := s.login("fast")
+		fastConn, _ := s.gw.last()
+		ws, _, err := websocket.DefaultDialer.Dial(s.url+"/ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = ws.Close() })
+		_ = ws.WriteMessage(websocket.TextMessage, []byte("stuck"))
+		_ = ws.WriteMessage(websocket.TextMessage, []byte("pw"))
+		waitFor(t, func() bool { return s.h.Connections() == 2 })
+		stuck, _ := s.gw.last()
+		big := strings.Repeat("x", 256<<10)
+		for range 64 { // 16 MiB: more than loopback socket buffers hold
+			stuck.Send(custom(big))
+		}
+		waitFor(t, func() bool { return s.h.Connections() == 1 })
+		fastConn.Send(custom("still served"))
+		fast.expect("still served")
+	})
+}
