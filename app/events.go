@@ -93,9 +93,7 @@ func (d *Dispatcher) storageUpdate(ctx context.Context, e domain.StorageUpdate, 
 	users := domain.UsersForPath(mounts, e.Path)
 	base := d.hub.debounceBase()
 	u := slotUpdate{kind: domain.KindFile, fileID: e.FileID, knownID: true}
-	for _, user := range users {
-		d.hub.deliver(user, u, now, base)
-	}
+	d.hub.deliverMany(users, u, now, base)
 	d.log.Debug("storage update", "storage", e.Storage, "users", len(users))
 }
 

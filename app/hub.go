@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"time"
 
@@ -175,6 +176,35 @@ func (h *Hub) deliver(user domain.UserID, u slotUpdate, now time.Time, base time
 		s.mu.Unlock()
 		h.sched.schedule(s, due)
 	}
+}
+
+// parallelFanout is the number of users from which deliverMany spreads the
+// work over every core: below it, starting goroutines costs more than it saves.
+const parallelFanout = 1024
+
+// deliverMany fills a debounce slot on every connection of every user. A
+// storage shared with thousands of users is delivered by one goroutine per
+// core, each writing to its share of the sockets, so the last user of the
+// list hears of the change as soon as the first.
+func (h *Hub) deliverMany(users []domain.UserID, u slotUpdate, now time.Time, base time.Duration) {
+	workers := min(runtime.GOMAXPROCS(0), len(users)/parallelFanout)
+	if workers < 2 {
+		for _, user := range users {
+			h.deliver(user, u, now, base)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(users); i += workers { // interleaved: no worker gets only big users
+				h.deliver(users[i], u, now, base)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // sendCustom sends text to every connection of user at once, undebounced.

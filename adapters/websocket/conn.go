@@ -70,6 +70,9 @@ type conn struct {
 	pingPayload atomic.Uint32 // outstanding ping, 0 = none
 
 	frame [6]byte // the writer's ping frame, kept here so a ping allocates nothing
+	// deadlineSet: a write left a deadline on the socket. Only the holder of
+	// the writer's role touches it.
+	deadlineSet bool
 }
 
 var _ ports.ClientConn = (*conn)(nil)
@@ -137,7 +140,10 @@ func (c *conn) inlineLocked() bool {
 func (c *conn) writeInline(frame []byte, message bool) {
 	// An earlier write's deadline may have passed: the runtime would fail
 	// this write at once. This one never waits, so it needs none.
-	_ = c.raw.SetWriteDeadline(time.Time{})
+	if c.deadlineSet {
+		_ = c.raw.SetWriteDeadline(time.Time{})
+		c.deadlineSet = false
+	}
 	n, err := c.pc.writeNow(frame)
 	if err != nil {
 		c.h.log.Debug("write to client", "user", c.user, "err", err)
@@ -210,6 +216,7 @@ func (c *conn) start() {
 
 // writeLoop writes what is waiting until nothing is, then ends.
 func (c *conn) writeLoop() {
+	c.deadlineSet = true // every write below sets one
 	for {
 		c.mu.Lock()
 		batch := c.queue
@@ -286,6 +293,7 @@ func (c *conn) write(text string) error {
 	// Gorilla applies its own deadline to the socket at every frame, so the
 	// deadline must be given to gorilla, not to the socket.
 	_ = c.ws.SetWriteDeadline(now.Add(c.h.opts.WriteTimeout))
+	c.deadlineSet = true
 	w, err := c.ws.NextWriter(websocket.TextMessage)
 	if err != nil {
 		return err
