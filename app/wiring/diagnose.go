@@ -67,5 +67,5 @@ func diagnosisNextcloudOptions(cfg app.Config, d app.DiagnoseOptions) nextcloud.
 // pushClientOptions: the push endpoint is usually on Nextcloud's host, so the
 // TLS choices towards Nextcloud apply to it too.
 func pushClientOptions(cfg app.Config, d app.DiagnoseOptions) pushclient.Options {
-	return pushclient.Options{Insecure: cfg.AllowSelfSigned, Timeout: d.Timeout, UserAgent: cfg.UserAgent}
+	return pushclient.Options{Insecure: cfg.AllowSelfSigned, CAFile: cfg.NextcloudCAFile, Timeout: d.Timeout, UserAgent: cfg.UserAgent}
 }
