@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -284,12 +283,7 @@ func TestEmbeddedPreAuthAndReset(t *testing.T) {
 }
 
 func TestEmbeddedMetricsOnUnixSocket(t *testing.T) {
-	dir, err := os.MkdirTemp("", "npm") // unix socket paths must stay short
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	sock := filepath.Join(dir, "metrics.sock")
+	sock := filepath.Join(t.TempDir(), "metrics.sock") // about 80 bytes: within a socket path's 108
 	addr := embeddedServer(t, func(c *app.Config) { c.MetricsSocketPath = sock })
 	login(t, addr, "alice", "alice-pw")
 	publish(t, addr, "notify_activity", `{"user":"alice"}`)
