@@ -64,8 +64,12 @@ func TestMetricsByClientKindAndFailureReason(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		resp, err := client.Get("http://metrics/metrics")
-		if err != nil {
-			t.Fatal(err)
+		if err != nil { // the metrics listener may bind after the main one
+			if time.Now().After(deadline) {
+				t.Fatal(err)
+			}
+			time.Sleep(20 * time.Millisecond)
+			continue
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
