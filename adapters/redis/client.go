@@ -32,6 +32,9 @@ func NewClient(opts Options, log *slog.Logger) (goredis.UniversalClient, func(),
 			"db", r.Single.DB, "tls", r.Single.TLSConfig != nil)
 		client = goredis.NewClient(r.Single)
 	}
+	if opts.Errors != nil {
+		client.AddHook(errorCounter{opts.Errors})
+	}
 	cleanup := func() {
 		if err := client.Close(); err != nil {
 			log.Debug("close Redis client", "err", err)

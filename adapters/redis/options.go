@@ -3,6 +3,7 @@ package redis
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -28,6 +29,9 @@ type Options struct {
 	TLSDontValidateHostname bool
 	// TLSInsecure checks nothing of the server's certificate.
 	TLSInsecure bool
+
+	// Errors, when set, counts failed dials and commands.
+	Errors *atomic.Uint64
 }
 
 // Resolved is Options turned into go-redis options: exactly one field is set.

@@ -44,6 +44,13 @@ func redisOptions(cfg app.Config) redis.Options {
 	}
 }
 
+// countedRedisOptions are the server's: its Redis failures show in the metrics.
+func countedRedisOptions(cfg app.Config, counters *domain.Counters) redis.Options {
+	opts := redisOptions(cfg)
+	opts.Errors = &counters.RedisErrors
+	return opts
+}
+
 func nextcloudOptions(cfg app.Config) nextcloud.Options {
 	return nextcloud.Options{URL: cfg.NextcloudURL, UserAgent: cfg.UserAgent, CAFile: cfg.NextcloudCAFile,
 		AllowSelfSigned: cfg.AllowSelfSigned}

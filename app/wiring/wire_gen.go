@@ -32,7 +32,7 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 	system := clock.New()
 	counters := domain.NewCounters()
 	hub := app.NewHub(hubOptions, system, counters, log)
-	options := redisOptions(cfg)
+	options := countedRedisOptions(cfg, counters)
 	universalClient, cleanup, err := redis.NewClient(options, log)
 	if err != nil {
 		return nil, nil, err
