@@ -26,7 +26,9 @@ func (e errorCounter) DialHook(next goredis.DialHook) goredis.DialHook {
 func (e errorCounter) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
 	return func(ctx context.Context, cmd goredis.Cmder) error {
 		err := next(ctx, cmd)
-		e.count(err)
+		if !handshake(cmd) {
+			e.count(err)
+		}
 		return err
 	}
 }
@@ -34,9 +36,27 @@ func (e errorCounter) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook 
 func (e errorCounter) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []goredis.Cmder) error {
 		err := next(ctx, cmds)
-		e.count(err)
+		for _, cmd := range cmds {
+			if !handshake(cmd) && cmd.Err() != nil {
+				e.count(cmd.Err())
+				return err // one failure per pipeline
+			}
+		}
+		if len(cmds) == 0 {
+			e.count(err)
+		}
 		return err
 	}
+}
+
+// handshake reports commands go-redis sends when it connects and may see
+// refused by older servers (CLIENT SETINFO, HELLO), which it tolerates.
+func handshake(cmd goredis.Cmder) bool {
+	switch cmd.Name() {
+	case "client", "hello":
+		return true
+	}
+	return false
 }
 
 // count ignores what is not Redis failing: a missing key, or a caller that
