@@ -65,6 +65,8 @@ type Config struct {
 	AuthConcurrency int
 	AuthQueue       int
 	AuthCacheTTL    time.Duration
+	// MaxPendingLogins bounds the sockets upgraded but not logged in yet.
+	MaxPendingLogins int
 	// AuthTimeout is how long a client may take to log in; zero is
 	// PROTOCOL §3's 15 s. Not a setting: tests shorten it.
 	AuthTimeout time.Duration
@@ -84,6 +86,9 @@ const (
 	DefaultDatabasePrefix = "oc_"
 	DefaultLogLevel       = "warn"
 	DefaultSocketPerms    = fs.FileMode(0o660)
+	// DefaultMaxPendingLogins: a login in progress holds tens of KiB (an HTTP
+	// goroutine and its buffers) until Nextcloud answers; this caps that.
+	DefaultMaxPendingLogins = 4096
 )
 
 // HubOptions are the hub's tunables.

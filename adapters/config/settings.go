@@ -130,6 +130,9 @@ var settings = []setting{
 		help: "seconds a successful login is remembered, so reconnect storms reach Nextcloud once per user " +
 			"(0 = off; failed logins are never remembered)",
 		apply: func(r *Result, v string) (err error) { r.Config.AuthCacheTTL, err = parseSeconds(v, 0); return }},
+	{flag: "max-pending-logins", env: "MAX_PENDING_LOGINS", def: strconv.Itoa(app.DefaultMaxPendingLogins),
+		help:  "most connections upgraded but not yet logged in; past it upgrades get 503 with Retry-After",
+		apply: func(r *Result, v string) (err error) { r.Config.MaxPendingLogins, err = parseCount(v, 1); return }},
 	{flag: "debounce-disable", env: "DEBOUNCE_DISABLE", bool: true, help: "send every message at once (for tests)",
 		apply: func(r *Result, v string) (err error) { r.Config.DebounceDisable, err = parseSwitch(v); return }},
 	{flag: "ping-interval", env: "NOTIFY_PUSH_PING_INTERVAL", def: "30",

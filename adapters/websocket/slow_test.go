@@ -3,6 +3,7 @@ package websocket
 import (
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -138,4 +139,22 @@ func TestStuckWriteTimesOut(t *testing.T) {
 		fastConn.Send(custom("still served"))
 		fast.expect("still served")
 	})
+}
+
+// Sockets that upgrade and never log in are bounded: past the bound an
+// upgrade gets 503 before any work is done, and room frees as logins end.
+func TestPendingLoginsAreBounded(t *testing.T) {
+	s := start(t, Options{MaxPendingLogins: 2})
+	idle1, idle2 := s.dial(nil), s.dial(nil) // upgraded, silent
+	waitFor(t, func() bool { return s.h.logins.Load() == 2 })
+	_, resp, err := websocket.DefaultDialer.Dial(s.url+"/ws", nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("third pending login: %v %+v", err, resp)
+	}
+	idle1.send(websocket.TextMessage, "alice")
+	idle1.send(websocket.TextMessage, "pw")
+	waitFor(t, func() bool { return s.h.logins.Load() == 1 })
+	c := s.login("bob") // room again
+	_ = c
+	_ = idle2
 }

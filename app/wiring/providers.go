@@ -58,7 +58,7 @@ func nextcloudOptions(cfg app.Config) nextcloud.Options {
 
 func websocketOptions(cfg app.Config) websocket.Options {
 	return websocket.Options{AuthTimeout: cfg.AuthTimeout, MaxConnectionTime: cfg.MaxConnectionTime,
-		PingInterval: cfg.PingInterval}
+		PingInterval: cfg.PingInterval, MaxPendingLogins: cfg.MaxPendingLogins}
 }
 
 func listenOptions(cfg app.Config) httpapi.ListenOptions {
