@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -32,7 +31,7 @@ type server struct {
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	exited chan struct{}
-	out    *lockedBuffer
+	out    *testenv.LockedBuffer
 }
 
 type serverConfig struct {
@@ -82,7 +81,7 @@ func startRedis(t testing.TB, cfg serverConfig) *server {
 func (s *server) start() {
 	s.t.Helper()
 	s.mu.Lock()
-	s.out = &lockedBuffer{}
+	s.out = &testenv.LockedBuffer{}
 	s.cmd = exec.Command(redisServerBin, s.args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	if err := s.cmd.Start(); err != nil {
@@ -190,23 +189,6 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // waitFor polls cond every 10 ms until it holds or d passes.

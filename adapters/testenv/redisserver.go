@@ -73,7 +73,7 @@ type RedisProcess struct {
 	Addr   string
 	cmd    *exec.Cmd
 	exited chan struct{}
-	out    *lockedBuffer
+	out    *LockedBuffer
 }
 
 // LaunchRedis runs the command line args (see RedisArgs) and waits up to
@@ -81,7 +81,7 @@ type RedisProcess struct {
 // the server when the thread that started it ends, so that a tool killed
 // before its cleanup leaves no server behind.
 func LaunchRedis(addr string, args []string, dieWithParent bool) (*RedisProcess, error) {
-	p := &RedisProcess{Addr: addr, exited: make(chan struct{}), out: &lockedBuffer{}}
+	p := &RedisProcess{Addr: addr, exited: make(chan struct{}), out: &LockedBuffer{}}
 	p.cmd = exec.Command(args[0], args[1:]...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if dieWithParent {
@@ -119,19 +119,20 @@ func (p *RedisProcess) Kill() {
 	<-p.exited
 }
 
-// lockedBuffer collects a child's output, written and read concurrently.
-type lockedBuffer struct {
+// LockedBuffer is a bytes.Buffer that may be written and read concurrently:
+// the output of a child process or the log of a server under test.
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()

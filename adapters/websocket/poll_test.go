@@ -11,12 +11,12 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/notifypush/notify_push/adapters/testenv"
 	"github.com/notifypush/notify_push/domain"
 )
 
@@ -240,28 +240,10 @@ func TestLogLimiter(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // Refusals say why at info level, once a minute per address; login failures
 // name the login and the client; disconnects stay at debug.
 func TestRefusalsAndFailuresAreExplainedOnce(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.LockedBuffer
 	gw := &fakeGateway{}
 	h := New(gw, Options{}, domain.NewCounters(), slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	mux := http.NewServeMux()

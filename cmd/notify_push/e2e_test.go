@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -20,7 +19,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -52,30 +50,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// lockedBuffer collects the daemon's log output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // daemon is the real binary started with environment variables only.
 type daemon struct {
 	t    *testing.T
 	addr string
 	cmd  *exec.Cmd
-	logs *lockedBuffer
+	logs *testenv.LockedBuffer
 	done chan error
 }
 
@@ -90,7 +70,7 @@ func startDaemon(t *testing.T, env ...string) *daemon {
 // it listens on port.
 func runDaemon(t *testing.T, port string, args, env []string) *daemon {
 	t.Helper()
-	d := &daemon{t: t, addr: "127.0.0.1:" + port, logs: &lockedBuffer{}, done: make(chan error, 1)}
+	d := &daemon{t: t, addr: "127.0.0.1:" + port, logs: &testenv.LockedBuffer{}, done: make(chan error, 1)}
 	d.cmd = exec.Command(binary, args...)
 	d.cmd.Dir = t.TempDir() // no stray .env
 	d.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)

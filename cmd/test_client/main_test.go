@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/pem"
 	"io"
@@ -16,7 +15,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -29,26 +27,8 @@ import (
 	"github.com/notifypush/notify_push/app/wiring"
 )
 
-// syncBuffer is an io.Writer the test reads while run writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // waitFor polls buf until it matches re.
-func waitFor(t *testing.T, buf *syncBuffer, re string) {
+func waitFor(t *testing.T, buf *testenv.LockedBuffer, re string) {
 	t.Helper()
 	r := regexp.MustCompile(re)
 	deadline := time.Now().Add(10 * time.Second)
@@ -116,14 +96,14 @@ func nextcloud(t *testing.T, tls bool, ws string) *nextcloudtest.Server {
 
 // session is one run of test_client in-process.
 type session struct {
-	stdout, stderr *syncBuffer
+	stdout, stderr *testenv.LockedBuffer
 	cancel         context.CancelFunc
 	code           chan int
 }
 
 func start(argv ...string) *session {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &session{stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, code: make(chan int, 1)}
+	s := &session{stdout: &testenv.LockedBuffer{}, stderr: &testenv.LockedBuffer{}, cancel: cancel, code: make(chan int, 1)}
 	go func() { s.code <- run(ctx, argv, s.stdout, s.stderr) }()
 	return s
 }
@@ -235,7 +215,7 @@ func TestInterruptSendsCloseFrame(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	stdout := &syncBuffer{}
+	stdout := &testenv.LockedBuffer{}
 	cmd := exec.Command(bin, "--websocket", "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws", "alice", "pw")
 	cmd.Stdout, cmd.Stderr = stdout, io.Discard
 	if err := cmd.Start(); err != nil {

@@ -527,7 +527,7 @@ func launchProxy(t *testing.T, h harness, bin, dir, snippet, snippetPath string)
 	port := testenv.FreePort(t)
 	args := h.config(t, dir, port, snippetPath)
 
-	var out lockedBuffer
+	var out testenv.LockedBuffer
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "XDG_DATA_HOME=" + dir, "XDG_CONFIG_HOME=" + dir}
@@ -672,23 +672,6 @@ func (c *wsClient) expect(want string) {
 	if !ok || got != want {
 		c.t.Fatalf("got %q (open %v, %v), want %q", got, ok, c.err, want)
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func writeFile(t *testing.T, dir, name, text string) {
