@@ -2,13 +2,9 @@ package nextcloud
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 
@@ -74,12 +70,12 @@ func (c *Client) inspect(req *http.Request) (string, error) {
 	u := req.URL.Redacted()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return "", classify(u, stripURL(err))
+		return "", ClassifyTransport(u, err)
 	}
 	defer drain(resp)
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return "", classify(u, stripURL(err))
+		return "", ClassifyTransport(u, err)
 	}
 	switch {
 	case resp.StatusCode/100 == 2:
@@ -94,31 +90,6 @@ func (c *Client) inspect(req *http.Request) (string, error) {
 		return "", &domain.ProbeError{Failure: domain.ProbeStatus, URL: u, Status: resp.StatusCode, StatusLine: resp.Status,
 			Body: oneLine(string(body))}
 	}
-}
-
-// classify sorts a transport error into the failures the self-test explains.
-func classify(u string, err error) *domain.ProbeError {
-	pe := &domain.ProbeError{URL: u, Err: err}
-	var unknownCA x509.UnknownAuthorityError
-	var hostname x509.HostnameError
-	var invalid x509.CertificateInvalidError
-	var verify *tls.CertificateVerificationError
-	var header tls.RecordHeaderError
-	var netErr net.Error
-	switch {
-	case errors.As(err, &unknownCA):
-		pe.Failure = domain.ProbeTLSUnknownAuthority
-	case errors.As(err, &hostname):
-		pe.Failure = domain.ProbeTLSHostname
-	case errors.As(err, &invalid), errors.As(err, &verify), errors.As(err, &header),
-		strings.Contains(err.Error(), "HTTP response to HTTPS client"):
-		pe.Failure = domain.ProbeTLS
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
-		pe.Failure = domain.ProbeTimeout
-	default:
-		pe.Failure = domain.ProbeUnreachable
-	}
-	return pe
 }
 
 // oneLine keeps the start of an error page readable on one line.

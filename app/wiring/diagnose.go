@@ -7,7 +7,7 @@ import (
 
 	"github.com/notifypush/notify_push/adapters/gormdb"
 	"github.com/notifypush/notify_push/adapters/nextcloud"
-	"github.com/notifypush/notify_push/adapters/pushclient"
+	"github.com/notifypush/notify_push/adapters/nextcloud/pushclient"
 	"github.com/notifypush/notify_push/app"
 	"github.com/notifypush/notify_push/domain"
 	"github.com/notifypush/notify_push/ports"

@@ -14,7 +14,7 @@ import (
 	"github.com/notifypush/notify_push/adapters/httpapi"
 	"github.com/notifypush/notify_push/adapters/memory"
 	"github.com/notifypush/notify_push/adapters/nextcloud"
-	"github.com/notifypush/notify_push/adapters/pushclient"
+	"github.com/notifypush/notify_push/adapters/nextcloud/pushclient"
 	"github.com/notifypush/notify_push/adapters/redis"
 	"github.com/notifypush/notify_push/adapters/websocket"
 	"github.com/notifypush/notify_push/app"

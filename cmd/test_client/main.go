@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/notifypush/notify_push/adapters/pushclient"
+	"github.com/notifypush/notify_push/adapters/nextcloud/pushclient"
 	"github.com/notifypush/notify_push/domain"
 )
 

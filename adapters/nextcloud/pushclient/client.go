@@ -9,10 +9,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/notifypush/notify_push/adapters/nextcloud"
 	"github.com/notifypush/notify_push/domain"
 	"github.com/notifypush/notify_push/ports"
 )
@@ -116,7 +115,7 @@ func (c *Client) Discover(ctx context.Context, baseURL, login, password string) 
 	shown := u.Redacted()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return domain.PushCapability{}, classify(shown, unwrapURL(err))
+		return domain.PushCapability{}, nextcloud.ClassifyTransport(shown, err)
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
@@ -124,7 +123,7 @@ func (c *Client) Discover(ctx context.Context, baseURL, login, password string) 
 	}()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return domain.PushCapability{}, classify(shown, unwrapURL(err))
+		return domain.PushCapability{}, nextcloud.ClassifyTransport(shown, err)
 	}
 	if pe := statusFailure(shown, resp, body); pe != nil {
 		return domain.PushCapability{}, pe
@@ -222,7 +221,7 @@ func (c *Client) Connect(ctx context.Context, wsURL string) (*Conn, error) {
 			}
 			return nil, &domain.ProbeError{Failure: domain.ProbeBadAnswer, URL: shown, Err: err}
 		}
-		return nil, classify(shown, err)
+		return nil, nextcloud.ClassifyTransport(shown, err)
 	}
 	return newConn(ws, c.timeout), nil
 }
@@ -252,41 +251,6 @@ func parseBase(raw string) (*url.URL, error) {
 	u.User = nil
 	u.RawQuery, u.Fragment = "", ""
 	return u, nil
-}
-
-// classify sorts a transport error into the failures that are explained.
-func classify(shown string, err error) *domain.ProbeError {
-	pe := &domain.ProbeError{URL: shown, Err: err}
-	var unknownCA x509.UnknownAuthorityError
-	var hostname x509.HostnameError
-	var invalid x509.CertificateInvalidError
-	var verify *tls.CertificateVerificationError
-	var header tls.RecordHeaderError
-	var netErr net.Error
-	switch {
-	case errors.As(err, &unknownCA):
-		pe.Failure = domain.ProbeTLSUnknownAuthority
-	case errors.As(err, &hostname):
-		pe.Failure = domain.ProbeTLSHostname
-	case errors.As(err, &invalid), errors.As(err, &verify), errors.As(err, &header),
-		strings.Contains(err.Error(), "HTTP response to HTTPS client"):
-		pe.Failure = domain.ProbeTLS
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
-		pe.Failure = domain.ProbeTimeout
-	default:
-		pe.Failure = domain.ProbeUnreachable
-	}
-	return pe
-}
-
-// unwrapURL drops *url.Error's repetition of the URL (which is shown anyway,
-// redacted).
-func unwrapURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 // excerpt is the start of a body on one line.
