@@ -1,12 +1,6 @@
 package websocket
 
 import (
-	"context"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,20 +10,8 @@ import (
 )
 
 func benchServer(b *testing.B, opts Options) (*Handler, *fakeGateway, string) {
-	gw := &fakeGateway{}
-	h := New(gw, opts, domain.NewCounters(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	mux := http.NewServeMux()
-	h.Register(mux)
-	ts := httptest.NewServer(mux)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = h.Run(ctx); close(done) }()
-	b.Cleanup(func() {
-		cancel()
-		<-done
-		ts.Close()
-	})
-	return h, gw, "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws"
+	s := serve(b, opts)
+	return s.h, s.gw, s.url + "/ws"
 }
 
 // BenchmarkLogin is one whole login: upgrade, the two auth frames, the

@@ -88,6 +88,14 @@ type server struct {
 
 func start(t *testing.T, opts Options) *server {
 	t.Helper()
+	s := serve(t, opts)
+	s.t = t
+	return s
+}
+
+// serve runs a handler over a fake gateway on a loopback test server until
+// the test or benchmark ends.
+func serve(t testing.TB, opts Options) *server {
 	gw := &fakeGateway{}
 	h := New(gw, opts, domain.NewCounters(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	mux := http.NewServeMux()
@@ -102,7 +110,7 @@ func start(t *testing.T, opts Options) *server {
 		ts.CloseClientConnections()
 		ts.Close()
 	})
-	return &server{t: t, gw: gw, h: h, url: "ws" + strings.TrimPrefix(ts.URL, "http")}
+	return &server{gw: gw, h: h, url: "ws" + strings.TrimPrefix(ts.URL, "http")}
 }
 
 type client struct {

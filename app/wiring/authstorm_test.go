@@ -105,28 +105,7 @@ func productionServer(t *testing.T, ncURL string, mutate func(*app.Config)) stri
 		cancel()
 		t.Fatalf("InitializeProduction: %v", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- proc.Daemon.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("daemon: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("daemon did not stop within 20 s")
-		}
-		cleanup()
-	})
-	select {
-	case <-proc.HTTP.Ready():
-	case err := <-done:
-		t.Fatalf("daemon stopped before listening: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("not listening after 10 s")
-	}
-	return proc.HTTP.Addr().String()
+	return runProcess(t, ctx, cancel, proc, cleanup, 20*time.Second)
 }
 
 type stormLogin struct{ login, password string }

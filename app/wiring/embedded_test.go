@@ -47,6 +47,13 @@ func embeddedServer(t *testing.T, mutate func(*app.Config)) string {
 		cancel()
 		t.Fatalf("InitializeEmbedded: %v", err)
 	}
+	return runProcess(t, ctx, cancel, proc, cleanup, 10*time.Second)
+}
+
+// runProcess runs an assembled server until the test ends (stopping within
+// stopWithin), and returns its address once it listens.
+func runProcess(t *testing.T, ctx context.Context, cancel context.CancelFunc, proc *Process, cleanup func(), stopWithin time.Duration) string {
+	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- proc.Daemon.Run(ctx) }()
 	t.Cleanup(func() {
@@ -56,8 +63,8 @@ func embeddedServer(t *testing.T, mutate func(*app.Config)) string {
 			if err != nil {
 				t.Errorf("daemon: %v", err)
 			}
-		case <-time.After(10 * time.Second):
-			t.Error("daemon did not stop within 10 s")
+		case <-time.After(stopWithin):
+			t.Errorf("daemon did not stop within %v", stopWithin)
 		}
 		cleanup()
 	})
