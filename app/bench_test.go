@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/ports"
 )
 
 // countingConn is the cheapest possible transport, so that benchmarks
@@ -17,21 +18,30 @@ type countingConn struct{ sent atomic.Int64 }
 func (c *countingConn) Send(domain.Outgoing)     { c.sent.Add(1) }
 func (c *countingConn) Close(domain.CloseReason) {}
 
+// fixedMounts is a cache holding the same rows for every storage.
 type fixedMounts []domain.Mount
 
 func (m fixedMounts) MountsFor(context.Context, domain.StorageID) ([]domain.Mount, error) {
 	return m, nil
 }
 
+func (m fixedMounts) CachedMounts(domain.StorageID) ([]domain.Mount, bool, bool) {
+	return m, false, true
+}
+
 type benchClock struct{ now time.Time }
 
 func (c *benchClock) Now() time.Time { return c.now }
 
-func benchDispatcher(opts HubOptions, mounts fixedMounts) (*Hub, *Dispatcher) {
+func benchDispatcher(opts HubOptions, mounts ports.MountCache) (*Hub, *Dispatcher) {
 	clock := &benchClock{now: t0}
 	counters := domain.NewCounters()
 	hub := NewHub(opts, clock, counters, discard())
-	d := NewDispatcher(hub, mounts, nil, NewPreAuth(), nil, clock, counters, discard())
+	mapper, err := NewMapper(MapperOptions{}, hub, mounts, clock, counters, discard())
+	if err != nil {
+		panic(err)
+	}
+	d := NewDispatcher(hub, mapper, nil, NewPreAuth(), nil, clock, counters, discard())
 	return hub, d
 }
 
@@ -40,7 +50,7 @@ func benchDispatcher(opts HubOptions, mounts fixedMounts) (*Hub, *Dispatcher) {
 func BenchmarkDispatchToUser(b *testing.B) {
 	for _, k := range []int{1, 4, domain.MaxConnectionsPerUser} {
 		b.Run("conns="+strconv.Itoa(k), func(b *testing.B) {
-			hub, d := benchDispatcher(HubOptions{DebounceDisable: true}, nil)
+			hub, d := benchDispatcher(HubOptions{DebounceDisable: true}, fixedMounts(nil))
 			conns := make([]*countingConn, k)
 			for i := range conns {
 				conns[i] = &countingConn{}
@@ -64,7 +74,7 @@ func BenchmarkDispatchToUser(b *testing.B) {
 // BenchmarkDispatchDebounced is the same event with debouncing on: it fills
 // the slot and schedules the connection.
 func BenchmarkDispatchDebounced(b *testing.B) {
-	hub, d := benchDispatcher(HubOptions{}, nil)
+	hub, d := benchDispatcher(HubOptions{}, fixedMounts(nil))
 	if _, err := hub.Connect("alice", &countingConn{}); err != nil {
 		b.Fatal(err)
 	}
@@ -110,7 +120,7 @@ func BenchmarkFanout(b *testing.B) {
 func BenchmarkFlushDue(b *testing.B) {
 	for _, n := range []int{100, 10000} {
 		b.Run("conns="+strconv.Itoa(n), func(b *testing.B) {
-			hub, d := benchDispatcher(HubOptions{}, nil)
+			hub, d := benchDispatcher(HubOptions{}, fixedMounts(nil))
 			for i := range n {
 				if _, err := hub.Connect(domain.UserID("user"+strconv.Itoa(i)), &countingConn{}); err != nil {
 					b.Fatal(err)
