@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -109,6 +110,72 @@ func BenchmarkFanout(b *testing.B) {
 				d.HandleEvent(ctx, ev)
 			}
 			if conns[m-1].sent.Load() == 0 {
+				b.Fatal("nothing delivered")
+			}
+		})
+	}
+}
+
+// warmCache holds fresh rows for many storages behind a lock, as the
+// database adapter's cache does, so that the benchmark pays for the lookup.
+type warmCache struct {
+	mu   sync.RWMutex
+	rows map[domain.StorageID][]domain.Mount
+}
+
+func (c *warmCache) MountsFor(_ context.Context, s domain.StorageID) ([]domain.Mount, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.rows[s], nil
+}
+
+func (c *warmCache) CachedMounts(s domain.StorageID) ([]domain.Mount, bool, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	m, ok := c.rows[s]
+	return m, false, ok
+}
+
+// BenchmarkFanoutWarmCache is storage updates spread over S storages of ten
+// users each, every mapping cached (debounce disabled): the dispatcher's
+// storage-update path when the database has no part in it.
+func BenchmarkFanoutWarmCache(b *testing.B) {
+	const usersPerStorage = 10
+	for _, storages := range []int{1, 1000} {
+		b.Run("storages="+strconv.Itoa(storages), func(b *testing.B) {
+			cache := &warmCache{rows: make(map[domain.StorageID][]domain.Mount, storages)}
+			var users []domain.UserID
+			for s := range storages {
+				for u := range usersPerStorage {
+					user := domain.UserID("user" + strconv.Itoa(s*usersPerStorage+u))
+					root := "" // half of them see the whole storage, half one folder
+					if u%2 == 1 {
+						root = "files/Team"
+					}
+					cache.rows[domain.StorageID(s)] = append(cache.rows[domain.StorageID(s)], domain.Mount{User: user, Root: root})
+					users = append(users, user)
+				}
+			}
+			hub, d := benchDispatcher(HubOptions{DebounceDisable: true}, cache)
+			conns := make([]*countingConn, len(users))
+			for i, u := range users {
+				conns[i] = &countingConn{}
+				if _, err := hub.Connect(u, conns[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			evs := make([]domain.StorageUpdate, storages)
+			for s := range evs {
+				evs[s] = domain.StorageUpdate{Storage: domain.StorageID(s), Path: "files/Team/notes.md", FileID: 42}
+			}
+			ctx := context.Background()
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				d.HandleEvent(ctx, evs[i%storages])
+				i++
+			}
+			if conns[len(conns)-1].sent.Load() == 0 {
 				b.Fatal("nothing delivered")
 			}
 		})
