@@ -36,15 +36,23 @@ type MapperOptions struct {
 // Defaults of MapperOptions.
 const (
 	// DefaultMappingWorkers leaves most of the database pool (10
-	// connections) to the refreshes, the self-test and health checks.
-	DefaultMappingWorkers     = 4
-	DefaultMappingTimeout     = 10 * time.Second
-	DefaultMinBackoff         = 5 * time.Second
-	DefaultMaxBackoff         = time.Minute
-	DefaultMaxPendingStorages = 1024
-	// DefaultMaxPendingFiles: an entry is a path and an id, about 100 bytes.
-	DefaultMaxPendingFiles = 64 * 1024
+	// connections) to the self-test and health checks.
+	DefaultMappingWorkers = 4
+	DefaultMappingTimeout = 10 * time.Second
+	DefaultMinBackoff     = 5 * time.Second
+	DefaultMaxBackoff     = time.Minute
+	// DefaultMaxPendingStorages lets every home storage of a large install
+	// wait at once after a start with the cache cold; a waiting storage
+	// costs about 200 bytes.
+	DefaultMaxPendingStorages = 64 * 1024
+	// DefaultMaxPendingFiles: a change held is a path and an id, about 150
+	// bytes.
+	DefaultMaxPendingFiles = 128 * 1024
 )
+
+// linearChanges is how many changes a lookup dedupes by scanning before it
+// keeps a set.
+const linearChanges = 16
 
 // maxRememberedFailures bounds the failures the mapper remembers; past it
 // the oldest-expired are forgotten first.
@@ -56,7 +64,9 @@ const maxRememberedFailures = 10_000
 // lookup on one of a few workers, so that a slow or hung database never holds
 // up the event stream. A storage whose lookup failed is not looked up again
 // for a while (MapperOptions.MinBackoff) and its updates are dropped
-// meanwhile. Build it with NewMapper and Run it.
+// meanwhile. While lookups time out, only one at a time asks the database and
+// the others fail at once, so that a hung database does not keep every
+// worker waiting out its timeout. Build it with NewMapper and Run it.
 type Mapper struct {
 	opts     MapperOptions
 	hub      *Hub
@@ -73,14 +83,18 @@ type Mapper struct {
 	pending  map[domain.StorageID]*lookup // queued or running
 	files    int                          // changes held in pending
 	failures map[domain.StorageID]failure
+	// hung is the error of the last lookup to finish if it timed out;
+	// probing says that a lookup is asking the database meanwhile.
+	hung    error
+	probing bool
 }
 
 // lookup is what waits for the mapping of one storage: the updates that
 // arrived meanwhile, merged.
 type lookup struct {
-	events int          // updates merged in, for the counters
-	files  []fileChange // distinct changes in arrival order
-	seen   map[fileChange]struct{}
+	events int                     // updates merged in, for the counters
+	files  []fileChange            // distinct changes in arrival order
+	seen   map[fileChange]struct{} // files as a set, once past linearChanges
 	// overflow: changes beyond the bounds were merged into prefix, the
 	// longest common prefix of their paths, without their ids.
 	overflow bool
@@ -199,7 +213,7 @@ func (m *Mapper) request(storage domain.StorageID, e *domain.StorageUpdate, now 
 func (m *Mapper) mergeLocked(l *lookup, e *domain.StorageUpdate) {
 	l.events++
 	c := fileChange{path: e.Path, id: e.FileID}
-	if _, dup := l.seen[c]; dup {
+	if l.holds(c) {
 		return
 	}
 	switch {
@@ -208,13 +222,32 @@ func (m *Mapper) mergeLocked(l *lookup, e *domain.StorageUpdate) {
 	case len(l.files) >= domain.MaxPendingFileIDs || m.files >= m.opts.MaxPendingFiles:
 		l.overflow, l.prefix = true, e.Path
 	default:
-		if l.seen == nil {
-			l.seen = make(map[fileChange]struct{})
-		}
-		l.seen[c] = struct{}{}
 		l.files = append(l.files, c)
 		m.files++
+		switch {
+		case l.seen != nil:
+			l.seen[c] = struct{}{}
+		case len(l.files) > linearChanges:
+			l.seen = make(map[fileChange]struct{}, 2*len(l.files))
+			for _, f := range l.files {
+				l.seen[f] = struct{}{}
+			}
+		}
 	}
+}
+
+// holds reports whether c is among the files of l.
+func (l *lookup) holds(c fileChange) bool {
+	if l.seen != nil {
+		_, ok := l.seen[c]
+		return ok
+	}
+	for _, f := range l.files {
+		if f == c {
+			return true
+		}
+	}
+	return false
 }
 
 // Run runs the lookups on MapperOptions.Workers goroutines until ctx ends.
@@ -240,9 +273,7 @@ func (m *Mapper) Run(ctx context.Context) error {
 // lookUp loads the mapping of storage and delivers what waited for it, or
 // drops it and backs the storage off when the load fails.
 func (m *Mapper) lookUp(ctx context.Context, storage domain.StorageID) {
-	qctx, cancel := context.WithTimeout(ctx, m.opts.Timeout)
-	mounts, err := m.mounts.MountsFor(qctx, storage)
-	cancel()
+	mounts, err := m.ask(ctx, storage)
 	now := m.clock.Now()
 
 	m.mu.Lock()
@@ -265,6 +296,37 @@ func (m *Mapper) lookUp(ctx context.Context, storage domain.StorageID) {
 		return
 	}
 	m.deliverWaiting(storage, mounts, l, now)
+}
+
+// ask queries the mapping of storage, unless the last lookup timed out and
+// another one is asking the database already: then it fails at once.
+func (m *Mapper) ask(ctx context.Context, storage domain.StorageID) ([]domain.Mount, error) {
+	m.mu.Lock()
+	hung, probe := m.hung, m.hung != nil
+	if probe && m.probing {
+		m.mu.Unlock()
+		return nil, fmt.Errorf("load mounts of storage %d: not asked while the database does not answer (%w)", storage, hung)
+	}
+	m.probing = m.probing || probe
+	m.mu.Unlock()
+
+	qctx, cancel := context.WithTimeout(ctx, m.opts.Timeout)
+	mounts, err := m.mounts.MountsFor(qctx, storage)
+	timedOut := err != nil && errors.Is(qctx.Err(), context.DeadlineExceeded)
+	cancel()
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if probe {
+		m.probing = false
+	}
+	if ctx.Err() == nil { // a shutdown says nothing about the database
+		m.hung = nil
+		if timedOut {
+			m.hung = err
+		}
+	}
+	return mounts, err
 }
 
 // failedLocked remembers a failed lookup of storage and returns the backoff:

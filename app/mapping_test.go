@@ -191,6 +191,55 @@ func TestMapperBackoffGrowsToItsBoundAndResetsOnSuccess(t *testing.T) {
 	}
 }
 
+// While lookups time out, one asks the database at a time and the others
+// fail at once, so that a hung database holds at most one worker.
+func TestMapperAsksAHungDatabaseOneLookupAtATime(t *testing.T) {
+	f := newFixture(t, HubOptions{DebounceDisable: true})
+	f.withMapper(t, MapperOptions{Timeout: 10 * time.Millisecond})
+	_, r := f.connect(t, "alice")
+	f.uncached()
+	hang := func(ctx context.Context, _ domain.StorageID) ([]domain.Mount, error) {
+		<-ctx.Done()
+		return nil, fmt.Errorf("load: %w", ctx.Err())
+	}
+	f.mounts.EXPECT().MountsFor(gomock.Any(), domain.StorageID(1)).DoAndReturn(hang)
+	f.handle(update(1, "files/x", 1))
+	runQueued(f.mapper) // times out: the database hangs
+
+	// Storage 2's lookup asks the database and is held there; storage 3's,
+	// meanwhile, fails without asking (a call would fail the test).
+	asking, release := make(chan struct{}), make(chan struct{})
+	f.mounts.EXPECT().MountsFor(gomock.Any(), domain.StorageID(2)).DoAndReturn(
+		func(context.Context, domain.StorageID) ([]domain.Mount, error) {
+			close(asking)
+			<-release
+			return []domain.Mount{{User: "alice"}}, nil
+		})
+	f.handle(update(2, "files/x", 2))
+	f.handle(update(3, "files/x", 3))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f.mapper.lookUp(context.Background(), <-f.mapper.queue)
+	}()
+	<-asking
+	if n := runQueued(f.mapper); n != 1 {
+		t.Fatalf("%d lookups ran beside the probe, want 1", n)
+	}
+	if n := f.counters.DatabaseErrors.Load(); n != 2 {
+		t.Fatalf("database errors = %d, want 2 (storages 1 and 3)", n)
+	}
+	close(release)
+	<-done
+	eq(t, "the probe's update", r.Texts(), []string{"notify_file"})
+
+	// The probe answered: lookups ask the database again.
+	f.mounts.EXPECT().MountsFor(gomock.Any(), domain.StorageID(4)).Return([]domain.Mount{{User: "alice"}}, nil)
+	f.handle(update(4, "files/x", 4))
+	runQueued(f.mapper)
+	eq(t, "after the probe", r.Texts(), []string{"notify_file", "notify_file"})
+}
+
 func TestMapperDropsUpdatesBeyondThePendingStorages(t *testing.T) {
 	f := newFixture(t, HubOptions{DebounceDisable: true})
 	f.withMapper(t, MapperOptions{MaxPendingStorages: 3})
@@ -272,6 +321,29 @@ func TestMapperDegradesToUnknownIDsBeyondTheBound(t *testing.T) {
 	}
 }
 
+func TestMapperHoldsEachChangeOnce(t *testing.T) {
+	f := newFixture(t, HubOptions{})
+	s, r := f.connect(t, "alice")
+	s.ListenFileIDs()
+	f.uncached()
+	f.mounts.EXPECT().MountsFor(gomock.Any(), domain.StorageID(1)).Return([]domain.Mount{{User: "alice"}}, nil)
+	var want []string
+	for round := range 3 { // past linearChanges, the lookup keeps a set
+		for i := range 2 * linearChanges {
+			f.handle(update(1, fmt.Sprintf("files/%d", i), domain.FileID(i)))
+			if round == 0 {
+				want = append(want, fmt.Sprint(i))
+			}
+		}
+	}
+	if f.mapper.files != 2*linearChanges {
+		t.Fatalf("%d changes held, want %d", f.mapper.files, 2*linearChanges)
+	}
+	runQueued(f.mapper)
+	f.hub.FlushDue(t0.Add(time.Hour))
+	eq(t, "each id once", r.Texts(), []string{"notify_file_id [" + strings.Join(want, ",") + "]"})
+}
+
 func TestMapperBoundsTheChangesOfAllStoragesTogether(t *testing.T) {
 	f := newFixture(t, HubOptions{})
 	f.withMapper(t, MapperOptions{MaxPendingFiles: 2})
@@ -344,7 +416,7 @@ func TestNewMapperRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	if m.opts != (MapperOptions{Workers: 4, Timeout: 10 * time.Second, MinBackoff: 5 * time.Second,
-		MaxBackoff: time.Minute, MaxPendingStorages: 1024, MaxPendingFiles: 65536}) {
+		MaxBackoff: time.Minute, MaxPendingStorages: 65536, MaxPendingFiles: 131072}) {
 		t.Fatalf("defaults %+v", m.opts)
 	}
 }
