@@ -83,8 +83,8 @@ type Mapper struct {
 	pending  map[domain.StorageID]*lookup // queued or running
 	files    int                          // changes held in pending
 	failures map[domain.StorageID]failure
-	// hung is the error of the last lookup to finish if it timed out;
-	// probing says that a lookup is asking the database meanwhile.
+	// hung says why, when the last lookup to finish took its whole
+	// timeout; probing says that a lookup is asking the database meanwhile.
 	hung    error
 	probing bool
 }
@@ -312,7 +312,8 @@ func (m *Mapper) ask(ctx context.Context, storage domain.StorageID) ([]domain.Mo
 
 	qctx, cancel := context.WithTimeout(ctx, m.opts.Timeout)
 	mounts, err := m.mounts.MountsFor(qctx, storage)
-	timedOut := err != nil && errors.Is(qctx.Err(), context.DeadlineExceeded)
+	// A refresh serves stale rows without an error: the time taken tells.
+	timedOut := errors.Is(qctx.Err(), context.DeadlineExceeded)
 	cancel()
 
 	m.mu.Lock()
@@ -323,7 +324,7 @@ func (m *Mapper) ask(ctx context.Context, storage domain.StorageID) ([]domain.Mo
 	if ctx.Err() == nil { // a shutdown says nothing about the database
 		m.hung = nil
 		if timedOut {
-			m.hung = err
+			m.hung = fmt.Errorf("load mounts of storage %d: no answer within %v", storage, m.opts.Timeout)
 		}
 	}
 	return mounts, err

@@ -192,52 +192,72 @@ func TestMapperBackoffGrowsToItsBoundAndResetsOnSuccess(t *testing.T) {
 }
 
 // While lookups time out, one asks the database at a time and the others
-// fail at once, so that a hung database holds at most one worker.
+// fail at once, so that a hung database holds at most one worker. A refresh
+// that takes its whole timeout (serving the stale rows) tells the same.
 func TestMapperAsksAHungDatabaseOneLookupAtATime(t *testing.T) {
-	f := newFixture(t, HubOptions{DebounceDisable: true})
-	f.withMapper(t, MapperOptions{Timeout: 10 * time.Millisecond})
-	_, r := f.connect(t, "alice")
-	f.uncached()
-	hang := func(ctx context.Context, _ domain.StorageID) ([]domain.Mount, error) {
-		<-ctx.Done()
-		return nil, fmt.Errorf("load: %w", ctx.Err())
-	}
-	f.mounts.EXPECT().MountsFor(gomock.Any(), domain.StorageID(1)).DoAndReturn(hang)
-	f.handle(update(1, "files/x", 1))
-	runQueued(f.mapper) // times out: the database hangs
+	for _, refresh := range []bool{false, true} {
+		t.Run(fmt.Sprintf("refresh=%v", refresh), func(t *testing.T) {
+			f := newFixture(t, HubOptions{DebounceDisable: true})
+			f.withMapper(t, MapperOptions{Timeout: 10 * time.Millisecond})
+			_, r := f.connect(t, "alice")
+			rows := []domain.Mount{{User: "alice"}}
+			var dropped uint64 = 1 // storage 3's update
+			if refresh {
+				f.mounts.EXPECT().CachedMounts(domain.StorageID(1)).Return(rows, true, true)
+			} else {
+				dropped++ // storage 1's update too
+			}
+			f.uncached()
+			f.mounts.EXPECT().MountsFor(gomock.Any(), domain.StorageID(1)).DoAndReturn(
+				func(ctx context.Context, _ domain.StorageID) ([]domain.Mount, error) {
+					<-ctx.Done()
+					if refresh {
+						return rows, nil // the store's stale rows
+					}
+					return nil, fmt.Errorf("load: %w", ctx.Err())
+				})
+			f.handle(update(1, "files/x", 1))
+			runQueued(f.mapper) // takes its whole timeout: the database hangs
 
-	// Storage 2's lookup asks the database and is held there; storage 3's,
-	// meanwhile, fails without asking (a call would fail the test).
-	asking, release := make(chan struct{}), make(chan struct{})
-	f.mounts.EXPECT().MountsFor(gomock.Any(), domain.StorageID(2)).DoAndReturn(
-		func(context.Context, domain.StorageID) ([]domain.Mount, error) {
-			close(asking)
-			<-release
-			return []domain.Mount{{User: "alice"}}, nil
+			// Storage 2's lookup asks the database and is held there; storage
+			// 3's, meanwhile, fails without asking (a call would fail the test).
+			asking, release := make(chan struct{}), make(chan struct{})
+			f.mounts.EXPECT().MountsFor(gomock.Any(), domain.StorageID(2)).DoAndReturn(
+				func(context.Context, domain.StorageID) ([]domain.Mount, error) {
+					close(asking)
+					<-release
+					return rows, nil
+				})
+			f.handle(update(2, "files/x", 2))
+			f.handle(update(3, "files/x", 3))
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				f.mapper.lookUp(context.Background(), <-f.mapper.queue)
+			}()
+			<-asking
+			if n := runQueued(f.mapper); n != 1 {
+				t.Fatalf("%d lookups ran beside the probe, want 1", n)
+			}
+			if n := f.counters.DatabaseErrors.Load(); n != dropped {
+				t.Fatalf("database errors = %d, want %d", n, dropped)
+			}
+			close(release)
+			<-done
+			before := len(r.Texts())
+			if before == 0 {
+				t.Fatal("the probe's update was not delivered")
+			}
+
+			// The probe answered: lookups ask the database again.
+			f.mounts.EXPECT().MountsFor(gomock.Any(), domain.StorageID(4)).Return(rows, nil)
+			f.handle(update(4, "files/x", 4))
+			runQueued(f.mapper)
+			if n := len(r.Texts()); n != before+1 {
+				t.Fatalf("%d messages after the probe, want %d", n, before+1)
+			}
 		})
-	f.handle(update(2, "files/x", 2))
-	f.handle(update(3, "files/x", 3))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f.mapper.lookUp(context.Background(), <-f.mapper.queue)
-	}()
-	<-asking
-	if n := runQueued(f.mapper); n != 1 {
-		t.Fatalf("%d lookups ran beside the probe, want 1", n)
 	}
-	if n := f.counters.DatabaseErrors.Load(); n != 2 {
-		t.Fatalf("database errors = %d, want 2 (storages 1 and 3)", n)
-	}
-	close(release)
-	<-done
-	eq(t, "the probe's update", r.Texts(), []string{"notify_file"})
-
-	// The probe answered: lookups ask the database again.
-	f.mounts.EXPECT().MountsFor(gomock.Any(), domain.StorageID(4)).Return([]domain.Mount{{User: "alice"}}, nil)
-	f.handle(update(4, "files/x", 4))
-	runQueued(f.mapper)
-	eq(t, "after the probe", r.Texts(), []string{"notify_file", "notify_file"})
 }
 
 func TestMapperDropsUpdatesBeyondThePendingStorages(t *testing.T) {
