@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync/atomic"
-	"time"
 
 	"github.com/notifypush/notify_push/domain"
 	"github.com/notifypush/notify_push/ports"
@@ -14,15 +13,12 @@ import (
 // KeyMetrics is the Redis key the answer to notify_query "metrics" goes to.
 const KeyMetrics = "notify_push_metrics"
 
-// mappingTimeout bounds one storage-mapping lookup, so that a hung database
-// cannot stall the event stream for long.
-const mappingTimeout = 10 * time.Second
-
 // Dispatcher turns each event from the app into deliveries and server-wide
-// effects.
+// effects. It runs on the event source's goroutine and never waits for the
+// database: storage updates go to the Mapper.
 type Dispatcher struct {
 	hub      *Hub
-	mounts   ports.MountStore
+	mapper   *Mapper
 	kv       ports.KeyValue
 	preAuth  *PreAuth
 	logLevel *LogLevel
@@ -31,14 +27,13 @@ type Dispatcher struct {
 	log      *slog.Logger
 
 	testCookie atomic.Uint32
-	dropped    *logLimiter // one "mapping unavailable" warning per storage per minute
 }
 
 // NewDispatcher wires the event handling use case.
-func NewDispatcher(hub *Hub, mounts ports.MountStore, kv ports.KeyValue, preAuth *PreAuth,
+func NewDispatcher(hub *Hub, mapper *Mapper, kv ports.KeyValue, preAuth *PreAuth,
 	logLevel *LogLevel, clock ports.Clock, counters *domain.Counters, log *slog.Logger) *Dispatcher {
-	return &Dispatcher{hub: hub, mounts: mounts, kv: kv, preAuth: preAuth, logLevel: logLevel,
-		clock: clock, counters: counters, log: log, dropped: newLogLimiter(time.Minute)}
+	return &Dispatcher{hub: hub, mapper: mapper, kv: kv, preAuth: preAuth, logLevel: logLevel,
+		clock: clock, counters: counters, log: log}
 }
 
 // TestCookie is the last value received on notify_test_cookie.
@@ -51,7 +46,7 @@ func (d *Dispatcher) HandleEvent(ctx context.Context, ev domain.Event) {
 	now := d.clock.Now()
 	switch e := ev.(type) {
 	case domain.StorageUpdate:
-		d.storageUpdate(ctx, e, now)
+		d.mapper.Update(e, now)
 	case domain.GroupMembershipUpdate:
 		d.hub.deliver(e.User, slotUpdate{kind: domain.KindFile}, now, d.hub.debounceBase())
 	case domain.UserShareCreated:
@@ -76,25 +71,6 @@ func (d *Dispatcher) HandleEvent(ctx context.Context, ev domain.Event) {
 	default:
 		d.log.Warn("unhandled event", "channel", ev.Channel())
 	}
-}
-
-func (d *Dispatcher) storageUpdate(ctx context.Context, e domain.StorageUpdate, now time.Time) {
-	qctx, cancel := context.WithTimeout(ctx, mappingTimeout)
-	mounts, err := d.mounts.MountsFor(qctx, e.Storage)
-	cancel()
-	if err != nil {
-		d.counters.DatabaseErrors.Add(1)
-		if d.dropped.allow(e.Storage, now) {
-			d.log.Warn("storage updates dropped: mapping unavailable (logged once a minute per storage)",
-				"storage", e.Storage, "err", err)
-		}
-		return
-	}
-	users := domain.UsersForPath(mounts, e.Path)
-	base := d.hub.debounceBase()
-	u := slotUpdate{kind: domain.KindFile, fileID: e.FileID, knownID: true}
-	d.hub.deliverMany(users, u, now, base)
-	d.log.Debug("storage update", "storage", e.Storage, "users", len(users))
 }
 
 func (d *Dispatcher) answerMetrics(ctx context.Context) {

@@ -87,7 +87,8 @@ type fixture struct {
 	clock      *fakeClock
 	counters   *domain.Counters
 	hub        *Hub
-	mounts     *mocks.MockMountStore
+	mounts     *mocks.MockMountCache
+	mapper     *Mapper
 	kv         *mocks.MockKeyValue
 	auth       *mocks.MockAuthenticator
 	preAuth    *PreAuth
@@ -103,7 +104,7 @@ func newFixture(t *testing.T, opts HubOptions) *fixture {
 		ctrl:     ctrl,
 		clock:    &fakeClock{now: t0},
 		counters: domain.NewCounters(),
-		mounts:   mocks.NewMockMountStore(ctrl),
+		mounts:   mocks.NewMockMountCache(ctrl),
 		kv:       mocks.NewMockKeyValue(ctrl),
 		auth:     mocks.NewMockAuthenticator(ctrl),
 		preAuth:  NewPreAuth(),
@@ -111,7 +112,12 @@ func newFixture(t *testing.T, opts HubOptions) *fixture {
 	}
 	f.level.Set(slog.LevelWarn)
 	f.hub = NewHub(opts, f.clock, f.counters, discard())
-	f.dispatcher = NewDispatcher(f.hub, f.mounts, f.kv, f.preAuth, NewLogLevel(f.level), f.clock, f.counters, discard())
+	mapper, err := NewMapper(MapperOptions{}, f.hub, f.mounts, f.clock, f.counters, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mapper = mapper
+	f.dispatcher = NewDispatcher(f.hub, f.mapper, f.kv, f.preAuth, NewLogLevel(f.level), f.clock, f.counters, discard())
 	ready, err := NewStartup(nil, discard())
 	if err != nil {
 		t.Fatal(err)

@@ -77,7 +77,7 @@ func TestDebounceMergesBurstIntoOneMessage(t *testing.T) {
 	f := newFixture(t, HubOptions{})
 	s, r := f.connect(t, "alice")
 	s.ListenFileIDs()
-	f.mounts.EXPECT().MountsFor(gomock.Any(), domain.StorageID(5)).Return([]domain.Mount{{User: "alice"}}, nil).Times(3)
+	f.mounts.EXPECT().CachedMounts(domain.StorageID(5)).Return([]domain.Mount{{User: "alice"}}, false, true).Times(3)
 	for i, id := range []domain.FileID{7, 8, 7} {
 		f.clock.Set(t0.Add(time.Duration(i*10) * time.Millisecond))
 		f.handle(domain.StorageUpdate{Storage: 5, Path: "files/x", FileID: id})
@@ -94,7 +94,7 @@ func TestDebounceDisabledSendsAtOnce(t *testing.T) {
 	f := newFixture(t, HubOptions{DebounceDisable: true})
 	s, r := f.connect(t, "alice")
 	s.ListenFileIDs()
-	f.mounts.EXPECT().MountsFor(gomock.Any(), domain.StorageID(1)).Return([]domain.Mount{{User: "alice"}}, nil).Times(2)
+	f.mounts.EXPECT().CachedMounts(domain.StorageID(1)).Return([]domain.Mount{{User: "alice"}}, false, true).Times(2)
 	f.handle(domain.StorageUpdate{Storage: 1, Path: "files/a", FileID: 1})
 	f.handle(domain.StorageUpdate{Storage: 1, Path: "files/a", FileID: 2})
 	f.handle(domain.Activity{User: "alice"})
@@ -112,12 +112,12 @@ func TestStorageUpdateReachesOnlyMountingUsers(t *testing.T) {
 	_, rb2 := f.connect(t, "bob")
 	_, rc := f.connect(t, "carol")
 	_, rd := f.connect(t, "dave")
-	f.mounts.EXPECT().MountsFor(gomock.Any(), domain.StorageID(10)).Return([]domain.Mount{
+	f.mounts.EXPECT().CachedMounts(domain.StorageID(10)).Return([]domain.Mount{
 		{User: "alice", Root: ""},
 		{User: "bob", Root: "files/Team"},
 		{User: "bob", Root: ""},
 		{User: "carol", Root: "files/Team/Design"},
-	}, nil)
+	}, false, true)
 	f.handle(domain.StorageUpdate{Storage: 10, Path: "files/Team/notes.md", FileID: 99})
 	eq(t, "alice (listening)", ra.Texts(), []string{"notify_file_id [99]"})
 	eq(t, "bob, one message per connection", rb.Texts(), []string{"notify_file"})
@@ -255,10 +255,17 @@ func TestMetricsQueryWritesKey(t *testing.T) {
 func TestMappingErrorDropsEventOnly(t *testing.T) {
 	f := newFixture(t, HubOptions{DebounceDisable: true})
 	_, r := f.connect(t, "alice")
+	f.mounts.EXPECT().CachedMounts(domain.StorageID(3)).Return(nil, false, false)
 	f.mounts.EXPECT().MountsFor(gomock.Any(), domain.StorageID(3)).Return(nil, errors.New("database down"))
 	f.handle(domain.StorageUpdate{Storage: 3, Path: "files/x", FileID: 1})
 	f.handle(domain.Activity{User: "alice"})
+	if n := runQueued(f.mapper); n != 1 {
+		t.Fatalf("%d lookups ran, want 1", n)
+	}
 	eq(t, "later events still work", r.Texts(), []string{"notify_activity"})
+	if n := f.counters.DatabaseErrors.Load(); n != 1 {
+		t.Fatalf("database errors = %d, want 1", n)
+	}
 }
 
 func TestTestCookieAndLogLevel(t *testing.T) {
@@ -334,18 +341,25 @@ func (realClock) Now() time.Time { return time.Now() }
 func TestMappingErrorsAreLoggedOncePerStoragePerMinute(t *testing.T) {
 	f := newFixture(t, HubOptions{DebounceDisable: true})
 	var logs strings.Builder
-	f.dispatcher.log = slog.New(slog.NewTextHandler(&logs, nil))
-	f.mounts.EXPECT().MountsFor(gomock.Any(), gomock.Any()).Return(nil, errors.New("database down")).AnyTimes()
+	f.mapper.log = slog.New(slog.NewTextHandler(&logs, nil))
+	f.mounts.EXPECT().CachedMounts(gomock.Any()).Return(nil, false, false).AnyTimes()
+	// Backoff 5 s, then 10 s: the first 10 s cost two lookups per storage.
+	f.mounts.EXPECT().MountsFor(gomock.Any(), gomock.Any()).Return(nil, errors.New("database down")).Times(5)
 	for i := range 100 {
 		f.clock.Set(t0.Add(time.Duration(i) * 100 * time.Millisecond)) // 10 s of events
 		f.handle(domain.StorageUpdate{Storage: 3, Path: "x", FileID: 1})
 		f.handle(domain.StorageUpdate{Storage: 4, Path: "x", FileID: 1})
+		runQueued(f.mapper)
 	}
 	if n := strings.Count(logs.String(), "mapping unavailable"); n != 2 {
 		t.Fatalf("%d warnings for 200 failed events on 2 storages, want 2:\n%s", n, logs.String())
 	}
+	if n := f.counters.DatabaseErrors.Load(); n != 200 {
+		t.Fatalf("database errors = %d, want one per dropped update (200)", n)
+	}
 	f.clock.Set(t0.Add(time.Minute + time.Second))
 	f.handle(domain.StorageUpdate{Storage: 3, Path: "x", FileID: 1})
+	runQueued(f.mapper)
 	if n := strings.Count(logs.String(), "mapping unavailable"); n != 3 {
 		t.Fatalf("after a minute: %d warnings, want 3", n)
 	}

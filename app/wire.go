@@ -14,6 +14,8 @@ var ProviderSet = wire.NewSet(
 	NewHub,
 	NewPreAuth,
 	NewLogLevel,
+	wire.Value(MapperOptions{}),
+	NewMapper,
 	NewDispatcher,
 	NewStartup,
 	AuthGuardOptionsFrom,

@@ -15,8 +15,9 @@ type Counters struct {
 	SlowClientCloses atomic.Uint64
 	messagesSent     [KindCustom + 1]atomic.Uint64
 
-	// DatabaseErrors and RedisErrors count failed mapping queries and lost
-	// or failed Redis operations.
+	// DatabaseErrors counts storage updates dropped because their mapping
+	// could not be loaded (a failed query, a storage backing off after one,
+	// too many lookups waiting); RedisErrors lost or failed Redis operations.
 	DatabaseErrors atomic.Uint64
 	RedisErrors    atomic.Uint64
 

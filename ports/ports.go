@@ -35,6 +35,17 @@ type MountStore interface {
 	MountsFor(ctx context.Context, storage domain.StorageID) ([]domain.Mount, error)
 }
 
+// MountCache is a MountStore that keeps the rows it loaded in memory and can
+// tell at once what it holds, so that the event stream never waits for the
+// database.
+type MountCache interface {
+	MountStore
+	// CachedMounts returns the rows of storage held in memory, fresh or
+	// stale, without waiting; ok is false when it holds none. refresh is true
+	// when they are stale and a MountsFor call would now renew them.
+	CachedMounts(storage domain.StorageID) (mounts []domain.Mount, refresh, ok bool)
+}
+
 // Authenticator checks a login and password against Nextcloud (PROTOCOL §6).
 type Authenticator interface {
 	// Authenticate returns the user id for the credentials. forwardedFor is

@@ -426,3 +426,115 @@ func TestNewMountStoreRejects(t *testing.T) {
 		t.Errorf("defaults refused: %v", err)
 	}
 }
+
+func TestCacheCachedMountsAnswersFromMemoryOnly(t *testing.T) {
+	r := newCacheRig(t, Options{})
+	r.fix.mountAt("alice", 5, 1, "")
+	if _, _, ok := r.store.CachedMounts(5); ok {
+		t.Fatal("a storage never loaded is cached")
+	}
+	if q := r.queries(); q != 0 {
+		t.Fatalf("CachedMounts queried %d times", q)
+	}
+	mountsFor(t, r.store, 5)
+	mounts, refresh, ok := r.store.CachedMounts(5)
+	if !ok || refresh {
+		t.Fatalf("fresh rows: ok %v, refresh %v", ok, refresh)
+	}
+	sameMounts(t, mounts, domain.Mount{User: "alice"})
+
+	r.clock.Advance(5 * time.Minute)
+	if mounts, refresh, ok := r.store.CachedMounts(5); !ok || !refresh || len(mounts) != 1 {
+		t.Fatalf("stale rows: %v, ok %v, refresh %v; want the rows, due for a refresh", mounts, ok, refresh)
+	}
+	r.gate.closed.Store(true)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		mountsFor(t, r.store, 5)
+	}()
+	r.gate.waitEntered(t)
+	if _, refresh, ok := r.store.CachedMounts(5); !ok || refresh {
+		t.Fatalf("while another caller refreshes: ok %v, refresh %v; want the rows, no refresh", ok, refresh)
+	}
+	r.gate.release()
+	<-done
+	if _, refresh, _ := r.store.CachedMounts(5); refresh {
+		t.Fatal("refreshed rows still due for a refresh")
+	}
+	if q := r.queries(); q != 2 {
+		t.Fatalf("%d queries, want 2 (load and refresh)", q)
+	}
+}
+
+func TestCacheCachedMountsWaitsOutAFailedRefresh(t *testing.T) {
+	r := newCacheRig(t, Options{})
+	r.fix.mountAt("alice", 5, 1, "")
+	mountsFor(t, r.store, 5)
+	r.breakDB(t)
+	r.clock.Advance(5 * time.Minute)
+	mountsFor(t, r.store, 5) // fails, keeps the rows
+	if _, refresh, ok := r.store.CachedMounts(5); !ok || refresh {
+		t.Fatalf("right after a failed refresh: ok %v, refresh %v", ok, refresh)
+	}
+	r.clock.Advance(10 * time.Second)
+	if _, refresh, ok := r.store.CachedMounts(5); !ok || !refresh {
+		t.Fatalf("10 s after a failed refresh: ok %v, refresh %v", ok, refresh)
+	}
+}
+
+// A refresh that outlives its caller's deadline is the database being too
+// slow: like any failure, it is not retried for 10 s.
+func TestCacheRefreshPastTheCallersDeadlineWaits(t *testing.T) {
+	r := newCacheRig(t, Options{})
+	r.fix.mountAt("alice", 5, 1, "")
+	mountsFor(t, r.store, 5)
+	r.clock.Advance(5 * time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	got, err := r.store.MountsFor(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameMounts(t, got, domain.Mount{User: "alice"})
+	if w := r.logs.count(slog.LevelWarn); w != 1 {
+		t.Fatalf("%d warnings for a refresh past its deadline, want 1", w)
+	}
+	r.clock.Advance(9 * time.Second)
+	mountsFor(t, r.store, 5)
+	if q := r.queries(); q != 2 {
+		t.Fatalf("%d queries within 10 s of the timed-out refresh, want 2", q)
+	}
+}
+
+// A first load runs detached from its caller's cancellation but not beyond
+// its deadline, so that no query outlives the wait that asked for it.
+func TestCacheLoadEndsWithTheCallersDeadline(t *testing.T) {
+	r := newCacheRig(t, Options{})
+	r.fix.mountAt("alice", 5, 1, "")
+	deadlines := make(chan time.Time, 2)
+	err := r.fix.db.Callback().Row().Before("gorm:row").Register("test:deadline", func(db *gorm.DB) {
+		d, _ := db.Statement.Context.Deadline()
+		deadlines <- d
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := time.Now().Add(loadTimeout / 2)
+	ctx, cancel := context.WithDeadline(context.Background(), want)
+	defer cancel()
+	if _, err := r.store.MountsFor(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-deadlines; !got.Equal(want) {
+		t.Fatalf("load's deadline %v, want the caller's %v", got, want)
+	}
+
+	start := time.Now()
+	if _, err := r.store.MountsFor(context.Background(), 6); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-deadlines; got.Before(start.Add(loadTimeout)) || got.After(time.Now().Add(loadTimeout)) {
+		t.Fatalf("load without a caller deadline ends at %v, want %v after the call", got, loadTimeout)
+	}
+}

@@ -27,8 +27,10 @@ const (
 	maxLifetime = 5 * time.Minute
 	// retryDelay spaces refreshes of stale rows while the database fails.
 	retryDelay = 10 * time.Second
-	// loadTimeout bounds a first load, which runs detached from the caller
-	// that started it so that its cancellation fails no other waiter.
+	// loadTimeout bounds a first load, which runs detached from the
+	// cancellation of the caller that started it, so that a caller giving up
+	// fails no other waiter. The caller's deadline, when earlier, bounds it
+	// too: the load ends with the wait that asked for it.
 	loadTimeout = 15 * time.Second
 	// idleEviction: rows not asked for in this long are dropped at a sweep.
 	idleEviction = time.Hour
@@ -49,6 +51,8 @@ const (
 // refreshes them while concurrent callers keep the stale rows; a storage not
 // cached yet is loaded once for all concurrent callers. A failed refresh
 // keeps serving the stale rows and is retried no sooner than 10 s later.
+// CachedMounts answers from memory only, so that callers that must not wait
+// can leave loads and refreshes to a goroutine of their own.
 //
 // The slices MountsFor returns are shared between callers: read them, never
 // modify them.
@@ -74,7 +78,7 @@ type entry struct {
 	lastUsed   atomic.Int64 // clock time of the last ask, in Unix nanoseconds
 }
 
-var _ ports.MountStore = (*MountStore)(nil)
+var _ ports.MountCache = (*MountStore)(nil)
 
 // NewMountStore reads mounts from db, with the table prefix and cache bound
 // of opts, the time of clock and counters.MappingQueries counting every query
@@ -126,6 +130,26 @@ func (s *MountStore) MountsFor(ctx context.Context, storage domain.StorageID) ([
 	return s.refresh(ctx, storage, e, now), nil
 }
 
+// CachedMounts returns the rows of storage in the cache, fresh or stale,
+// without querying; refresh says that they are stale and that no other
+// caller is renewing them nor a failure asks to wait, so that a MountsFor
+// call would query now.
+func (s *MountStore) CachedMounts(storage domain.StorageID) (mounts []domain.Mount, refresh, ok bool) {
+	now := s.clock.Now()
+	s.mu.RLock()
+	e := s.entries[storage]
+	if e == nil {
+		s.mu.RUnlock()
+		return nil, false, false
+	}
+	mounts = e.mounts
+	stale := !now.Before(e.expires)
+	due := stale && !e.refreshing && !now.Before(e.retryAt)
+	s.mu.RUnlock()
+	e.touch(now)
+	return mounts, due, true
+}
+
 // refresh renews the stale rows of e if no other caller is doing so and no
 // failure asks to wait, and returns the rows to use now.
 func (s *MountStore) refresh(ctx context.Context, storage domain.StorageID, e *entry, now time.Time) []domain.Mount {
@@ -146,8 +170,9 @@ func (s *MountStore) refresh(ctx context.Context, storage domain.StorageID, e *e
 	defer s.mu.Unlock()
 	e.refreshing = false
 	if err != nil {
-		// A caller that gave up is no reason to hold back the next one.
-		if ctx.Err() == nil {
+		// A caller that gave up is no reason to hold back the next one; a
+		// caller's deadline passing is the database being too slow, which is.
+		if !errors.Is(ctx.Err(), context.Canceled) {
 			e.retryAt = done.Add(retryDelay)
 			s.log.Warn("refresh of cached storage mapping failed; serving cached rows",
 				"storage", storage, "retry_in", retryDelay, "err", err)
@@ -172,7 +197,11 @@ func (s *MountStore) load(ctx context.Context, storage domain.StorageID) ([]doma
 		if e != nil {
 			return mounts, nil
 		}
-		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+		deadline := time.Now().Add(loadTimeout)
+		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+			deadline = d
+		}
+		qctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 		defer cancel()
 		mounts, err := s.query.MountsFor(qctx, storage)
 		if err != nil {

@@ -56,7 +56,7 @@ var (
 	descAuthFailures      = prometheus.NewDesc("auth_failure_count_total", "Number of failed logins by reason", []string{"reason"}, nil)
 	descEventsByChannel   = prometheus.NewDesc("event_by_channel_count_total", "Number of events received from Nextcloud by Redis channel", []string{"channel"}, nil)
 	descSlowClientCloses  = prometheus.NewDesc("slow_client_disconnect_count_total", "Number of connections closed because the client did not read its messages", nil, nil)
-	descDatabaseErrors    = prometheus.NewDesc("database_error_count_total", "Number of failed storage mapping queries", nil, nil)
+	descDatabaseErrors    = prometheus.NewDesc("database_error_count_total", "Number of storage updates dropped because their mapping could not be loaded", nil, nil)
 	descRedisErrors       = prometheus.NewDesc("redis_error_count_total", "Number of Redis connection losses and failed Redis operations", nil, nil)
 )
 

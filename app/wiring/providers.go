@@ -227,12 +227,13 @@ func (m *metricsServer) Run(ctx context.Context) error {
 	return m.srv.Run(ctx)
 }
 
-func embeddedServices(hub *app.Hub, pump *app.EventPump, ws *websocket.Handler, srv *httpapi.Server, metrics *metricsServer,
-	notifier *systemd.Notifier) app.Services {
-	return app.Services{hub, pump, ws, srv, metrics, notifier}
+func embeddedServices(hub *app.Hub, pump *app.EventPump, mapper *app.Mapper, ws *websocket.Handler, srv *httpapi.Server,
+	metrics *metricsServer, notifier *systemd.Notifier) app.Services {
+	return app.Services{hub, pump, mapper, ws, srv, metrics, notifier}
 }
 
-func productionServices(hub *app.Hub, pump *app.EventPump, ws *websocket.Handler, srv *httpapi.Server, metrics *metricsServer,
-	notifier *systemd.Notifier, startup *app.Startup, check *app.StartupCheck, versions *app.AppVersion) app.Services {
-	return app.Services{hub, pump, ws, srv, metrics, notifier, startup, check, versions}
+func productionServices(hub *app.Hub, pump *app.EventPump, mapper *app.Mapper, ws *websocket.Handler, srv *httpapi.Server,
+	metrics *metricsServer, notifier *systemd.Notifier, startup *app.Startup, check *app.StartupCheck,
+	versions *app.AppVersion) app.Services {
+	return app.Services{hub, pump, mapper, ws, srv, metrics, notifier, startup, check, versions}
 }

@@ -68,7 +68,7 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 		embeddedDatabase,
 		gormOptions,
 		gormdb.NewMountStore,
-		wire.Bind(new(ports.MountStore), new(*gormdb.MountStore)),
+		wire.Bind(new(ports.MountCache), new(*gormdb.MountStore)),
 		embeddedUsers,
 		memory.ProviderSet,
 		httpapi.NewPublishRoute,

@@ -38,6 +38,7 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		return nil, nil, err
 	}
 	eventSource := redis.NewEventSource(universalClient, log)
+	mapperOptions := _wireMapperOptionsValue
 	gormdbOptions := gormOptions(cfg)
 	db, cleanup2, err := gormdb.OpenDB(ctx, gormdbOptions, log)
 	if err != nil {
@@ -50,10 +51,16 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		cleanup()
 		return nil, nil, err
 	}
+	mapper, err := app.NewMapper(mapperOptions, hub, mountStore, system, counters, log)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	keyValue := redis.NewKeyValue(universalClient)
 	preAuth := app.NewPreAuth()
 	logLevel := app.NewLogLevel(level)
-	dispatcher := app.NewDispatcher(hub, mountStore, keyValue, preAuth, logLevel, system, counters, log)
+	dispatcher := app.NewDispatcher(hub, mapper, keyValue, preAuth, logLevel, system, counters, log)
 	eventPump := app.NewEventPump(eventSource, dispatcher)
 	options2 := nextcloudOptions(cfg)
 	client, err := nextcloud.NewClient(options2)
@@ -99,7 +106,7 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 	wiringMetricsServer := newMetricsServer(cfg, metricsRoute, log)
 	notifier := newNotifier(wiringListenerCheck, log)
 	startupCheck := app.NewStartupCheck(mountStore, keyValue, appVersion, startup, log)
-	services := productionServices(hub, eventPump, handler, server, wiringMetricsServer, notifier, startup, startupCheck, appVersion)
+	services := productionServices(hub, eventPump, mapper, handler, server, wiringMetricsServer, notifier, startup, startupCheck, appVersion)
 	daemon := app.NewDaemon(services, log)
 	process := newProcess(daemon, server, wiringListenerCheck)
 	return process, func() {
@@ -107,6 +114,10 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		cleanup()
 	}, nil
 }
+
+var (
+	_wireMapperOptionsValue = app.MapperOptions{}
+)
 
 // InitializeEmbedded assembles the self-contained demo: an in-process bus,
 // static users and a demo SQLite database, with the publish route and the
@@ -117,6 +128,7 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 	counters := domain.NewCounters()
 	hub := app.NewHub(hubOptions, system, counters, log)
 	bus := memory.NewBus(log)
+	mapperOptions := _wireMapperOptionsValue
 	db, cleanup, err := embeddedDatabase(ctx, cfg, log)
 	if err != nil {
 		return nil, nil, err
@@ -127,10 +139,15 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 		cleanup()
 		return nil, nil, err
 	}
+	mapper, err := app.NewMapper(mapperOptions, hub, mountStore, system, counters, log)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
 	keyValue := memory.NewKeyValue()
 	preAuth := app.NewPreAuth()
 	logLevel := app.NewLogLevel(level)
-	dispatcher := app.NewDispatcher(hub, mountStore, keyValue, preAuth, logLevel, system, counters, log)
+	dispatcher := app.NewDispatcher(hub, mapper, keyValue, preAuth, logLevel, system, counters, log)
 	eventPump := app.NewEventPump(bus, dispatcher)
 	v := embeddedUsers(cfg)
 	authenticator, err := memory.NewAuthenticator(v)
@@ -173,7 +190,7 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 	}
 	wiringMetricsServer := newMetricsServer(cfg, metricsRoute, log)
 	notifier := newNotifier(wiringListenerCheck, log)
-	services := embeddedServices(hub, eventPump, handler, server, wiringMetricsServer, notifier)
+	services := embeddedServices(hub, eventPump, mapper, handler, server, wiringMetricsServer, notifier)
 	daemon := app.NewDaemon(services, log)
 	process := newProcess(daemon, server, wiringListenerCheck)
 	return process, func() {

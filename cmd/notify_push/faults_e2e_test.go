@@ -58,7 +58,8 @@ func TestBinaryRedisHangs(t *testing.T) {
 
 // TestBinaryDatabaseUnreachable: updates of cached storages keep flowing,
 // others are dropped with one warning per storage per minute, and all works
-// again once the database is back.
+// again once the database is back and the failed storage's backoff (5 s
+// after one failure) has passed, without a restart.
 func TestBinaryDatabaseUnreachable(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -89,8 +90,14 @@ func TestBinaryDatabaseUnreachable(t *testing.T) {
 
 	pg.proxy.Forward()
 	d.waitHealth(http.StatusOK, `{"status":"ok"}`)
-	w.publish(t, "notify_storage_update", `{"storage":3,"path":"files/a.txt","file_id":6}`)
-	carol.expect("notify_file")
+	waitUntil(t, 20*time.Second, "carol's update once the backoff is over", func() bool {
+		w.publish(t, "notify_storage_update", `{"storage":3,"path":"files/a.txt","file_id":6}`)
+		got, ok := carol.next(500 * time.Millisecond)
+		if ok && got != "notify_file" {
+			t.Fatalf("carol got %q, want notify_file", got)
+		}
+		return ok
+	})
 }
 
 // TestBinaryNextcloudSlow: a Nextcloud answering in 12 s fails logins with
