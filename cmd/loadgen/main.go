@@ -45,6 +45,8 @@ func mainCode(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 				return 1
 			}
 			return 0
+		case "soak":
+			return soakMain(ctx, args[1:], stdout, stderr)
 		case "refserver":
 			if _, err := raiseFileLimit(); err != nil {
 				fmt.Fprintf(stderr, "loadgen refserver: %v\n", err)
