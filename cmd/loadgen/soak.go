@@ -89,7 +89,7 @@ func soakFlagSet(o *soakOptions) *flag.FlagSet {
 	fs.DurationVar(&o.Grace, "grace", time.Second, "a connection must be logged in this long before an event is published to\n"+
 		"be required to receive it (its listen command must be through)")
 	fs.DurationVar(&o.CrashGuard, "crash-guard", 100*time.Millisecond, "events Redis answered this shortly before a kill -9\n"+
-		"are excused (they may die in its socket buffers)")
+		"are excused (they may or may not have left Redis before it died)")
 	fs.DurationVar(&o.PingInterval, "ping-interval", 10*time.Second, "notify_push's --ping-interval, whole seconds")
 	fs.DurationVar(&o.SampleEvery, "sample-every", 10*time.Second, "how often the server's memory, goroutines and files are sampled")
 	fs.DurationVar(&o.EndSettle, "end-settle", 5*time.Second, "wait after the last client is gone before the final figures")

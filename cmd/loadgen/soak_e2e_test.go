@@ -91,7 +91,8 @@ func TestSoakEndToEnd(t *testing.T) {
 	if a.Excused[excuseFresh].Pairs == 0 || a.Excused[excuseClosing].Pairs == 0 {
 		t.Errorf("no connection came or went around an event: %+v", a.Excused)
 	}
-	if len(m.Samples) == 0 || m.LoadedStart == nil || m.LoadedStart.Conns != 50 || m.LoadedStart.Sockets[sockClients] != 50 {
+	// Reconnecting slots may be between two sessions at any moment.
+	if len(m.Samples) == 0 || m.LoadedStart == nil || m.LoadedStart.Conns < 40 || m.LoadedStart.Sockets[sockClients] < 40 {
 		t.Errorf("samples %d, loaded %+v", len(m.Samples), m.LoadedStart)
 	}
 	if r.IdleStart.Runtime.Goroutines == 0 || r.IdleEnd.Runtime.Goroutines == 0 || r.IdleEnd.Sockets[sockClients] != 0 ||
