@@ -42,8 +42,13 @@ type Deliveries struct {
 	Duplicates uint64 `json:"duplicates"`
 	// Late arrived more than the window after Redis answered.
 	Late uint64 `json:"late"`
-	// Latency is from publish to the first receipt.
+	// Latency is from Redis's answer to the PUBLISH to the first receipt:
+	// the server's part, without the time a frozen Redis held the event
+	// (the server gets the message when the publisher gets the answer, so
+	// a fast delivery may read as 0).
 	Latency Latencies `json:"latency"`
+	// MaxFromPublish is the longest from publish to receipt, µs.
+	MaxFromPublish uint64 `json:"max_from_publish_us"`
 }
 
 func (d *Deliveries) add(o Deliveries) {
@@ -53,6 +58,7 @@ func (d *Deliveries) add(o Deliveries) {
 	d.Duplicates += o.Duplicates
 	d.Late += o.Late
 	d.Latency.Merge(o.Latency)
+	d.MaxFromPublish = max(d.MaxFromPublish, o.MaxFromPublish)
 }
 
 // Excused counts pairs of event and connection that did not have to arrive,
@@ -360,7 +366,8 @@ func account(events []SoakEvent, sessions []SoakSession, kills []int64, p accoun
 			if g.viaFile && s.Listen {
 				a.FileWithoutIDs++
 			}
-			lat[kind].Record(uint64(max(g.first-ev.Published, 0)))
+			lat[kind].Record(uint64(max(g.first-ev.Answered, 0)))
+			d.MaxFromPublish = max(d.MaxFromPublish, uint64(max(g.first-ev.Published, 0)))
 		}
 	}
 	for _, k := range deliveryKinds {

@@ -91,7 +91,7 @@ func TestAccountRequiresStableConnectionsAndExcusesTheRest(t *testing.T) {
 	if len(a.LostSamples) != 2 || !strings.Contains(a.LostSamples[0], "event 2 (custom for user0") {
 		t.Errorf("lost samples %q", a.LostSamples)
 	}
-	if d := a.Deliveries["custom"]; d.Latency.Count != 2 || d.Latency.Max != 2000 {
+	if d := a.Deliveries["custom"]; d.Latency.Count != 2 || d.Latency.Max != 1000 || d.MaxFromPublish != 2000 {
 		t.Errorf("custom latency %+v", d.Latency)
 	}
 }

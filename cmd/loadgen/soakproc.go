@@ -73,6 +73,8 @@ func portOf(rawURL string) int {
 
 // classifySockets counts pid's open files and its sockets by kind.
 func classifySockets(pid int, ports serverPorts) (fds int, kinds map[string]int, err error) {
+	// The files first: a socket opened meanwhile is in the tables read
+	// after; under churn, one closed meanwhile counts as "other".
 	dir := fmt.Sprintf("/proc/%d/fd", pid)
 	entries, err := os.ReadDir(dir)
 	if err != nil {

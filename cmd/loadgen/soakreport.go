@@ -94,6 +94,7 @@ func (r *SoakReport) Checks() []Target {
 	info(fmt.Sprintf("deliveries later than --window (%v)", p.Window), count(float64(a.Total.Late)))
 	add("connections the server dropped", fmt.Sprintf("%d%s", c.Drops, reasonsText(c.DropReasons)), c.Drops == 0)
 	add("logins refused", fmt.Sprintf("%d%s", failures(c.LoginFailures), reasonsText(c.LoginFailures)), failures(c.LoginFailures) == 0)
+	info(fmt.Sprintf("pre-auth logins that overtook their token (accepted %v later)", tokenRetryAfter), fmt.Sprint(c.TokenRetries))
 	if measured {
 		add(fmt.Sprintf("goroutines beyond keep-alive pools, idle after vs before (≤ +%d)", p.MaxGoroutineGrowth),
 			fmt.Sprintf("%+d (%d → %d; all: %d → %d)", g.NetGoroutines, r.IdleStart.netGoroutines(), r.IdleEnd.netGoroutines(),
@@ -183,20 +184,21 @@ func (r *SoakReport) WriteText(w io.Writer) {
 	a := m.Account
 	fmt.Fprintln(w, "Deliveries that had to arrive (event × connection open from --grace before publish to --window after Redis passed it on)")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "  kind\texpected\treceived\tlost\tduplicates\tlate\tp50\tp99\tmax\t")
+	fmt.Fprintln(tw, "  kind\texpected\treceived\tlost\tduplicates\tlate\tp50\tp99\tmax\tmax from publish\t")
 	for _, k := range deliveryKinds {
 		d := a.Deliveries[k]
 		if d == nil || d.Expected == 0 {
 			continue
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t\n", k, count(float64(d.Expected)), count(float64(d.Received)), d.Lost,
-			d.Duplicates, d.Late, ms(d.Latency.Quantile(0.5)), ms(d.Latency.Quantile(0.99)), ms(d.Latency.Max))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n", k, count(float64(d.Expected)), count(float64(d.Received)), d.Lost,
+			d.Duplicates, d.Late, ms(d.Latency.Quantile(0.5)), ms(d.Latency.Quantile(0.99)), ms(d.Latency.Max), ms(d.MaxFromPublish))
 	}
 	t := a.Total
-	fmt.Fprintf(tw, "  total\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t\n", count(float64(t.Expected)), count(float64(t.Received)), t.Lost,
-		t.Duplicates, t.Late, ms(t.Latency.Quantile(0.5)), ms(t.Latency.Quantile(0.99)), ms(t.Latency.Max))
+	fmt.Fprintf(tw, "  total\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n", count(float64(t.Expected)), count(float64(t.Received)), t.Lost,
+		t.Duplicates, t.Late, ms(t.Latency.Quantile(0.5)), ms(t.Latency.Quantile(0.99)), ms(t.Latency.Max), ms(t.MaxFromPublish))
 	tw.Flush()
-	fmt.Fprintln(w, "  (latency: publish to receipt; the events held by the frozen Redis make the maximum)")
+	fmt.Fprintln(w, "  latency: from Redis's answer to the PUBLISH (when the server's subscription gets the message) to receipt;")
+	fmt.Fprintln(w, "  from publish, the time a frozen Redis held an event adds to it. Late: more than --window after the answer.")
 	fmt.Fprintln(w)
 
 	fmt.Fprintln(w, "Events published, by what Redis answered")
@@ -247,8 +249,10 @@ func (r *SoakReport) WriteText(w io.Writer) {
 	c := m.Clients
 	fmt.Fprintln(w, "Clients (the soak round)")
 	fmt.Fprintf(w, "  %d sessions: %d by password, %d by pre-auth token; %d pre-auth turns fell back to the password (token not\n"+
-		"  publishable: Redis down or nobody subscribed); %d login failures%s\n", c.Sessions, c.PasswordLogins, c.PreAuthLogins,
-		c.TokenFallbacks, failures(c.LoginFailures), reasonsText(c.LoginFailures))
+		"  publishable: Redis down or nobody subscribed); %d pre-auth logins were refused although Redis had passed the token\n"+
+		"  on, and accepted with the same token %v later (the login overtook the token in the server's event stream);\n"+
+		"  %d login failures%s\n", c.Sessions, c.PasswordLogins, c.PreAuthLogins, c.TokenFallbacks, c.TokenRetries, tokenRetryAfter,
+		failures(c.LoginFailures), reasonsText(c.LoginFailures))
 	fmt.Fprintf(w, "  %d dropped by the server%s; %s frames received, %d unknown%s; %d pings answered\n", c.Drops,
 		reasonsText(c.DropReasons), count(float64(c.Receipts)), c.Other, sampleText(c.OtherSample), c.Pings)
 	if r.Warmup != nil {

@@ -107,11 +107,16 @@ type SoakStatus struct {
 	PreAuthLogins  int `json:"pre_auth_logins"`
 	// TokenFallbacks are pre-auth turns that logged in by password because
 	// the token could not be published (Redis down, or nobody subscribed).
-	TokenFallbacks int            `json:"token_fallbacks"`
-	LoginFailures  map[string]int `json:"login_failures,omitempty"`
-	Drops          int            `json:"drops"`
-	DropReasons    map[string]int `json:"drop_reasons,omitempty"`
-	Receipts       uint64         `json:"receipts"`
+	TokenFallbacks int `json:"token_fallbacks"`
+	// TokenRetries are pre-auth logins refused although Redis had passed
+	// the token on, and accepted with the same token tokenRetryAfter later:
+	// the login overtook the token on its way through the server's event
+	// stream. A token refused twice is a login failure.
+	TokenRetries  int            `json:"token_retries"`
+	LoginFailures map[string]int `json:"login_failures,omitempty"`
+	Drops         int            `json:"drops"`
+	DropReasons   map[string]int `json:"drop_reasons,omitempty"`
+	Receipts      uint64         `json:"receipts"`
 	// Other counts frames the soak does not know; OtherSample shows one.
 	Other       uint64 `json:"other"`
 	OtherSample string `json:"other_sample,omitempty"`
@@ -127,6 +132,7 @@ func (s *SoakStatus) Merge(o SoakStatus) {
 	s.PasswordLogins += o.PasswordLogins
 	s.PreAuthLogins += o.PreAuthLogins
 	s.TokenFallbacks += o.TokenFallbacks
+	s.TokenRetries += o.TokenRetries
 	s.LoginFailures = mergeCounts(s.LoginFailures, o.LoginFailures)
 	s.Drops += o.Drops
 	s.DropReasons = mergeCounts(s.DropReasons, o.DropReasons)
@@ -409,6 +415,20 @@ func (s *soakRun) login(slot SoakSlot, source string, preAuth bool, timeout time
 		}
 	}
 	c, err := s.w.login(spec, slot.User, source, timeout)
+	if err != nil && preAuth && strings.Contains(err.Error(), domain.ErrPrefix+domain.ErrInvalidCredentials.Error()) {
+		// Tokens are consumed only by a login that succeeds: the same one
+		// again tells a late token from a lost one.
+		if !s.sleep(tokenRetryAfter) {
+			return nil, nil, err
+		}
+		if c, err = s.w.login(spec, slot.User, source, timeout); err == nil {
+			s.mu.Lock()
+			s.status.TokenRetries++
+			s.mu.Unlock()
+		} else {
+			err = fmt.Errorf("refused twice, %v apart: %w", tokenRetryAfter, err)
+		}
+	}
 	if err != nil {
 		if preAuth {
 			err = fmt.Errorf("pre-auth login: %w", err)
@@ -558,6 +578,9 @@ type tokenPublisher struct {
 
 // tokenTimeout bounds one token's PUBLISH, dial included.
 const tokenTimeout = 500 * time.Millisecond
+
+// tokenRetryAfter is the wait before a refused pre-auth token is tried again.
+const tokenRetryAfter = 500 * time.Millisecond
 
 var errTokenRedisDown = errors.New("Redis did not answer a moment ago")
 
