@@ -86,8 +86,8 @@ type soakGen struct {
 	pattern         []EventKind
 
 	mu             sync.Mutex
-	next           int // into pattern
-	cursor         [len(eventKindsAll)]int
+	next           int               // into pattern
+	cursor         map[EventKind]int // round robin over the users, per kind
 	events         []SoakEvent
 	freeAt         [numSlots][]int64
 	mountersBusy   int   // home updates to mounters awaiting an answer
@@ -97,21 +97,9 @@ type soakGen struct {
 	skipped        map[EventKind]int
 }
 
-// eventKindsAll indexes soakGen.cursor.
-var eventKindsAll = [...]EventKind{KindCustom, KindActivity, KindNotification, KindHome, KindShared}
-
-func kindIndex(k EventKind) int {
-	for i, v := range eventKindsAll {
-		if v == k {
-			return i
-		}
-	}
-	return 0
-}
-
 func newSoakGen(users, mounters int, gapUS, sharedEveryUS int64, mix Mix, startUS int64) *soakGen {
 	g := &soakGen{users: users, mounters: mounters, gap: gapUS, sharedEvery: sharedEveryUS, pattern: mix.Pattern(),
-		skipped: map[EventKind]int{}, nextShared: startUS + sharedEveryUS}
+		skipped: map[EventKind]int{}, cursor: map[EventKind]int{}, nextShared: startUS + sharedEveryUS}
 	for s := range g.freeAt {
 		g.freeAt[s] = make([]int64, users)
 	}
@@ -164,10 +152,9 @@ func (g *soakGen) free(k EventKind, u int, now int64) bool {
 }
 
 func (g *soakGen) pick(k EventKind, now int64) (int, bool) {
-	c := &g.cursor[kindIndex(k)]
 	for range g.users {
-		u := *c % g.users
-		*c++
+		u := g.cursor[k] % g.users
+		g.cursor[k]++
 		if g.free(k, u, now) {
 			return u, true
 		}

@@ -720,7 +720,7 @@ func (r *soakRunner) watch(ctx context.Context, name string, until time.Time, sa
 
 // eachWorker runs f on every worker at once and returns the errors joined.
 func (r *soakRunner) eachWorker(f func(i int, w *workerProc) error) error {
-	return (&runner{workers: r.workers}).eachWorker(f)
+	return eachWorker(r.workers, f)
 }
 
 // ServerLog sums up the server's log: warnings and errors by message.
