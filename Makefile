@@ -54,7 +54,7 @@ load: build
 # reconnecting in a loop, receive a steady mix of events for 3 minutes while
 # Redis is killed three times and frozen once; every delivery is accounted,
 # and the idle server's memory, goroutines and open files are compared
-# before and after. About 4 minutes; not run by CI (its end-to-end test is).
+# before and after. About 3½ minutes; not run by CI (its end-to-end test is).
 # Parameters go in SOAKFLAGS (`bin/loadgen soak --help` lists them), e.g.
 # make soak SOAKFLAGS="--conns 1000 --duration 1m --strict".
 SOAKFLAGS ?=
