@@ -22,16 +22,11 @@ func TestLoadgenEndToEnd(t *testing.T) {
 		testenv.Unavailable(t, "redis-server", "apt-get install redis-server", err)
 	}
 	dir := t.TempDir()
-	for _, pkg := range []string{".", "../notify_push"} {
-		out, err := exec.Command("go", "build", "-o", dir+"/", pkg).CombinedOutput()
-		if err != nil {
-			t.Fatalf("build %s: %v\n%s", pkg, err, out)
-		}
-	}
+	loadgen, notifyPush := builtTools(t)
 	report := filepath.Join(dir, "report.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(dir, "loadgen"), "--server-bin", filepath.Join(dir, "notify_push"),
+	cmd := exec.CommandContext(ctx, loadgen, "--server-bin", notifyPush,
 		"--conns", "50", "--baseline", "5", "--storm", "20", "--fanout-users", "30", "--fanout-rounds", "3",
 		"--ping-interval", "1s", "--idle", "2s", "--rate", "500", "--duration", "1s",
 		"--drain-rate", "500", "--drain-duration", "1s", "--drain-storages", "40", "--settle", "5s",

@@ -7,6 +7,11 @@
 // client connections in worker processes of its own ("loadgen worker"), and
 // prints a report judged against the targets of issue 8.
 //
+// "loadgen soak" is the soak test: thousands of reconnecting clients for
+// minutes while events flow and Redis is killed and frozen, every delivery
+// accounted, and the server's memory, goroutines and open files compared
+// before and after (soak.go).
+//
 // Subcommands used internally: "loadgen worker" (client connections, driven
 // over stdin/stdout) and "loadgen refserver" (the reference server).
 package main
@@ -45,6 +50,8 @@ func mainCode(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 				return 1
 			}
 			return 0
+		case "soak":
+			return soakMain(ctx, args[1:], stdout, stderr)
 		case "refserver":
 			if _, err := raiseFileLimit(); err != nil {
 				fmt.Fprintf(stderr, "loadgen refserver: %v\n", err)
@@ -163,6 +170,7 @@ func usage(w io.Writer) {
 
 Usage:
   loadgen [flags]
+  loadgen soak [flags]     the soak test instead (loadgen soak --help)
 
 Starts its own redis-server, fake Nextcloud, SQLite database and servers on
 loopback; client connections come from worker processes dialing from

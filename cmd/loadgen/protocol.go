@@ -23,6 +23,11 @@ const (
 	OpCount   = "count"   // Stats without latencies (cheap, for polling)
 	OpStats   = "stats"   // Stats with latencies
 	OpQuit    = "quit"    // close everything and exit
+
+	// The soak mode's operations (soakworker.go).
+	OpSoakStart  = "soak-start"  // start Soak's sessions; replies once each slot's first login is done
+	OpSoakStatus = "soak-status" // cheap counts of the running soak
+	OpSoakStop   = "soak-stop"   // close every session; replies with the whole session log
 )
 
 // Command is one request to a worker.
@@ -31,6 +36,7 @@ type Command struct {
 	Op      string       `json:"op"`
 	Group   string       `json:"group,omitempty"`
 	Connect *ConnectSpec `json:"connect,omitempty"`
+	Soak    *SoakSpec    `json:"soak,omitempty"`
 }
 
 // ConnectSpec says which connections to open: users FirstUser to
@@ -60,6 +66,8 @@ type Reply struct {
 	Error   string         `json:"error,omitempty"`
 	Connect *ConnectResult `json:"connect,omitempty"`
 	Stats   *Stats         `json:"stats,omitempty"`
+	Soak    *SoakStatus    `json:"soak,omitempty"`
+	SoakLog *SoakLog       `json:"soak_log,omitempty"`
 }
 
 // ConnectResult is how a batch of logins went.

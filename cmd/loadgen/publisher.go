@@ -41,7 +41,13 @@ func DialPublisher(ctx context.Context, addr string) (*Publisher, error) {
 
 // Add queues one PUBLISH; Flush sends what is queued.
 func (p *Publisher) Add(channel string, payload []byte) {
-	b := p.buf[:0]
+	p.buf = appendPublish(p.buf[:0], channel, payload)
+	_, _ = p.bw.Write(p.buf) // a write error comes back from Flush
+	p.sent.Add(1)
+}
+
+// appendPublish writes the RESP command PUBLISH channel payload to b.
+func appendPublish(b []byte, channel string, payload []byte) []byte {
 	b = append(b, "*3\r\n$7\r\nPUBLISH\r\n$"...)
 	b = strconv.AppendInt(b, int64(len(channel)), 10)
 	b = append(b, "\r\n"...)
@@ -50,10 +56,7 @@ func (p *Publisher) Add(channel string, payload []byte) {
 	b = strconv.AppendInt(b, int64(len(payload)), 10)
 	b = append(b, "\r\n"...)
 	b = append(b, payload...)
-	b = append(b, "\r\n"...)
-	p.buf = b
-	_, _ = p.bw.Write(b) // a write error comes back from Flush
-	p.sent.Add(1)
+	return append(b, "\r\n"...)
 }
 
 // Flush writes the queued commands.

@@ -203,11 +203,15 @@ func atoiOr(s string) int64 {
 	return n
 }
 
-// eachWorker runs f on every worker at once and returns the first error.
+// eachWorker runs f on every worker at once and returns the errors joined.
 func (r *runner) eachWorker(f func(i int, w *workerProc) error) error {
-	errs := make([]error, len(r.workers))
+	return eachWorker(r.workers, f)
+}
+
+func eachWorker(workers []*workerProc, f func(i int, w *workerProc) error) error {
+	errs := make([]error, len(workers))
 	var wg sync.WaitGroup
-	for i, w := range r.workers {
+	for i, w := range workers {
 		wg.Add(1)
 		go func() { defer wg.Done(); errs[i] = f(i, w) }()
 	}

@@ -30,6 +30,8 @@ type worker struct {
 	mu      sync.Mutex
 	groups  map[string]*group
 	dialers map[string]*websocket.Dialer
+	// soak is the running soak, nil when none (soakworker.go).
+	soak *soakRun
 
 	received    [6]atomic.Uint64 // indexed like Received's fields
 	pings       atomic.Uint64
@@ -72,6 +74,7 @@ func newWorker() *worker {
 func runWorker(in io.Reader, out io.Writer) error {
 	w := newWorker()
 	defer w.closeAll()
+	defer w.stopSoak()
 	return readCommands(in, out, w.handle)
 }
 
@@ -98,7 +101,10 @@ func (w *worker) handle(c Command) (Reply, bool) {
 	case OpStats:
 		s := w.stats(true)
 		return Reply{Stats: &s}, false
+	case OpSoakStart, OpSoakStatus, OpSoakStop:
+		return w.handleSoak(c)
 	case OpQuit:
+		w.stopSoak()
 		w.closeAll()
 		return Reply{}, true
 	}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/notifypush/notify_push/adapters/testenv"
+)
+
+// TestSoakEndToEnd runs "loadgen soak" small and short against the real
+// notify_push binary, with one Redis kill and one freeze: it must pass its
+// own --strict checks (no delivery lost, no growth, every connection
+// counted off), and the report must show that each part of the soak
+// happened.
+func TestSoakEndToEnd(t *testing.T) {
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		testenv.Unavailable(t, "redis-server", "apt-get install redis-server", err)
+	}
+	dir := t.TempDir()
+	loadgen, notifyPush := builtTools(t)
+	report := filepath.Join(dir, "soak.json")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, loadgen, "soak", "--server-bin", notifyPush,
+		"--conns", "50", "--users", "40", "--shared-users", "20", "--churn", "0.4", "--hold-min", "1s", "--hold-max", "2s",
+		"--warmup", "1s", "--duration", "8s", "--restarts", "1", "--down", "1s", "--hang", "1s", "--rate", "150",
+		"--window", "1500ms", "--shared-every", "3s", "--sample-every", "2s", "--end-settle", "500ms", "--ping-interval", "1s",
+		"--per-worker", "30", "--per-source", "20", "--strict", "--json", report)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("loadgen soak: %v\n%s\n%s", err, stderr.String(), stdout.String())
+	}
+	for _, want := range []string{"Checks", "Deliveries that had to arrive", "Excused pairs", "Redis outages", "Server over time"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("report without %q:\n%s", want, stdout.String())
+		}
+	}
+	b, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		SoakReport
+		Checks []Target `json:"checks"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range r.Checks {
+		if c.Result == "FAIL" {
+			t.Errorf("check failed: %+v", c)
+		}
+	}
+	m := r.Main
+	a := m.Account
+	if r.Env.Workers != 2 || r.Warmup == nil || r.Warmup.Events < 40 || r.Warmup.Sessions < 50 {
+		t.Fatalf("%d workers, warm-up %+v", r.Env.Workers, r.Warmup)
+	}
+	// Every kind of delivery was required somewhere and all arrived.
+	for _, k := range deliveryKinds {
+		if d := a.Deliveries[k]; d == nil || d.Expected == 0 || d.Received != d.Expected {
+			t.Errorf("%s: %+v", k, d)
+		}
+	}
+	// The kill shows in the fates: refused while down, or passed to nobody
+	// before the server subscribed again.
+	lostToOutage := 0
+	for _, f := range a.Fates {
+		lostToOutage += f[fateRefused.String()] + f[fateNobody.String()]
+	}
+	if lostToOutage == 0 || len(m.Chaos) != 2 || m.Chaos[0].What != "SIGSTOP, then SIGCONT" || !strings.HasPrefix(m.Chaos[1].What, "kill -9") {
+		t.Errorf("outages %+v, %d events not delivered by Redis", m.Chaos, lostToOutage)
+	}
+	for _, c := range m.Chaos {
+		if c.Back < 0 || c.Back > 3 {
+			t.Errorf("events did not reach the server soon after %q: %+v", c.What, c)
+		}
+	}
+	c := m.Clients
+	if c.Sessions <= 50 || c.PasswordLogins == 0 || c.PreAuthLogins == 0 || c.Pings == 0 || c.Drops != 0 {
+		t.Errorf("clients %+v", c)
+	}
+	if a.Excused[excuseFresh].Pairs == 0 || a.Excused[excuseClosing].Pairs == 0 {
+		t.Errorf("no connection came or went around an event: %+v", a.Excused)
+	}
+	// Reconnecting slots may be between two sessions at any moment.
+	if len(m.Samples) == 0 || m.LoadedStart == nil || m.LoadedStart.Conns < 40 || m.LoadedStart.Sockets[sockClients] < 40 {
+		t.Errorf("samples %d, loaded %+v", len(m.Samples), m.LoadedStart)
+	}
+	if r.IdleStart.Runtime.Goroutines == 0 || r.IdleEnd.Runtime.Goroutines == 0 || r.IdleEnd.Sockets[sockClients] != 0 ||
+		r.EndMetrics["active_connection_count"] != 0 || int(r.EndMetrics["total_connection_count"]) != r.Warmup.Clients.Sessions+c.Sessions {
+		t.Errorf("idle start %+v, end %+v, metrics %v", r.IdleStart, r.IdleEnd, r.EndMetrics)
+	}
+	if !strings.Contains(stderr.String(), "chaos: Redis killed") {
+		t.Errorf("no progress on stderr:\n%s", stderr.String())
+	}
+}
