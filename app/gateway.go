@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/notifypush/notify_push/domain"
 	"github.com/notifypush/notify_push/ports"
@@ -38,9 +39,40 @@ func (g *Gateway) Authenticate(ctx context.Context, login, password string, forw
 		}
 	}
 	if login == "" {
+		// Only a token can log in without a login. A client that has just
+		// fetched one from Nextcloud may be faster than the token's way
+		// through Redis and our event stream: wait for it a little.
+		if user, ok := g.awaitToken(ctx, password); ok {
+			return user, nil
+		}
 		return "", domain.ErrInvalidCredentials
 	}
 	return g.auth.Authenticate(ctx, login, password, forwardedFor)
+}
+
+// preAuthWait bounds how long a login with a token nobody has announced yet
+// waits for it; a wrong token is refused after it.
+const preAuthWait = 2 * time.Second
+
+func (g *Gateway) awaitToken(ctx context.Context, token string) (domain.UserID, bool) {
+	if token == "" {
+		return "", false
+	}
+	wait := time.NewTimer(preAuthWait)
+	defer wait.Stop()
+	for {
+		arrived := g.preAuth.arrivals() // before Take: a token added in between wakes us
+		if user, ok := g.preAuth.Take(token, g.clock.Now()); ok {
+			return user, true
+		}
+		select {
+		case <-arrived:
+		case <-wait.C:
+			return "", false
+		case <-ctx.Done():
+			return "", false
+		}
+	}
 }
 
 // Connect attaches an authenticated connection.

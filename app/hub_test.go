@@ -364,3 +364,35 @@ func TestMappingErrorsAreLoggedOncePerStoragePerMinute(t *testing.T) {
 		t.Fatalf("after a minute: %d warnings, want 3", n)
 	}
 }
+
+// A client may log in with a token before the token has come through Redis:
+// the login waits for it; a token that never comes is refused after the wait.
+func TestPreAuthLoginWaitsForItsToken(t *testing.T) {
+	f := newFixture(t, HubOptions{})
+	ctx := context.Background()
+	type answer struct {
+		user domain.UserID
+		err  error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		u, err := f.gateway.Authenticate(ctx, "", "late-token", nil)
+		got <- answer{u, err}
+	}()
+	select {
+	case a := <-got:
+		t.Fatalf("answered %q %v before the token arrived", a.user, a.err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	f.handle(domain.PreAuth{User: "carol", Token: "other-token"}) // someone else's: keeps waiting
+	f.handle(domain.PreAuth{User: "alice", Token: "late-token"})
+	if a := <-got; a.err != nil || a.user != "alice" {
+		t.Fatalf("late token: %q %v", a.user, a.err)
+	}
+
+	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := f.gateway.Authenticate(cctx, "", "never-announced", nil); !errors.Is(err, domain.ErrInvalidCredentials) {
+		t.Fatalf("unknown token: %v", err)
+	}
+}

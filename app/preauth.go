@@ -21,13 +21,16 @@ type PreAuth struct {
 
 	mu     sync.Mutex
 	tokens *domain.PreAuthTokens
+	// added is closed (and replaced) whenever a token arrives, to wake
+	// logins waiting for theirs.
+	added chan struct{}
 }
 
 // NewPreAuth makes an empty store.
 func NewPreAuth() *PreAuth {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // never fails: crypto/rand aborts the process instead
-	return &PreAuth{key: key, tokens: domain.NewPreAuthTokens()}
+	return &PreAuth{key: key, tokens: domain.NewPreAuthTokens(), added: make(chan struct{})}
 }
 
 func (p *PreAuth) digest(token string) string {
@@ -44,7 +47,16 @@ func (p *PreAuth) Add(token string, user domain.UserID, now time.Time) {
 	d := p.digest(token)
 	p.mu.Lock()
 	p.tokens.Add(d, user, now)
+	close(p.added)
+	p.added = make(chan struct{})
 	p.mu.Unlock()
+}
+
+// arrivals is closed when the next token arrives.
+func (p *PreAuth) arrivals() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.added
 }
 
 // Take consumes token: it works once, within domain.PreAuthLifetime of Add.
