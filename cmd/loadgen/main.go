@@ -194,18 +194,11 @@ Flags:
 func parseOptions(args []string) (options, error) {
 	var o options
 	fs := flagSet(&o)
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return o, err
 	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
 	var problems []error
-	check := func(ok bool, format string, args ...any) {
-		if !ok {
-			problems = append(problems, fmt.Errorf(format, args...))
-		}
-	}
+	check := checker(&problems)
 	check(o.Conns >= 2 && o.Conns <= maxUsers, "--conns %d: want 2-%d", o.Conns, maxUsers)
 	check(o.Baseline >= 1 && o.Baseline < o.Conns, "--baseline %d: want at least 1 and below --conns", o.Baseline)
 	check(o.Storm >= 0, "--storm %d: want ≥ 0", o.Storm)

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,27 +62,12 @@ func run(ctx context.Context, opts options, progress io.Writer) (*Report, error)
 	r := &runner{opts: opts, progress: progress, start: time.Now(), up: map[int]bool{}}
 	r.report.Started = r.start
 	r.report.Params = opts.params()
-	lim, err := raiseFileLimit()
+	p, err := prepare("loadgen-", opts.PerSource)
 	if err != nil {
 		return nil, err
 	}
-	r.report.Env = EnvInfo{GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), LoadBefore: loadAverage(), FileLimit: lim.Cur}
-	if r.self, err = os.Executable(); err != nil {
-		return nil, fmt.Errorf("find this executable to start workers: %w", err)
-	}
-	if r.sources, err = NewSourcePool(firstSource, opts.PerSource); err != nil {
-		return nil, err
-	}
-	if r.dir, err = os.MkdirTemp("", "loadgen-"); err != nil {
-		return nil, err
-	}
-	defer func() {
-		if opts.Keep {
-			r.logf("kept %s (server logs, database)", r.dir)
-			return
-		}
-		os.RemoveAll(r.dir)
-	}()
+	r.report.Env, r.self, r.sources, r.dir = p.env, p.self, p.sources, p.dir
+	defer p.finish(opts.Keep, r.logf, "server logs, database")
 	defer r.teardown()
 
 	if err := r.setUp(ctx); err != nil {

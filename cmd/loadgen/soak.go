@@ -137,18 +137,11 @@ Flags:
 func parseSoakOptions(args []string) (soakOptions, error) {
 	var o soakOptions
 	fs := soakFlagSet(&o)
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return o, err
 	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
 	var problems []error
-	check := func(ok bool, format string, args ...any) {
-		if !ok {
-			problems = append(problems, fmt.Errorf(format, args...))
-		}
-	}
+	check := checker(&problems)
 	check(o.Conns >= 1 && o.Conns <= 19_000, "--conns %d: want 1-19000 (the server may hold 20,000 open files)", o.Conns)
 	check(o.Users >= 1 && o.Users <= o.Conns && o.Users <= maxUsers, "--users %d: want 1 to --conns", o.Users)
 	check(o.SharedUsers >= 0 && o.SharedUsers <= o.Users, "--shared-users %d: want 0 to --users", o.SharedUsers)

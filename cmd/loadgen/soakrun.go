@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,27 +61,12 @@ func runSoak(ctx context.Context, o soakOptions, progress io.Writer) (*SoakRepor
 	r := &soakRunner{o: o, progress: progress, start: time.Now()}
 	r.rep.Started = r.start
 	r.rep.Params = o
-	lim, err := raiseFileLimit()
+	p, err := prepare("loadgen-soak-", o.PerSource)
 	if err != nil {
 		return nil, err
 	}
-	r.rep.Env = EnvInfo{GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), LoadBefore: loadAverage(), FileLimit: lim.Cur}
-	if r.self, err = os.Executable(); err != nil {
-		return nil, fmt.Errorf("find this executable to start workers: %w", err)
-	}
-	if r.sources, err = NewSourcePool(firstSource, o.PerSource); err != nil {
-		return nil, err
-	}
-	if r.dir, err = os.MkdirTemp("", "loadgen-soak-"); err != nil {
-		return nil, err
-	}
-	defer func() {
-		if o.Keep {
-			r.logf("kept %s (server and Redis logs, database)", r.dir)
-			return
-		}
-		os.RemoveAll(r.dir)
-	}()
+	r.rep.Env, r.self, r.sources, r.dir = p.env, p.self, p.sources, p.dir
+	defer p.finish(o.Keep, r.logf, "server and Redis logs, database")
 	defer r.teardown()
 	if err := r.setUp(ctx); err != nil {
 		return nil, err
