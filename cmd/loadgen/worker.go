@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,7 +9,6 @@ import (
 	"net"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -124,7 +124,13 @@ func (w *worker) dialer(source string, timeout time.Duration) *websocket.Dialer 
 	}
 	nd := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(source)}, Timeout: timeout}
 	d := &websocket.Dialer{
-		NetDialContext:   nd.DialContext,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := nd.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return lean(c), nil
+		},
 		HandshakeTimeout: timeout,
 		// The messages are short; small buffers keep the clients' memory low.
 		ReadBufferSize:  512,
@@ -268,11 +274,15 @@ func (w *worker) login(spec ConnectSpec, user int, source string, timeout time.D
 	return c, nil
 }
 
-// read counts c's frames until it ends.
+// read counts c's frames until it ends. It reads each frame into one buffer
+// per connection and parses it in place: the clients share the cores with
+// the server under test, so what they spend per frame shows in its figures.
 func (w *worker) read(g *group, c *client) {
 	defer g.wg.Done()
+	buf := make([]byte, 0, 128)
 	for {
-		_, data, err := c.ws.ReadMessage()
+		var err error
+		buf, err = readFrame(c.ws, buf[:0])
 		if err != nil {
 			_ = c.ws.Close()
 			w.mu.Lock()
@@ -286,7 +296,28 @@ func (w *worker) read(g *group, c *client) {
 			}
 			return
 		}
-		w.count(data, time.Now())
+		w.count(buf, time.Now())
+	}
+}
+
+// readFrame appends the next message of ws to buf.
+func readFrame(ws *websocket.Conn, buf []byte) ([]byte, error) {
+	_, r, err := ws.NextReader()
+	if err != nil {
+		return buf, err
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
 	}
 }
 
@@ -295,28 +326,64 @@ func (w *worker) read(g *group, c *client) {
 func (w *worker) count(data []byte, now time.Time) {
 	w.lastReceive.Store(now.UnixNano())
 	nowUS := now.UnixMicro()
-	text := string(data)
 	switch {
-	case strings.HasPrefix(text, fileIDPrefix) && strings.HasSuffix(text, "]"):
+	case bytes.HasPrefix(data, fileIDPrefixBytes) && bytes.HasSuffix(data, closingBracket):
 		w.received[recvFile].Add(1)
-		for _, id := range strings.Split(text[len(fileIDPrefix):len(text)-1], ",") {
+		ids := data[len(fileIDPrefix) : len(data)-1]
+		for len(ids) > 0 {
+			id := ids
+			if i := bytes.IndexByte(ids, ','); i >= 0 {
+				id, ids = ids[:i], ids[i+1:]
+			} else {
+				ids = nil
+			}
 			w.received[recvFileIDs].Add(1)
-			v, err := strconv.ParseInt(id, 10, 64)
+			v, err := parseInt(id)
 			w.recordSince(v, err, nowUS)
 		}
-	case text == domain.TextNotifyFile:
+	case string(data) == domain.TextNotifyFile: // these comparisons do not allocate
 		w.received[recvFile].Add(1)
-	case text == domain.TextNotifyActivity:
+	case string(data) == domain.TextNotifyActivity:
 		w.received[recvActivity].Add(1)
-	case text == domain.TextNotifyNotification:
+	case string(data) == domain.TextNotifyNotification:
 		w.received[recvNotification].Add(1)
-	case strings.HasPrefix(text, customMessage+" "):
+	case bytes.HasPrefix(data, customPrefix):
 		w.received[recvCustom].Add(1)
-		v, err := publishTime(text[len(customMessage)+1:])
+		v, err := publishTime(data[len(customPrefix):])
 		w.recordSince(v, err, nowUS)
 	default:
 		w.received[recvOther].Add(1)
 	}
+}
+
+var (
+	fileIDPrefixBytes = []byte(fileIDPrefix)
+	closingBracket    = []byte("]")
+	customPrefix      = []byte(customMessage + " ")
+)
+
+// parseInt reads a decimal integer, optionally negative, without the string
+// strconv would need.
+func parseInt(b []byte) (int64, error) {
+	neg := len(b) > 0 && b[0] == '-'
+	digits := b
+	if neg {
+		digits = b[1:]
+	}
+	if len(digits) == 0 || len(digits) > 18 {
+		return 0, fmt.Errorf("%q is not a file id", truncate(string(b), 40))
+	}
+	var v int64
+	for _, d := range digits {
+		if d < '0' || d > '9' {
+			return 0, fmt.Errorf("%q is not a file id", truncate(string(b), 40))
+		}
+		v = v*10 + int64(d-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, nil
 }
 
 // plausibleAge bounds what counts as a publish time: older values are not ours.
@@ -332,12 +399,12 @@ func (w *worker) recordSince(publishedUS int64, err error, nowUS int64) {
 }
 
 // publishTime reads the time out of a custom body {"t":<µs>}.
-func publishTime(body string) (int64, error) {
-	rest, ok := strings.CutPrefix(body, `{"t":`)
-	if !ok || !strings.HasSuffix(rest, "}") {
-		return 0, fmt.Errorf("body %q carries no publish time", truncate(body, 40))
+func publishTime(body []byte) (int64, error) {
+	rest, ok := bytes.CutPrefix(body, []byte(`{"t":`))
+	if !ok || !bytes.HasSuffix(rest, []byte("}")) {
+		return 0, fmt.Errorf("body %q carries no publish time", truncate(string(body), 40))
 	}
-	return strconv.ParseInt(rest[:len(rest)-1], 10, 64)
+	return parseInt(rest[:len(rest)-1])
 }
 
 func (w *worker) reset() {

@@ -309,3 +309,38 @@ func TestWorkerConnectFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// count parses frames in place: ids and publish times are read from the
+// bytes, and anything unparsable is counted as unmatched, not lost.
+func TestCountParsesInPlace(t *testing.T) {
+	w := newWorker()
+	now := time.UnixMicro(2_000_000)
+	w.count([]byte("notify_file_id [1000000,1500000]"), now)
+	w.count([]byte("notify_file_id [12x]"), now)
+	w.count([]byte(`loadgen {"t":1999000}`), now)
+	w.count([]byte(`loadgen {"t":-}`), now)
+	w.count([]byte("notify_file"), now)
+	w.count([]byte("notify_activity"), now)
+	w.count([]byte("something else"), now)
+	s := w.stats(true)
+	r := s.Received
+	if r.File != 3 || r.FileIDs != 3 || r.Custom != 2 || r.Activity != 1 || r.Other != 1 {
+		t.Fatalf("received %+v", r)
+	}
+	if s.Unmatched != 2 {
+		t.Fatalf("unmatched %d, want 2 (the bad id and the bad time)", s.Unmatched)
+	}
+	if s.Latency.Count != 3 || s.Latency.Max != 1_000_000 {
+		t.Fatalf("latencies: %d recorded, max %d µs; want 3, max 1000000", s.Latency.Count, s.Latency.Max)
+	}
+	for in, want := range map[string]int64{"0": 0, "-12": -12, "1764656000000000": 1764656000000000} {
+		if got, err := parseInt([]byte(in)); err != nil || got != want {
+			t.Errorf("parseInt(%q) = %d, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "-", "1a", "1234567890123456789"} {
+		if _, err := parseInt([]byte(in)); err == nil {
+			t.Errorf("parseInt(%q) did not fail", in)
+		}
+	}
+}
