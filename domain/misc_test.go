@@ -91,13 +91,14 @@ func TestCounterArraysFitTheirLists(t *testing.T) {
 	c.ClientConnected(ClientIOS)
 	c.ClientConnected(ClientIOS)
 	c.ClientDisconnected(ClientIOS)
-	c.ClientMessageWritten(ClientDesktop)
+	c.ClientMessageWritten(ClientDesktop, 0)
+	c.ClientMessageWritten(ClientDesktop, 5)
 	c.AuthFailed(AuthFailureOf(ErrInvalidCredentials))
 	c.AuthFailed(AuthFailureOf(fmt.Errorf("authenticate: %w", ErrTooManyLogins)))
 	if c.AuthFailuresOf(AuthFailureTooManyLogins) != 1 || AuthFailureTooManyLogins.String() != "too_many_logins" {
 		t.Fatal("storm refusals are not counted as too_many_logins")
 	}
-	if c.ClientConnections(ClientIOS) != 1 || c.ClientMessages(ClientDesktop) != 1 ||
+	if c.ClientConnections(ClientIOS) != 1 || c.ClientMessages(ClientDesktop) != 2 ||
 		c.AuthFailuresOf(AuthFailureInvalidCredentials) != 1 || c.AuthFailuresOf(AuthFailureOther) != 0 {
 		t.Fatal("per-kind counters do not add up")
 	}

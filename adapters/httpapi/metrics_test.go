@@ -23,7 +23,7 @@ func TestMetricsExposition(t *testing.T) {
 	c.MessageSent(domain.KindCustom)
 	c.ClientConnected(domain.ClientDesktop)
 	c.ClientConnected(domain.ClientAndroid)
-	c.ClientMessageWritten(domain.ClientAndroid)
+	c.ClientMessageWritten(domain.ClientAndroid, 3)
 	c.AuthFailed(domain.AuthFailureInvalidCredentials)
 	c.EventOn(domain.ChannelActivity)
 	c.SlowClientCloses.Add(1)
