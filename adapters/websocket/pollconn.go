@@ -71,7 +71,7 @@ func (pc *pollConn) Read(p []byte) (int, error) {
 // readFD makes one read attempt and never asks the runtime to wait.
 func (pc *pollConn) readFD(fd uintptr) bool {
 	for {
-		pc.n, pc.err = syscall.Read(int(fd), pc.buf)
+		pc.n, pc.err = readNonblock(int(fd), pc.buf)
 		if pc.err != syscall.EINTR {
 			break
 		}
@@ -103,7 +103,7 @@ func (pc *pollConn) writeNow(p []byte) (int, error) {
 func (pc *pollConn) writeFD(fd uintptr) bool {
 	pc.wn, pc.werr = 0, nil
 	for pc.wn < len(pc.wbuf) {
-		n, err := syscall.Write(int(fd), pc.wbuf[pc.wn:])
+		n, err := writeNonblock(int(fd), pc.wbuf[pc.wn:])
 		if err == syscall.EINTR {
 			continue
 		}
