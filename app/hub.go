@@ -133,6 +133,10 @@ type slotUpdate struct {
 	kind    domain.MessageKind
 	fileID  domain.FileID
 	knownID bool
+	// texts, set by withTexts, are what a connection with nothing pending
+	// is sent at once when debouncing is off: [0] without "listen
+	// notify_file_id", [1] with it.
+	texts *[2]string
 }
 
 func (u slotUpdate) apply(sub *domain.Subscription, now time.Time) {
@@ -146,6 +150,26 @@ func (u slotUpdate) apply(sub *domain.Subscription, now time.Time) {
 	}
 }
 
+// withTexts builds u's undebounced texts once, so that a fan-out does not
+// encode the same message for each of its connections. They are the texts
+// apply followed by FlushAll gives a subscription with nothing pending.
+func (u slotUpdate) withTexts() slotUpdate {
+	var t [2]string
+	switch u.kind {
+	case domain.KindFile:
+		t = [2]string{domain.TextNotifyFile, domain.TextNotifyFile}
+		if u.knownID {
+			t[1] = domain.EncodeFile([]domain.FileID{u.fileID}, false, true)
+		}
+	case domain.KindActivity:
+		t = [2]string{domain.TextNotifyActivity, domain.TextNotifyActivity}
+	default:
+		t = [2]string{domain.TextNotifyNotification, domain.TextNotifyNotification}
+	}
+	u.texts = &t
+	return u
+}
+
 // sessionsOf copies the sessions of user into buf, so that nothing is sent
 // while the hub's lock is held (a transport may detach from within Send).
 func (h *Hub) sessionsOf(user domain.UserID, buf *[domain.MaxConnectionsPerUser]*session) []*session {
@@ -157,41 +181,77 @@ func (h *Hub) sessionsOf(user domain.UserID, buf *[domain.MaxConnectionsPerUser]
 
 // deliver fills a debounce slot on every connection of user.
 func (h *Hub) deliver(user domain.UserID, u slotUpdate, now time.Time, base time.Duration) {
+	if n := h.deliverUncounted(user, u, now, base); n > 0 {
+		h.counters.MessagesSentN(u.kind, uint64(n))
+	}
+}
+
+// deliverUncounted is deliver, except that the n messages of kind u.kind it
+// sends at once are left to the caller to count: a fan-out counts them once
+// per goroutine rather than contending for the counter once per connection.
+func (h *Hub) deliverUncounted(user domain.UserID, u slotUpdate, now time.Time, base time.Duration) (n int) {
+	if h.opts.DebounceDisable && u.texts == nil {
+		u = u.withTexts()
+	}
 	var out []domain.Outgoing
 	var buf [domain.MaxConnectionsPerUser]*session
 	for _, s := range h.sessionsOf(user, &buf) {
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			continue
-		}
+		n += h.deliverTo(s, u, now, base, &out)
+	}
+	return n
+}
+
+// deliverTo fills u's slot on s and returns 1 when it sent u's text at once
+// (uncounted), 0 otherwise. out is scratch space.
+func (h *Hub) deliverTo(s *session, u slotUpdate, now time.Time, base time.Duration, out *[]domain.Outgoing) int {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return 0
+	}
+	if !h.opts.DebounceDisable {
 		u.apply(&s.sub, now)
-		if h.opts.DebounceDisable {
-			out = s.sub.FlushAll(now, out[:0])
-			s.mu.Unlock()
-			h.send(s, out)
-			continue
-		}
 		due, _ := s.sub.NextDue(base)
 		s.mu.Unlock()
 		h.sched.schedule(s, due)
+		return 0
 	}
+	if !s.sub.Pending() {
+		text := u.texts[0]
+		if s.sub.ListensFileIDs() {
+			text = u.texts[1]
+		}
+		s.mu.Unlock()
+		s.conn.Send(domain.Outgoing{Kind: u.kind, Text: text})
+		return 1
+	}
+	u.apply(&s.sub, now)
+	*out = s.sub.FlushAll(now, (*out)[:0])
+	s.mu.Unlock()
+	h.send(s, *out)
+	return 0
 }
 
 // parallelFanout is the number of users from which deliverMany spreads the
 // work over every core: below it, starting goroutines costs more than it saves.
 const parallelFanout = 1024
 
+// fanoutChunk is how many users a fan-out looks up under one read lock: a
+// lock per user would have the goroutines of a fan-out contend for the
+// lock's reader count once per user.
+const fanoutChunk = 64
+
 // deliverMany fills a debounce slot on every connection of every user. A
 // storage shared with thousands of users is delivered by one goroutine per
 // core, each writing to its share of the sockets, so the last user of the
 // list hears of the change as soon as the first.
 func (h *Hub) deliverMany(users []domain.UserID, u slotUpdate, now time.Time, base time.Duration) {
+	if h.opts.DebounceDisable {
+		u = u.withTexts()
+	}
 	workers := min(runtime.GOMAXPROCS(0), len(users)/parallelFanout)
 	if workers < 2 {
-		for _, user := range users {
-			h.deliver(user, u, now, base)
-		}
+		h.deliverShare(users, 0, 1, u, now, base)
 		return
 	}
 	var wg sync.WaitGroup
@@ -199,12 +259,33 @@ func (h *Hub) deliverMany(users []domain.UserID, u slotUpdate, now time.Time, ba
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; i < len(users); i += workers { // interleaved: no worker gets only big users
-				h.deliver(users[i], u, now, base)
-			}
+			// Interleaved: no goroutine gets only the users with many connections.
+			h.deliverShare(users, w, workers, u, now, base)
 		}()
 	}
 	wg.Wait()
+}
+
+// deliverShare delivers u to users[first], users[first+step], … and counts
+// what it sent at once.
+func (h *Hub) deliverShare(users []domain.UserID, first, step int, u slotUpdate, now time.Time, base time.Duration) {
+	var (
+		out []domain.Outgoing
+		ss  []*session
+		n   int
+	)
+	for i := first; i < len(users); {
+		ss = ss[:0]
+		h.mu.RLock()
+		for k := 0; k < fanoutChunk && i < len(users); k, i = k+1, i+step {
+			ss = append(ss, h.users[users[i]]...)
+		}
+		h.mu.RUnlock()
+		for _, s := range ss {
+			n += h.deliverTo(s, u, now, base, &out)
+		}
+	}
+	h.counters.MessagesSentN(u.kind, uint64(n))
 }
 
 // sendCustom sends text to every connection of user at once, undebounced.

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"reflect"
 	"strings"
@@ -394,5 +395,64 @@ func TestPreAuthLoginWaitsForItsToken(t *testing.T) {
 	defer cancel()
 	if _, err := f.gateway.Authenticate(cctx, "", "never-announced", nil); !errors.Is(err, domain.ErrInvalidCredentials) {
 		t.Fatalf("unknown token: %v", err)
+	}
+}
+
+// The texts a fan-out builds once are, for every kind of update and both
+// kinds of client, what the subscription would have built for itself.
+func TestSharedTextsMatchTheSubscription(t *testing.T) {
+	updates := []slotUpdate{
+		{kind: domain.KindFile, fileID: 42, knownID: true},
+		{kind: domain.KindFile, fileID: 42},
+		{kind: domain.KindActivity},
+		{kind: domain.KindNotification},
+	}
+	for _, u := range updates {
+		texts := u.withTexts().texts
+		for listen, shared := range texts {
+			sub := domain.NewSubscription(1)
+			if listen == 1 {
+				sub.ListenFileIDs()
+			}
+			u.apply(&sub, t0)
+			out := sub.FlushAll(t0, nil)
+			if len(out) != 1 || out[0].Text != shared || out[0].Kind != u.kind {
+				t.Errorf("%+v, listening %d: shared text %q, the subscription sends %+v", u, listen, shared, out)
+			}
+		}
+	}
+}
+
+// A storage mounted by more users than one goroutine handles is delivered
+// in parallel, in chunks: every connection gets exactly one message, and the
+// counter counts each once.
+func TestParallelFanoutReachesEveryConnectionOnce(t *testing.T) {
+	f := newFixture(t, HubOptions{DebounceDisable: true})
+	const users = 3*parallelFanout + 17
+	var mounts []domain.Mount
+	var recs []*recorder
+	for i := range users {
+		user := domain.UserID(fmt.Sprintf("u%d", i))
+		s, r := f.connect(t, user)
+		if i%2 == 0 {
+			s.ListenFileIDs()
+		}
+		if i%5 == 0 { // a second connection
+			_, r2 := f.connect(t, user)
+			recs = append(recs, r2)
+		}
+		recs = append(recs, r)
+		mounts = append(mounts, domain.Mount{User: user})
+	}
+	f.mounts.EXPECT().CachedMounts(domain.StorageID(7)).Return(mounts, false, true)
+	f.handle(domain.StorageUpdate{Storage: 7, Path: "files/x", FileID: 5})
+	for i, r := range recs {
+		got := r.Texts()
+		if len(got) != 1 || (got[0] != "notify_file_id [5]" && got[0] != "notify_file") {
+			t.Fatalf("connection %d received %q, want one file message", i, got)
+		}
+	}
+	if got := f.counters.MessagesSent(domain.KindFile); got != uint64(len(recs)) {
+		t.Fatalf("counted %d file messages, want %d", got, len(recs))
 	}
 }
