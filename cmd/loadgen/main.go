@@ -45,6 +45,12 @@ func mainCode(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 				fmt.Fprintf(stderr, "loadgen worker: %v\n", err)
 				return 1
 			}
+			if len(args) > 1 && args[1] == workerBatchFlag {
+				if err := batchScheduling(); err != nil {
+					fmt.Fprintf(stderr, "loadgen worker: %v (try --client-sched normal)\n", err)
+					return 1
+				}
+			}
 			if err := runWorker(stdin, stdout); err != nil {
 				fmt.Fprintf(stderr, "loadgen worker: %v\n", err)
 				return 1
@@ -119,6 +125,7 @@ type options struct {
 	PerWorker     int
 	PerSource     int
 	Concurrency   int
+	ClientSched   string
 	Settle        time.Duration
 	ServerBin     string
 	NoReference   bool
@@ -131,7 +138,7 @@ func (o options) params() Params {
 	return Params{Conns: o.Conns, Baseline: o.Baseline, Storm: o.Storm, FanoutUsers: o.FanoutUsers, FanoutRounds: o.FanoutRounds,
 		PingSeconds: o.PingInterval.Seconds(), IdleSeconds: o.Idle.Seconds(), Rate: o.Rate, ThroughputS: o.Duration.Seconds(),
 		Mix: o.mix.String(), DrainRate: o.DrainRate, DrainS: o.DrainDuration.Seconds(), DrainStorages: o.DrainStorages,
-		PerWorker: o.PerWorker, PerSource: o.PerSource, Concurrency: o.Concurrency}
+		PerWorker: o.PerWorker, PerSource: o.PerSource, Concurrency: o.Concurrency, ClientSched: o.ClientSched}
 }
 
 func flagSet(o *options) *flag.FlagSet {
@@ -156,6 +163,8 @@ func flagSet(o *options) *flag.FlagSet {
 	fs.IntVar(&o.PerWorker, "per-worker", 9_000, "client sockets per worker process")
 	fs.IntVar(&o.PerSource, "per-source", 5_000, "client sockets per source address 127.0.0.x")
 	fs.IntVar(&o.Concurrency, "concurrency", 64, "logins in flight per worker during connects")
+	fs.StringVar(&o.ClientSched, "client-sched", "batch", "scheduling policy of the client workers: batch (SCHED_BATCH: their fair\n"+
+		"share of the CPUs, without preempting the server at every frame it writes) or normal")
 	fs.DurationVar(&o.Settle, "settle", 10*time.Second, "how long to wait for missing deliveries once nothing arrives any more")
 	fs.StringVar(&o.ServerBin, "server-bin", "", "notify_push binary to measure (default: go build ./cmd/notify_push)")
 	fs.BoolVar(&o.NoReference, "no-reference", false, "skip the reference server")
@@ -213,6 +222,7 @@ func parseOptions(args []string) (options, error) {
 	check(o.PerSource >= 1 && o.PerSource <= 28_000, "--per-source %d: want 1-28000", o.PerSource)
 	check(o.Concurrency >= 1, "--concurrency %d: want ≥ 1", o.Concurrency)
 	check(o.Settle > 0, "--settle %v: want > 0", o.Settle)
+	check(o.ClientSched == "batch" || o.ClientSched == "normal", "--client-sched %q: want batch or normal", o.ClientSched)
 	mix, err := ParseMix(o.Mix)
 	if err != nil {
 		problems = append(problems, fmt.Errorf("--mix: %w", err))

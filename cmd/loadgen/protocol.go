@@ -171,9 +171,17 @@ type workerProc struct {
 	exited chan struct{}
 }
 
-// startWorker runs this executable as "loadgen worker".
-func startWorker(self string, index int, stderr io.Writer) (*workerProc, error) {
-	cmd := exec.Command(self, "worker")
+// workerBatchFlag asks a worker to run its threads under SCHED_BATCH.
+const workerBatchFlag = "--batch"
+
+// startWorker runs this executable as "loadgen worker", under SCHED_BATCH
+// when batch is set (sched_linux.go).
+func startWorker(self string, index int, batch bool, stderr io.Writer) (*workerProc, error) {
+	args := []string{"worker"}
+	if batch {
+		args = append(args, workerBatchFlag)
+	}
+	cmd := exec.Command(self, args...)
 	cmd.Stderr = stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	in, err := cmd.StdinPipe()

@@ -60,6 +60,7 @@ type Params struct {
 	PerWorker     int     `json:"per_worker"`
 	PerSource     int     `json:"per_source"`
 	Concurrency   int     `json:"concurrency"`
+	ClientSched   string  `json:"client_sched,omitempty"`
 }
 
 // Snapshot is a server's memory at one connection count, after a forced GC.
@@ -362,6 +363,9 @@ func (r *Report) WriteText(w io.Writer) {
 		r.Env.GoVersion, r.Env.CPUs, r.Env.LoadBefore, r.Env.LoadAfter, r.Env.FileLimit)
 	fmt.Fprintf(w, "  (servers, Redis, the publisher and %d client workers share these CPUs with whatever else runs: figures are\n"+
 		"  indicative, and latencies include the client workers' own wait for a CPU)\n", r.Env.Workers)
+	if p.ClientSched == "batch" {
+		fmt.Fprintln(w, "  (client workers run under SCHED_BATCH: their fair share of the CPUs, without preempting the server at each frame)")
+	}
 	pingNote := ""
 	if p.PingSeconds == 30 {
 		pingNote = " (the production default)"

@@ -139,7 +139,7 @@ func (r *runner) setUp(ctx context.Context) error {
 
 	nWorkers := (r.opts.Conns + r.opts.PerWorker - 1) / r.opts.PerWorker
 	for i := range nWorkers {
-		w, err := startWorker(r.self, i, r.progress)
+		w, err := startWorker(r.self, i, r.opts.ClientSched == "batch", r.progress)
 		if err != nil {
 			return err
 		}

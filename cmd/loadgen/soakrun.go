@@ -129,7 +129,7 @@ func (r *soakRunner) setUp(ctx context.Context) error {
 	}
 	r.rep.Churners, r.rep.Listeners = churners, listeners
 	for i := range nWorkers {
-		w, err := startWorker(r.self, i, r.progress)
+		w, err := startWorker(r.self, i, false, r.progress) // the soak counts deliveries, not latencies: normal scheduling
 		if err != nil {
 			return err
 		}

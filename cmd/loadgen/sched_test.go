@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// A worker started for a batch run has every thread under SCHED_BATCH, and
+// one started otherwise keeps the normal policy.
+func TestWorkerSchedulingPolicy(t *testing.T) {
+	loadgen, _ := builtTools(t)
+	for _, batch := range []bool{true, false} {
+		w, err := startWorker(loadgen, 0, batch, os.Stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if _, err := w.call(ctx, Command{Op: OpCount}); err != nil { // the worker is up and serving
+			t.Fatal(err)
+		}
+		cancel()
+		pid := w.cmd.Process.Pid
+		tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0 // SCHED_OTHER
+		if batch {
+			want = schedBatch
+		}
+		for _, task := range tasks {
+			tid, _ := strconv.Atoi(task.Name())
+			if got, err := schedulingPolicy(tid); err != nil || got != want {
+				t.Errorf("batch %v: thread %d of the worker has policy %d (%v), want %d", batch, tid, got, err, want)
+			}
+		}
+		w.quit()
+	}
+}
