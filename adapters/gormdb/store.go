@@ -27,6 +27,8 @@ const (
 	maxLifetime = 5 * time.Minute
 	// retryDelay spaces refreshes of stale rows while the database fails.
 	retryDelay = 10 * time.Second
+	// refreshWarnEvery spaces the warnings about failed refreshes.
+	refreshWarnEvery = time.Minute
 	// loadTimeout bounds a first load, which runs detached from the
 	// cancellation of the caller that started it, so that a caller giving up
 	// fails no other waiter. The caller's deadline, when earlier, bounds it
@@ -66,6 +68,11 @@ type MountStore struct {
 	mu        sync.RWMutex
 	entries   map[domain.StorageID]*entry
 	lastSweep time.Time
+	// Failed refreshes since the last warning about them: during an outage
+	// every busy storage fails once per retryDelay, which would be a line
+	// each; one line per refreshWarnEvery says how many there were.
+	refreshFailed int
+	refreshWarned time.Time
 }
 
 // entry is the cached rows of one storage. Its fields other than lastUsed
@@ -174,8 +181,12 @@ func (s *MountStore) refresh(ctx context.Context, storage domain.StorageID, e *e
 		// caller's deadline passing is the database being too slow, which is.
 		if !errors.Is(ctx.Err(), context.Canceled) {
 			e.retryAt = done.Add(retryDelay)
-			s.log.Warn("refresh of cached storage mapping failed; serving cached rows",
-				"storage", storage, "retry_in", retryDelay, "err", err)
+			s.refreshFailed++
+			if s.refreshWarned.IsZero() || done.Sub(s.refreshWarned) >= refreshWarnEvery {
+				s.log.Warn("refresh of cached storage mappings failed; serving cached rows (logged once a minute)",
+					"failed_refreshes", s.refreshFailed, "storage", storage, "retry_in", retryDelay, "err", err)
+				s.refreshFailed, s.refreshWarned = 0, done
+			}
 		}
 		return e.mounts
 	}
