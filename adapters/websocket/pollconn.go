@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"syscall"
+
+	"github.com/notifypush/notify_push/adapters/websocket/rawio"
 )
 
 // errWouldBlock is what a non-blocking read returns when the socket is empty.
@@ -71,7 +73,7 @@ func (pc *pollConn) Read(p []byte) (int, error) {
 // readFD makes one read attempt and never asks the runtime to wait.
 func (pc *pollConn) readFD(fd uintptr) bool {
 	for {
-		pc.n, pc.err = readNonblock(int(fd), pc.buf)
+		pc.n, pc.err = rawio.Read(int(fd), pc.buf)
 		if pc.err != syscall.EINTR {
 			break
 		}
@@ -103,7 +105,7 @@ func (pc *pollConn) writeNow(p []byte) (int, error) {
 func (pc *pollConn) writeFD(fd uintptr) bool {
 	pc.wn, pc.werr = 0, nil
 	for pc.wn < len(pc.wbuf) {
-		n, err := writeNonblock(int(fd), pc.wbuf[pc.wn:])
+		n, err := rawio.Write(int(fd), pc.wbuf[pc.wn:])
 		if err == syscall.EINTR {
 			continue
 		}

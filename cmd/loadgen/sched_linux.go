@@ -41,12 +41,3 @@ func batchScheduling() error {
 	}
 	return nil
 }
-
-// schedulingPolicy is the policy of thread tid as sched(7) numbers it.
-func schedulingPolicy(tid int) (int, error) {
-	r, _, e := syscall.RawSyscall(syscall.SYS_SCHED_GETSCHEDULER, uintptr(tid), 0, 0)
-	if e != 0 {
-		return 0, fmt.Errorf("read the scheduling policy of thread %d: %w", tid, e)
-	}
-	return int(r), nil
-}

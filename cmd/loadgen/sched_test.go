@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -39,4 +41,13 @@ func TestWorkerSchedulingPolicy(t *testing.T) {
 		}
 		w.quit()
 	}
+}
+
+// schedulingPolicy is the policy of thread tid as sched(7) numbers it.
+func schedulingPolicy(tid int) (int, error) {
+	r, _, e := syscall.RawSyscall(syscall.SYS_SCHED_GETSCHEDULER, uintptr(tid), 0, 0)
+	if e != 0 {
+		return 0, fmt.Errorf("read the scheduling policy of thread %d: %w", tid, e)
+	}
+	return int(r), nil
 }

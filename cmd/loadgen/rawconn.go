@@ -4,12 +4,12 @@ import (
 	"io"
 	"net"
 	"syscall"
-	"unsafe"
+
+	"github.com/notifypush/notify_push/adapters/websocket/rawio"
 )
 
 // leanConn is a client socket whose reads skip the scheduler's system-call
-// bookkeeping: the socket is nonblocking, so read(2) never sleeps, and the
-// runtime's netpoller does the waiting. The clients share the cores with the
+// bookkeeping (package rawio): the runtime's netpoller does the waiting. The clients share the cores with the
 // server under test, so each microsecond they spend per frame shows up in
 // the server's figures; this one halves what a read costs them.
 type leanConn struct {
@@ -19,7 +19,7 @@ type leanConn struct {
 	// State of the read in progress; gorilla reads from one goroutine.
 	buf    []byte
 	n      int
-	errno  syscall.Errno
+	err    error
 	readFn func(fd uintptr) bool
 }
 
@@ -48,8 +48,8 @@ func (c *leanConn) Read(p []byte) (int, error) {
 	switch {
 	case err != nil:
 		return 0, err // closed, or past the read deadline
-	case c.errno != 0:
-		return 0, c.errno
+	case c.err != nil:
+		return 0, c.err
 	case c.n == 0:
 		return 0, io.EOF
 	}
@@ -59,17 +59,14 @@ func (c *leanConn) Read(p []byte) (int, error) {
 // readFD makes one read; false asks the runtime to wait for the socket.
 func (c *leanConn) readFD(fd uintptr) bool {
 	for {
-		r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&c.buf[0])), uintptr(len(c.buf)))
-		switch e {
+		c.n, c.err = rawio.Read(int(fd), c.buf)
+		switch c.err {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
 			return false
 		}
-		c.n, c.errno = int(r), e
-		if e != 0 {
-			c.n = 0
-		}
+		c.n = max(c.n, 0)
 		return true
 	}
 }
