@@ -181,9 +181,7 @@ func (h *Hub) sessionsOf(user domain.UserID, buf *[domain.MaxConnectionsPerUser]
 
 // deliver fills a debounce slot on every connection of user.
 func (h *Hub) deliver(user domain.UserID, u slotUpdate, now time.Time, base time.Duration) {
-	if n := h.deliverUncounted(user, u, now, base); n > 0 {
-		h.counters.MessagesSentN(u.kind, uint64(n))
-	}
+	h.counters.MessagesSentN(u.kind, uint64(h.deliverUncounted(user, u, now, base)))
 }
 
 // deliverUncounted is deliver, except that the n messages of kind u.kind it
