@@ -166,8 +166,10 @@ func hostOf(addr string) string {
 }
 
 // logAuthFailure logs a failed login with the login name and the client's
-// address, once a minute per address. The name is cut short: a client that
-// sent its password as the login must not get it logged whole.
+// address, once a minute per address. A login longer than any Nextcloud user
+// id is logged by its length only: it is most likely a password sent in the
+// wrong frame (an app password has 72 characters), and even its start must
+// not reach the log.
 func (h *Handler) logAuthFailure(msg, login string, forwarded []string, err error) {
 	client := clientOf(forwarded)
 	ok, held := h.authLog.allow(client, time.Now())
@@ -175,7 +177,7 @@ func (h *Handler) logAuthFailure(msg, login string, forwarded []string, err erro
 		return
 	}
 	if len(login) > maxLoggedLogin {
-		login = login[:maxLoggedLogin] + "…"
+		login = fmt.Sprintf("(%d bytes, not shown)", len(login))
 	}
 	h.log.Warn(msg, "login", login, "client", client, "err", err, "failures_not_logged", held)
 }

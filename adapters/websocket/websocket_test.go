@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -469,5 +470,22 @@ func BenchmarkSend(b *testing.B) {
 		if _, _, err := ws.ReadMessage(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A failed login is logged with its name, but one longer than any user id,
+// most likely a password typed in the wrong field, only by its length.
+func TestFailedLoginLogShowsNoPasswordSentAsLogin(t *testing.T) {
+	var logs bytes.Buffer
+	h := New(&fakeGateway{}, Options{}, domain.NewCounters(), slog.New(slog.NewTextHandler(&logs, nil)))
+	appPassword := strings.Repeat("Ab3dE", 14) + "xy" // 72 characters, as Nextcloud makes them
+	h.logAuthFailure("login failed", appPassword, []string{"192.0.2.1"}, domain.ErrInvalidCredentials)
+	h.logAuthFailure("login failed", "alice", []string{"192.0.2.2"}, domain.ErrInvalidCredentials)
+	out := logs.String()
+	if strings.Contains(out, appPassword[:16]) || !strings.Contains(out, "(72 bytes, not shown)") {
+		t.Fatalf("a 72-character login must be logged by its length only:\n%s", out)
+	}
+	if !strings.Contains(out, "login=alice") {
+		t.Fatalf("an ordinary login name is not logged:\n%s", out)
 	}
 }
