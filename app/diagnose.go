@@ -422,7 +422,7 @@ func (r *diagnosisRun) checkVersion() Finding {
 	return fail(checkVersion, fmt.Sprintf("the app is version %s, this server reports %s: %s", r.appVersion, report.Version, report.Reason),
 		meaning,
 		fmt.Sprintf("let the server follow the app's version (NOTIFY_PUSH_FOLLOW_APP_VERSION=true, the default), "+
-			"or use the Client Push app %s.x with this server", series(domain.Version)))
+			"or use the Client Push app %s.x with this server", ownSeries()))
 }
 
 func (r *diagnosisRun) checkCapability(ctx context.Context) Finding {
@@ -605,12 +605,10 @@ func sameURL(a, b string) bool {
 	return strings.TrimSuffix(strings.TrimSpace(a), "/") == strings.TrimSuffix(strings.TrimSpace(b), "/")
 }
 
-func series(v string) string {
-	parts := strings.SplitN(v, ".", 3)
-	if len(parts) < 2 {
-		return v
-	}
-	return parts[0] + "." + parts[1]
+// ownSeries is this server's major.minor, the app series it stands in for.
+func ownSeries() string {
+	s, _ := domain.ParseSeries(domain.Version)
+	return s.String()
 }
 
 func randomToken() string {

@@ -59,21 +59,19 @@ type Startup struct {
 	timing StartupTiming
 	log    *slog.Logger
 
-	ready      chan struct{} // closed once every dependency answered
-	firstRound chan struct{} // closed once every dependency was probed once
-	openOnce   sync.Once
-	started    time.Time
+	ready    chan struct{} // closed once every dependency answered
+	openOnce sync.Once
+	started  time.Time
 
-	mu      sync.Mutex
-	last    map[string]error // last probe result per dependency; absent before the first
-	up      map[string]bool  // answered once
-	pending int              // dependencies not probed yet
-	warned  bool             // a dependency was warned about
+	mu     sync.Mutex
+	last   map[string]error // last probe result per dependency; absent before the first
+	up     map[string]bool  // answered once
+	warned bool             // a dependency was warned about
 }
 
-// firstRoundWait bounds how long a login waits for the first probes, so that
-// a client arriving as the server starts is not refused for nothing.
-const firstRoundWait = 3 * time.Second
+// readyWait bounds how long a login waits for the server to become ready,
+// so that a client arriving as the server starts is not refused for nothing.
+const readyWait = 3 * time.Second
 
 // NewStartup supervises deps; with none it is ready at once. Names must be
 // unique and every probe set.
@@ -97,11 +95,10 @@ func NewStartupWith(deps Dependencies, timing StartupTiming, log *slog.Logger) (
 		timing.WarnAfter < 0 {
 		return nil, fmt.Errorf("startup timing %+v: durations must be positive (WarnAfter may be 0), MaxRetry at least FirstRetry", timing)
 	}
-	s := &Startup{deps: deps, timing: timing, log: log, ready: make(chan struct{}), firstRound: make(chan struct{}),
-		started: time.Now(), last: make(map[string]error), up: make(map[string]bool), pending: len(deps)}
+	s := &Startup{deps: deps, timing: timing, log: log, ready: make(chan struct{}),
+		started: time.Now(), last: make(map[string]error), up: make(map[string]bool)}
 	if len(deps) == 0 {
 		close(s.ready)
-		close(s.firstRound)
 	}
 	return s, nil
 }
@@ -121,7 +118,7 @@ func (s *Startup) Refusal(ctx context.Context) error {
 		return nil
 	default:
 	}
-	wait := time.NewTimer(firstRoundWait)
+	wait := time.NewTimer(readyWait)
 	defer wait.Stop()
 	look := time.NewTicker(liveLookEvery)
 	defer look.Stop()
@@ -192,11 +189,6 @@ func (s *Startup) isUp(name string) bool {
 // has answered.
 func (s *Startup) record(name string, err error) {
 	s.mu.Lock()
-	if _, probed := s.last[name]; !probed {
-		if s.pending--; s.pending == 0 {
-			close(s.firstRound)
-		}
-	}
 	s.last[name] = err
 	if err == nil {
 		s.up[name] = true

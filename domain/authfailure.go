@@ -53,8 +53,6 @@ func AuthFailureOf(err error) AuthFailure {
 		return AuthFailureInvalidCredentials
 	case errors.Is(err, ErrInvalidAuthMessage):
 		return AuthFailureInvalidMessage
-	case errors.Is(err, ErrAuthTimeout):
-		return AuthFailureTimeout
 	case errors.Is(err, ErrConnectionLimit):
 		return AuthFailureConnectionLimit
 	case errors.Is(err, ErrTooManyLogins):
@@ -67,6 +65,3 @@ func AuthFailureOf(err error) AuthFailure {
 		return AuthFailureOther
 	}
 }
-
-// ErrAuthTimeout: the client did not complete its login in time.
-var ErrAuthTimeout = errors.New(TextAuthenticationTimeout)

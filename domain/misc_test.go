@@ -52,26 +52,6 @@ func TestMetricsSnapshotJSON(t *testing.T) {
 	}
 }
 
-func TestSameSeries(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want bool
-	}{
-		{"1.4.0", "1.4.7", true},
-		{"1.4.0", "1.5.0", false},
-		{"1.4", "1.4.2", true},
-		{"2.4.0", "1.4.0", false},
-		{"", "", false},
-		{"1", "1", false},
-		{" 1.4.0\n", "1.4.1", true},
-	}
-	for _, tt := range tests {
-		if got := SameSeries(tt.a, tt.b); got != tt.want {
-			t.Errorf("SameSeries(%q, %q) = %v", tt.a, tt.b, got)
-		}
-	}
-}
-
 func TestCounterArraysFitTheirLists(t *testing.T) {
 	if len(Channels) != channelCount {
 		t.Fatalf("channelCount = %d, but %d channels", channelCount, len(Channels))

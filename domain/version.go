@@ -148,18 +148,3 @@ func AppAccepts(appVersion, reported string) bool {
 	}
 	return cut(appVersion) == cut(reported)
 }
-
-// SameSeries reports whether two versions share their first two dot-separated
-// parts, the rule the app's self-test applies.
-func SameSeries(a, b string) bool {
-	return series(a) == series(b) && series(a) != ""
-}
-
-func series(v string) string {
-	v = strings.TrimSpace(v)
-	parts := strings.SplitN(v, ".", 3)
-	if len(parts) < 2 || parts[0] == "" || parts[1] == "" {
-		return ""
-	}
-	return parts[0] + "." + parts[1]
-}
