@@ -19,6 +19,7 @@ func TestWorkerSchedulingPolicy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(w.quit) // also when a check below fails
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if _, err := w.call(ctx, Command{Op: OpCount}); err != nil { // the worker is up and serving
 			t.Fatal(err)
@@ -39,7 +40,6 @@ func TestWorkerSchedulingPolicy(t *testing.T) {
 				t.Errorf("batch %v: thread %d of the worker has policy %d (%v), want %d", batch, tid, got, err, want)
 			}
 		}
-		w.quit()
 	}
 }
 

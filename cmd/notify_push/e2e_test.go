@@ -34,6 +34,17 @@ import (
 // binary is the notify_push executable built once for the end-to-end tests.
 var binary string
 
+// commandTimeout bounds a run of the binary that is expected to end by itself.
+const commandTimeout = 2 * time.Minute
+
+// binaryCommand is the binary with args, killed if it outlives the test or
+// commandTimeout.
+func binaryCommand(t *testing.T, args ...string) *exec.Cmd {
+	ctx, cancel := context.WithTimeout(t.Context(), commandTimeout)
+	t.Cleanup(cancel)
+	return exec.CommandContext(ctx, binary, args...)
+}
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "notify_push-e2e")
 	if err != nil {
@@ -469,7 +480,7 @@ func TestBinaryNextcloudDown(t *testing.T) {
 }
 
 func TestBinaryRefusesIncompleteConfiguration(t *testing.T) {
-	cmd := exec.Command(binary)
+	cmd := binaryCommand(t)
 	cmd.Dir = t.TempDir()
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "DATABASE_URL=sqlite:///tmp/x.db"}
 	out, err := cmd.CombinedOutput()
@@ -484,7 +495,7 @@ func TestBinaryRefusesIncompleteConfiguration(t *testing.T) {
 	if strings.Contains(string(out), "DATABASE_URL (") {
 		t.Errorf("names DATABASE_URL although it is set:\n%s", out)
 	}
-	v, err := exec.Command(binary, "--version").Output()
+	v, err := binaryCommand(t, "--version").Output()
 	if err != nil || !strings.HasPrefix(string(v), "notify_push 1.4.0") {
 		t.Fatalf("--version: %q %v", v, err)
 	}
@@ -532,7 +543,7 @@ $CONFIG = array (
 	w.publish(t, "notify_storage_update", `{"storage":10,"path":"files/Team/x","file_id":1}`)
 	bob.expect("notify_file")
 
-	out, err := exec.Command(binary, configPath, "--dump-config").CombinedOutput()
+	out, err := binaryCommand(t, configPath, "--dump-config").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "config.php") || !strings.Contains(string(out), "sqlite://") {
 		t.Fatalf("--dump-config: %v\n%s", err, out)
 	}
@@ -628,7 +639,7 @@ func selfSignedCert(t *testing.T, dir string) (certFile, keyFile string, pool *x
 
 func runSend(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"send"}, args...)...)
+	cmd := binaryCommand(t, append([]string{"send"}, args...)...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	out, err := cmd.CombinedOutput()

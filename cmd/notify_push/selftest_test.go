@@ -51,7 +51,7 @@ func newSelfTestWorld(t *testing.T, stripUpgrade bool) *selfTestWorld {
 // selfTest runs `notify_push self-test` with env only (and PATH).
 func runSelfTest(t *testing.T, env []string, args ...string) (int, string) {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"self-test"}, args...)...)
+	cmd := binaryCommand(t, append([]string{"self-test"}, args...)...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
 	out, err := cmd.CombinedOutput()

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net/http"
-	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -113,6 +112,6 @@ func TestBinaryReportsItsOwnVersionWhenTold(t *testing.T) {
 // whatever the app's.
 func runVersion(t *testing.T) (string, error) {
 	t.Helper()
-	out, err := exec.Command(binary, "--version").Output()
+	out, err := binaryCommand(t, "--version").Output()
 	return string(out), err
 }

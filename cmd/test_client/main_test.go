@@ -216,7 +216,10 @@ func TestInterruptSendsCloseFrame(t *testing.T) {
 	defer srv.Close()
 
 	stdout := &testenv.LockedBuffer{}
-	cmd := exec.Command(bin, "--websocket", "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws", "alice", "pw")
+	// It reads until a signal: a failed wait below must not leave it running.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--websocket", "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws", "alice", "pw")
 	cmd.Stdout, cmd.Stderr = stdout, io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
