@@ -106,12 +106,13 @@ func writeRuntimeStats(w http.ResponseWriter) {
 	_ = json.NewEncoder(w).Encode(ReadRuntimeStats())
 }
 
-// loopbackOnly refuses requests that come from another machine, or through a
-// proxy on this one. A unix socket's peer has no IP address and is local.
+// loopbackOnly refuses requests that come from another machine, through a
+// proxy on this one, or from a browser on behalf of another site's page
+// (which could otherwise force a GC at will). A unix socket's peer has no IP
+// address and is local.
 func loopbackOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		proxied := r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != ""
-		if proxied || !fromLoopback(r) {
+		if proxied(r) || crossSite(r) || !fromLoopback(r) {
 			http.Error(w, "debug routes answer loopback clients only", http.StatusForbidden)
 			return
 		}
