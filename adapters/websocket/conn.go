@@ -116,8 +116,10 @@ func (c *conn) Send(msg domain.Outgoing) {
 		c.queued[msg.Kind] = int32(len(c.queue))
 	} else {
 		if c.customs >= c.h.opts.QueueLimit {
-			c.mu.Unlock()
-			c.h.slowClient(c)
+			// Decided under the lock, so that concurrent sends close and
+			// count the client once.
+			c.closeLocked(domain.CloseSlowConsumer)
+			c.h.slowClientClosed()
 			return
 		}
 		c.queue = append(c.queue, msg)
@@ -327,6 +329,12 @@ func (c *conn) Close(reason domain.CloseReason) {
 		c.mu.Unlock()
 		return
 	}
+	c.closeLocked(reason)
+}
+
+// closeLocked puts the close frame in place of whatever waits; c.mu is held
+// and c not closed yet. It unlocks.
+func (c *conn) closeLocked(reason domain.CloseReason) {
 	c.closed, c.closing, c.reason = true, true, reason
 	c.queue, c.queued, c.customs = nil, [domain.KindCustom]int32{}, 0
 	c.ping, c.owePong = 0, false

@@ -353,11 +353,11 @@ func (h *Handler) untrack(c *conn) {
 	h.counters.ClientDisconnected(c.kind)
 }
 
-// slowClient ends a connection whose client lets custom messages pile up.
-func (h *Handler) slowClient(c *conn) {
+// slowClientClosed counts and logs a connection closed because its client
+// let custom messages pile up.
+func (h *Handler) slowClientClosed() {
 	h.counters.SlowClientCloses.Add(1)
 	h.log.Info("closing a client that does not read its messages", "queued", h.opts.QueueLimit)
-	c.Close(domain.CloseSlowConsumer)
 }
 
 // snapshot copies the live connections into buf.
