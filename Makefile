@@ -56,7 +56,7 @@ load: build
 # and the idle server's memory, goroutines and open files are compared
 # before and after. About 3½ minutes; not run by CI (its end-to-end test is).
 # Parameters go in SOAKFLAGS (`bin/loadgen soak --help` lists them), e.g.
-# make soak SOAKFLAGS="--conns 1000 --duration 1m --strict".
+# make soak SOAKFLAGS="--conns 1000 --users 700 --shared-users 350 --duration 1m --strict".
 SOAKFLAGS ?=
 soak: build
 	$(BIN)/loadgen soak --server-bin $(BIN)/notify_push $(SOAKFLAGS)
