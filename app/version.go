@@ -98,6 +98,20 @@ func (v *AppVersion) Refresh(ctx context.Context) error {
 	return nil
 }
 
+// Answered is the startup probe of Nextcloud: Refresh, except that an answer
+// outside 2xx from the app's test/version route counts as Nextcloud being
+// there. That route failing (the app disabled, a proxy rule, maintenance) is
+// for the self-test to report; it must not keep every client out for good.
+func (v *AppVersion) Answered(ctx context.Context) error {
+	err := v.Refresh(ctx)
+	if pe, ok := domain.ProbeFailureOf(err); ok && pe.Failure == domain.ProbeStatus {
+		v.log.Warn("Nextcloud answers, but its test/version route fails; logins are accepted anyway "+
+			"(notify_push self-test tells more)", "err", err)
+		return nil
+	}
+	return err
+}
+
 // Report is what the server publishes now, from the last version read.
 func (v *AppVersion) Report() domain.VersionReport {
 	v.mu.Lock()

@@ -121,3 +121,31 @@ func TestAppVersionRunRefreshesAndRetries(t *testing.T) {
 		t.Fatalf("report %+v", v.Report())
 	}
 }
+
+// At startup, Nextcloud answering the app's route with an error status is
+// Nextcloud being there (with a warning); not answering at all is not.
+func TestAppVersionAnsweredAtStartup(t *testing.T) {
+	f := newFixture(t, HubOptions{})
+	probe := mocks.NewMockNextcloudProbe(f.ctrl)
+	var logs bytes.Buffer
+	v := NewAppVersion(VersionOptions{Follow: true}, f.kv, probe, slog.New(slog.NewTextHandler(&logs, nil)))
+	ctx := context.Background()
+
+	probe.EXPECT().TestVersion(gomock.Any()).Return(&domain.ProbeError{Failure: domain.ProbeStatus, URL: "test/version",
+		Status: 404, StatusLine: "404 Not Found"})
+	if err := v.Answered(ctx); err != nil {
+		t.Fatalf("a 404 from test/version: %v, want Nextcloud counted as there", err)
+	}
+	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "404 Not Found") {
+		t.Fatalf("no warning naming the answer:\n%s", logs.String())
+	}
+	if err := v.Reachable(ctx); err == nil {
+		t.Fatal("the self-test's check must still see the failing route")
+	}
+
+	probe.EXPECT().TestVersion(gomock.Any()).Return(&domain.ProbeError{Failure: domain.ProbeUnreachable, URL: "test/version",
+		Err: errors.New("connection refused")})
+	if err := v.Answered(ctx); err == nil {
+		t.Fatal("an unreachable Nextcloud counted as there")
+	}
+}

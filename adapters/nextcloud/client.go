@@ -178,7 +178,7 @@ func (c *Client) probe(ctx context.Context, path, token, forwarded string) (stri
 		return "", fmt.Errorf("read %s: %w", path, stripURL(err))
 	}
 	if resp.StatusCode/100 != 2 {
-		return "", fmt.Errorf("%s answered %s", path, resp.Status)
+		return "", &domain.ProbeError{Failure: domain.ProbeStatus, URL: path, Status: resp.StatusCode, StatusLine: resp.Status}
 	}
 	return strings.TrimSpace(string(body)), nil
 }

@@ -150,6 +150,8 @@ func TestProbes(t *testing.T) {
 	}
 	if _, err := c.TestCookie(ctx, "wrong"); err == nil || !strings.Contains(err.Error(), "403") {
 		t.Fatalf("wrong token: %v", err)
+	} else if pe, ok := domain.ProbeFailureOf(err); !ok || pe.Failure != domain.ProbeStatus || pe.Status != 403 {
+		t.Fatalf("an answer outside 2xx is not classified as one: %#v", err) // the startup gate relies on it
 	}
 	if addr, err := c.TestRemote(ctx, "1.2.3.4", "tok"); addr != "1.2.3.4" || err != nil {
 		t.Fatalf("remote %q %v", addr, err)

@@ -168,13 +168,13 @@ func productionChecks(l *listenerCheck, db *gorm.DB, events *redis.EventSource, 
 
 // productionDependencies are what the server waits for at start before it
 // accepts logins: the database answering, the subscription to the app's
-// channels, and Nextcloud answering the app's test/version route (which also
-// tells the app's version).
+// channels, and Nextcloud answering (its test/version route also tells the
+// app's version).
 func productionDependencies(db *gorm.DB, events *redis.EventSource, versions *app.AppVersion) app.Dependencies {
 	return app.Dependencies{
 		{Name: "database", Probe: func(ctx context.Context) error { return gormdb.Ping(ctx, db) }},
 		{Name: "redis", Probe: redisSubscribed(events), Live: true},
-		{Name: "nextcloud", Probe: versions.Refresh},
+		{Name: "nextcloud", Probe: versions.Answered},
 	}
 }
 
