@@ -120,15 +120,20 @@ func (c *StartupCheck) Check(ctx context.Context) []error {
 	if _, err := c.mounts.MountsFor(ctx, 1); err != nil {
 		warn(fmt.Errorf("database: %w", err))
 	}
-	if err := c.versions.Refresh(ctx); err != nil {
-		warn(err)
-		return problems
+	// Without Nextcloud the app's version is unknown, but Redis is still
+	// checked and the server's own version still published.
+	refreshErr := c.versions.Refresh(ctx)
+	if refreshErr != nil {
+		warn(refreshErr)
 	}
 	report := c.versions.Report()
 	if err := c.kv.Set(ctx, KeyVersion, report.Version); err != nil {
 		warn(fmt.Errorf("redis: %w", err))
 	} else if _, _, err := c.kv.Get(ctx, KeyVersion); err != nil {
 		warn(fmt.Errorf("redis: %w", err))
+	}
+	if refreshErr != nil {
+		return problems
 	}
 	app := c.versions.AppVersion()
 	switch {

@@ -119,7 +119,8 @@ func TestStartupCheck(t *testing.T) {
 		{"app never answered", true, nil, nil, "", false, domain.Version, []string{"same Redis"}, []string{"same Redis"}},
 		{"database down", true, errors.New("refused"), nil, "1.4.0", true, "1.4.0",
 			[]string{"database: refused"}, []string{"database: refused"}},
-		{"nextcloud down", true, nil, errors.New("timeout"), "", false, "",
+		// Redis is still checked, and the server's own version published.
+		{"nextcloud down", true, nil, errors.New("timeout"), "", false, domain.Version,
 			[]string{"nextcloud: timeout"}, []string{"nextcloud: timeout"}},
 	}
 	for _, tt := range tests {
@@ -138,9 +139,9 @@ func TestStartupCheck(t *testing.T) {
 			probe.EXPECT().TestVersion(gomock.Any()).Return(tt.probeErr)
 			if tt.probeErr == nil {
 				f.kv.EXPECT().Get(gomock.Any(), "notify_push_app_version").Return(tt.appVersion, tt.appSet, nil)
-				f.kv.EXPECT().Set(gomock.Any(), "notify_push_version", tt.reported).Return(nil)
-				f.kv.EXPECT().Get(gomock.Any(), "notify_push_version").Return(tt.reported, true, nil)
 			}
+			f.kv.EXPECT().Set(gomock.Any(), "notify_push_version", tt.reported).Return(nil)
+			f.kv.EXPECT().Get(gomock.Any(), "notify_push_version").Return(tt.reported, true, nil)
 			problems := check.Check(context.Background())
 			if len(problems) != len(tt.problems) {
 				t.Fatalf("problems %v, want %v", problems, tt.problems)
