@@ -338,6 +338,7 @@ func (r *diagnosisRun) checkSharedRedis(ctx context.Context) Finding {
 	got, ok, err := r.kv.Get(ctx, KeyAppVersion)
 	switch {
 	case err != nil:
+		r.restore(ctx, KeyAppVersion, prev, had) // best effort: the marker must not stay
 		return fail(checkSharedRedis, "Redis stopped answering: "+err.Error(), "", "check Redis, then run the self-test again")
 	case !ok || got == "self-test-"+r.token || got == "":
 		r.restore(ctx, KeyAppVersion, prev, had)

@@ -11,6 +11,7 @@ import (
 	"github.com/notifypush/notify_push/adapters/memory"
 	"github.com/notifypush/notify_push/domain"
 	"github.com/notifypush/notify_push/mocks"
+	"github.com/notifypush/notify_push/ports"
 )
 
 // scenario is a deployment as the diagnosis sees it; the zero value plus
@@ -25,6 +26,21 @@ type scenario struct {
 	handshake  error
 	opts       DiagnoseOptions
 	kv         *memory.KeyValue
+	flaky      *flakyKV // when set, the diagnosis sees kv through it
+}
+
+// flakyKV fails one Get once failNext is set, as a Redis dropping out would.
+type flakyKV struct {
+	*memory.KeyValue
+	failNext bool
+}
+
+func (k *flakyKV) Get(ctx context.Context, key string) (string, bool, error) {
+	if k.failNext {
+		k.failNext = false
+		return "", false, errors.New("connection reset by peer")
+	}
+	return k.KeyValue.Get(ctx, key)
 }
 
 func healthy() *scenario {
@@ -67,7 +83,11 @@ func (s *scenario) run(t *testing.T) (map[string]Finding, int) {
 	push := mocks.NewMockPushEndpoint(ctrl)
 	push.EXPECT().Discover(gomock.Any(), gomock.Any(), s.opts.Login, s.opts.Password).Return(s.capability, s.discover).AnyTimes()
 	push.EXPECT().Handshake(gomock.Any(), gomock.Any(), s.opts.Login, s.opts.Password).Return(s.handshake).AnyTimes()
-	d, err := NewDiagnosis(mounts, s.kv, nc, push, s.opts)
+	var kv ports.KeyValue = s.kv
+	if s.flaky != nil {
+		kv = s.flaky
+	}
+	d, err := NewDiagnosis(mounts, kv, nc, push, s.opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,6 +227,16 @@ func TestDiagnosisRedisAndProxyChain(t *testing.T) {
 	expect(t, found, "version", Skipped)
 	if v, _, _ := s.kv.Get(context.Background(), KeyAppVersion); v != "" {
 		t.Fatalf("marker left in %s: %q", KeyAppVersion, v)
+	}
+
+	// Redis drops out just as the marker is read back: the marker is removed.
+	s = healthy()
+	s.flaky = &flakyKV{KeyValue: s.kv}
+	s.routes["test/version"] = func(string, string) (string, error) { s.flaky.failNext = true; return "", nil }
+	found, _ = s.run(t)
+	expect(t, found, "shared redis", Failed, "Redis stopped answering")
+	if v, _, _ := s.kv.Get(context.Background(), KeyAppVersion); strings.HasPrefix(v, "self-test-") {
+		t.Fatalf("marker left in %s after a failed read: %q", KeyAppVersion, v)
 	}
 
 	// A proxy between this server and Nextcloud drops X-Forwarded-For.
