@@ -54,16 +54,27 @@ func (g *Gateway) Authenticate(ctx context.Context, login, password string, forw
 // waits for it; a wrong token is refused after it.
 const preAuthWait = 2 * time.Second
 
+// preAuthTokenLen is the length of the app's tokens (PROTOCOL §2): only a
+// password of that shape is worth waiting for, so that a client sending an
+// empty login with anything else cannot hold a pending login for 2 s.
+const preAuthTokenLen = 32
+
 func (g *Gateway) awaitToken(ctx context.Context, token string) (domain.UserID, bool) {
 	if token == "" {
 		return "", false
 	}
-	wait := time.NewTimer(preAuthWait)
-	defer wait.Stop()
+	var wait *time.Timer
 	for {
 		arrived := g.preAuth.arrivals() // before Take: a token added in between wakes us
 		if user, ok := g.preAuth.Take(token, g.clock.Now()); ok {
 			return user, true
+		}
+		if len(token) != preAuthTokenLen {
+			return "", false
+		}
+		if wait == nil {
+			wait = time.NewTimer(preAuthWait)
+			defer wait.Stop()
 		}
 		select {
 		case <-arrived:

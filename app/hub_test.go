@@ -370,6 +370,7 @@ func TestMappingErrorsAreLoggedOncePerStoragePerMinute(t *testing.T) {
 // the login waits for it; a token that never comes is refused after the wait.
 func TestPreAuthLoginWaitsForItsToken(t *testing.T) {
 	f := newFixture(t, HubOptions{})
+	lateToken := strings.Repeat("L", preAuthTokenLen)
 	ctx := context.Background()
 	type answer struct {
 		user domain.UserID
@@ -377,7 +378,7 @@ func TestPreAuthLoginWaitsForItsToken(t *testing.T) {
 	}
 	got := make(chan answer, 1)
 	go func() {
-		u, err := f.gateway.Authenticate(ctx, "", "late-token", nil)
+		u, err := f.gateway.Authenticate(ctx, "", lateToken, nil)
 		got <- answer{u, err}
 	}()
 	select {
@@ -385,16 +386,25 @@ func TestPreAuthLoginWaitsForItsToken(t *testing.T) {
 		t.Fatalf("answered %q %v before the token arrived", a.user, a.err)
 	case <-time.After(100 * time.Millisecond):
 	}
-	f.handle(domain.PreAuth{User: "carol", Token: "other-token"}) // someone else's: keeps waiting
-	f.handle(domain.PreAuth{User: "alice", Token: "late-token"})
+	f.handle(domain.PreAuth{User: "carol", Token: strings.Repeat("o", preAuthTokenLen)}) // someone else's: keeps waiting
+	f.handle(domain.PreAuth{User: "alice", Token: lateToken})
 	if a := <-got; a.err != nil || a.user != "alice" {
 		t.Fatalf("late token: %q %v", a.user, a.err)
 	}
 
 	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
-	if _, err := f.gateway.Authenticate(cctx, "", "never-announced", nil); !errors.Is(err, domain.ErrInvalidCredentials) {
+	if _, err := f.gateway.Authenticate(cctx, "", strings.Repeat("n", preAuthTokenLen), nil); !errors.Is(err, domain.ErrInvalidCredentials) {
 		t.Fatalf("unknown token: %v", err)
+	}
+
+	// A password that cannot be a token is refused without the wait.
+	start := time.Now()
+	if _, err := f.gateway.Authenticate(ctx, "", "not-a-token", nil); !errors.Is(err, domain.ErrInvalidCredentials) {
+		t.Fatalf("not a token: %v", err)
+	}
+	if waited := time.Since(start); waited >= preAuthWait {
+		t.Fatalf("an empty login with a password not shaped like a token waited %v for a token", waited)
 	}
 }
 
