@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/notifypush/notify_push/adapters/redis"
-	"github.com/notifypush/notify_push/adapters/testenv"
+	"github.com/notifypush/notify_push/internal/testenv"
 	"github.com/notifypush/notify_push/app"
 )
 

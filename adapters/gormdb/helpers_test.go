@@ -16,7 +16,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/notifypush/notify_push/adapters/testenv"
+	"github.com/notifypush/notify_push/internal/testenv"
 	"github.com/notifypush/notify_push/domain"
 )
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifypush/notify_push/adapters/testenv"
+	"github.com/notifypush/notify_push/internal/testenv"
 	"github.com/notifypush/notify_push/domain"
 )
 

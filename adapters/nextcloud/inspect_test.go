@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/notifypush/notify_push/adapters/nextcloud/nextcloudtest"
+	"github.com/notifypush/notify_push/internal/nextcloudtest"
 	"github.com/notifypush/notify_push/domain"
 )
 

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/notifypush/notify_push/adapters/nextcloud/nextcloudtest"
-	"github.com/notifypush/notify_push/adapters/testenv"
+	"github.com/notifypush/notify_push/internal/nextcloudtest"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // tlsNextcloud serves the fake Nextcloud over HTTPS with a certificate for

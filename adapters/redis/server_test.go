@@ -14,7 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifypush/notify_push/adapters/testenv"
+	"github.com/notifypush/notify_push/internal/process"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 const redisServerBin = "/usr/bin/redis-server"
@@ -31,7 +32,7 @@ type server struct {
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	exited chan struct{}
-	out    *testenv.LockedBuffer
+	out    *process.Buffer
 }
 
 type serverConfig struct {
@@ -81,7 +82,7 @@ func startRedis(t testing.TB, cfg serverConfig) *server {
 func (s *server) start() {
 	s.t.Helper()
 	s.mu.Lock()
-	s.out = &testenv.LockedBuffer{}
+	s.out = &process.Buffer{}
 	s.cmd = exec.Command(redisServerBin, s.args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	if err := s.cmd.Start(); err != nil {

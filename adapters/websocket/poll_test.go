@@ -16,8 +16,9 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/notifypush/notify_push/adapters/testenv"
 	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/internal/process"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // clientFrame encodes one masked client frame by hand, so that tests can
@@ -246,7 +247,7 @@ func TestLogLimiter(t *testing.T) {
 // Refusals say why at info level, once a minute per address; login failures
 // name the login and the client; disconnects stay at debug.
 func TestRefusalsAndFailuresAreExplainedOnce(t *testing.T) {
-	var logs testenv.LockedBuffer
+	var logs process.Buffer
 	gw := &fakeGateway{}
 	h := New(gw, Options{}, domain.NewCounters(), slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	mux := http.NewServeMux()

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"syscall"
 
-	"github.com/notifypush/notify_push/adapters/websocket/rawio"
+	"github.com/notifypush/notify_push/adapters/websocket/fastpath/rawio"
 )
 
 // errWouldBlock is what a non-blocking read returns when the socket is empty.

@@ -18,7 +18,7 @@ import (
 
 	"github.com/notifypush/notify_push/adapters/gormdb"
 	"github.com/notifypush/notify_push/adapters/memory"
-	"github.com/notifypush/notify_push/adapters/testenv"
+	"github.com/notifypush/notify_push/internal/testenv"
 	"github.com/notifypush/notify_push/app"
 	"github.com/notifypush/notify_push/domain"
 )

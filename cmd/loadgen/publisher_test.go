@@ -8,7 +8,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/notifypush/notify_push/adapters/testenv"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 func TestPublisherPacesAndIsCounted(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"net"
 	"syscall"
 
-	"github.com/notifypush/notify_push/adapters/websocket/rawio"
+	"github.com/notifypush/notify_push/adapters/websocket/fastpath/rawio"
 )
 
 // leanConn is a client socket whose reads skip the scheduler's system-call

@@ -17,8 +17,8 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/notifypush/notify_push/adapters/testenv"
 	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/internal/process"
 )
 
 // firstSource is the first client source address, 127.0.0.2: the servers
@@ -33,7 +33,7 @@ type runner struct {
 	dir      string
 	self     string
 
-	redis   *testenv.RedisProcess
+	redis   *process.Redis
 	rdb     *goredis.Client
 	pub     *Publisher
 	nc      *fakeNextcloud
@@ -112,7 +112,7 @@ func (r *runner) setUp(ctx context.Context) error {
 	if err := os.Mkdir(redisDir, 0o700); err != nil {
 		return err
 	}
-	if r.redis, err = testenv.LaunchRedis(addr, testenv.RedisArgs(redisBin, port, redisDir), true); err != nil {
+	if r.redis, err = process.StartRedis(addr, process.RedisArgs(redisBin, port, redisDir), true); err != nil {
 		return err
 	}
 	r.rdb = goredis.NewClient(&goredis.Options{Addr: addr})

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifypush/notify_push/adapters/testenv"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // TestSoakEndToEnd runs "loadgen soak" small and short against the real

@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/notifypush/notify_push/adapters/testenv"
+	"github.com/notifypush/notify_push/internal/process"
 )
 
 // chaosRedis is the soak's private redis-server: one port, one folder, and
@@ -38,7 +38,7 @@ func newChaosRedis(bin, dir string) (*chaosRedis, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err
 	}
-	return &chaosRedis{addr: "127.0.0.1:" + strconv.Itoa(port), args: testenv.RedisArgs(bin, port, dataDir),
+	return &chaosRedis{addr: "127.0.0.1:" + strconv.Itoa(port), args: process.RedisArgs(bin, port, dataDir),
 		logPath: filepath.Join(dir, "redis.log")}, nil
 }
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifypush/notify_push/adapters/testenv"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // TestBinaryTrustsAPrivateCAThroughTheCAFile: Nextcloud over HTTPS with a

@@ -27,8 +27,9 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/notifypush/notify_push/adapters/gormdb"
-	"github.com/notifypush/notify_push/adapters/nextcloud/nextcloudtest"
-	"github.com/notifypush/notify_push/adapters/testenv"
+	"github.com/notifypush/notify_push/internal/nextcloudtest"
+	"github.com/notifypush/notify_push/internal/process"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // binary is the notify_push executable built once for the end-to-end tests.
@@ -66,7 +67,7 @@ type daemon struct {
 	t    *testing.T
 	addr string
 	cmd  *exec.Cmd
-	logs *testenv.LockedBuffer
+	logs *process.Buffer
 	done chan error
 }
 
@@ -81,7 +82,7 @@ func startDaemon(t *testing.T, env ...string) *daemon {
 // it listens on port.
 func runDaemon(t *testing.T, port string, args, env []string) *daemon {
 	t.Helper()
-	d := &daemon{t: t, addr: "127.0.0.1:" + port, logs: &testenv.LockedBuffer{}, done: make(chan error, 1)}
+	d := &daemon{t: t, addr: "127.0.0.1:" + port, logs: &process.Buffer{}, done: make(chan error, 1)}
 	d.cmd = exec.Command(binary, args...)
 	d.cmd.Dir = t.TempDir() // no stray .env
 	d.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifypush/notify_push/adapters/testenv"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // Faults of a running server, each against real processes on loopback: the

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/notifypush/notify_push/adapters/gormdb"
-	"github.com/notifypush/notify_push/adapters/testenv"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // pgWorld is the demo world in the machine's PostgreSQL under a table prefix

@@ -22,7 +22,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/notifypush/notify_push/adapters/gormdb"
-	"github.com/notifypush/notify_push/adapters/testenv"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // Recognisable secrets: none may appear in any output of the daemon, at

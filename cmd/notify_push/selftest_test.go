@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/notifypush/notify_push/adapters/testenv"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // selfTestWorld is a deployment for the self-test: the daemon running

@@ -12,8 +12,8 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/notifypush/notify_push/adapters/nextcloud/nextcloudtest"
-	"github.com/notifypush/notify_push/adapters/testenv"
+	"github.com/notifypush/notify_push/internal/nextcloudtest"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // TestBinaryStartsWithoutItsDependencies starts the real binary with

@@ -21,14 +21,15 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/notifypush/notify_push/adapters/nextcloud/nextcloudtest"
-	"github.com/notifypush/notify_push/adapters/testenv"
 	"github.com/notifypush/notify_push/app"
 	"github.com/notifypush/notify_push/app/wiring"
+	"github.com/notifypush/notify_push/internal/nextcloudtest"
+	"github.com/notifypush/notify_push/internal/process"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // waitFor polls buf until it matches re.
-func waitFor(t *testing.T, buf *testenv.LockedBuffer, re string) {
+func waitFor(t *testing.T, buf *process.Buffer, re string) {
 	t.Helper()
 	r := regexp.MustCompile(re)
 	deadline := time.Now().Add(10 * time.Second)
@@ -96,14 +97,14 @@ func nextcloud(t *testing.T, tls bool, ws string) *nextcloudtest.Server {
 
 // session is one run of test_client in-process.
 type session struct {
-	stdout, stderr *testenv.LockedBuffer
+	stdout, stderr *process.Buffer
 	cancel         context.CancelFunc
 	code           chan int
 }
 
 func start(argv ...string) *session {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &session{stdout: &testenv.LockedBuffer{}, stderr: &testenv.LockedBuffer{}, cancel: cancel, code: make(chan int, 1)}
+	s := &session{stdout: &process.Buffer{}, stderr: &process.Buffer{}, cancel: cancel, code: make(chan int, 1)}
 	go func() { s.code <- run(ctx, argv, s.stdout, s.stderr) }()
 	return s
 }
@@ -215,7 +216,7 @@ func TestInterruptSendsCloseFrame(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	stdout := &testenv.LockedBuffer{}
+	stdout := &process.Buffer{}
 	// It reads until a signal: a failed wait below must not leave it running.
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()

@@ -21,9 +21,10 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/notifypush/notify_push/adapters/testenv"
 	"github.com/notifypush/notify_push/app"
 	"github.com/notifypush/notify_push/app/wiring"
+	"github.com/notifypush/notify_push/internal/process"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // What the committed snippets say, and what the test puts in their place.
@@ -527,7 +528,7 @@ func launchProxy(t *testing.T, h harness, bin, dir, snippet, snippetPath string)
 	port := testenv.FreePort(t)
 	args := h.config(t, dir, port, snippetPath)
 
-	var out testenv.LockedBuffer
+	var out process.Buffer
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "XDG_DATA_HOME=" + dir, "XDG_CONFIG_HOME=" + dir}

@@ -15,7 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 	"go.uber.org/goleak"
 
-	"github.com/notifypush/notify_push/adapters/nextcloud/nextcloudtest"
+	"github.com/notifypush/notify_push/internal/nextcloudtest"
 	"github.com/notifypush/notify_push/domain"
 )
 

@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"strconv"
 	"testing"
+
+	"github.com/notifypush/notify_push/internal/process"
 )
 
 // NewRedis prepares a redis-server on a port chosen now, without starting it:
@@ -14,7 +16,7 @@ func NewRedis(t testing.TB) *RedisServer {
 	bin := redisBinary(t)
 	port := FreePort(t)
 	s := &RedisServer{t: t, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		args: RedisArgs(bin, port, t.TempDir())}
+		args: process.RedisArgs(bin, port, t.TempDir())}
 	t.Cleanup(s.Kill)
 	return s
 }
