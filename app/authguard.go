@@ -70,7 +70,7 @@ type AuthGuard struct {
 
 	slots   chan struct{}
 	waiting atomic.Int64
-	refused *logLimiter
+	refused *domain.LogLimiter
 
 	mu      sync.Mutex
 	flights map[credKey]*flight
@@ -137,7 +137,7 @@ func NewAuthGuard(next ports.Authenticator, opts AuthGuardOptions, clock ports.C
 		opts:    opts,
 		key:     key,
 		slots:   make(chan struct{}, opts.Concurrency),
-		refused: newLogLimiter(time.Minute),
+		refused: domain.NewLogLimiter(time.Minute, 0),
 		flights: make(map[credKey]*flight),
 		cache:   make(map[credKey]cachedLogin),
 	}
@@ -206,7 +206,7 @@ func (g *AuthGuard) acquire(ctx context.Context) error {
 	}
 	if g.waiting.Add(1) > int64(g.opts.Queue) {
 		g.waiting.Add(-1)
-		if g.refused.allow(struct{}{}, g.clock.Now()) {
+		if ok, _ := g.refused.Allow(struct{}{}, g.clock.Now()); ok {
 			g.log.Warn("login storm: every credential check is busy and the queue is full; refusing logins "+
 				"(logged once a minute; see AUTH_CONCURRENCY and AUTH_QUEUE)",
 				"concurrency", g.opts.Concurrency, "queue", g.opts.Queue)
@@ -283,11 +283,4 @@ func (g *AuthGuard) pop() {
 		clear(g.order[n:])
 		g.order, g.head = g.order[:n], 0
 	}
-}
-
-// NewGuardedGateway is the login use case of every deployment shape:
-// NewGateway with the credential checks behind guard, refused until startup
-// is ready.
-func NewGuardedGateway(hub *Hub, guard *AuthGuard, preAuth *PreAuth, clock ports.Clock, startup *Startup) *Gateway {
-	return NewGateway(hub, guard, preAuth, clock, startup)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/internal/fakeclock"
 )
 
 // countingAuth is a Nextcloud stand-in: "pw-<login>" is the password of
@@ -70,7 +71,7 @@ func (a *countingAuth) totalCalls() int {
 	return a.total
 }
 
-func newGuard(t *testing.T, next *countingAuth, opts AuthGuardOptions, clock *fakeClock) *AuthGuard {
+func newGuard(t *testing.T, next *countingAuth, opts AuthGuardOptions, clock *fakeclock.Clock) *AuthGuard {
 	t.Helper()
 	g, err := NewAuthGuard(next, opts, clock, discard())
 	if err != nil {
@@ -94,7 +95,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func TestAuthGuardBoundsAStormOf10000(t *testing.T) {
 	next := newCountingAuth()
 	next.gate = make(chan struct{})
-	g := newGuard(t, next, AuthGuardOptions{Concurrency: 64, Queue: 1024}, &fakeClock{now: t0})
+	g := newGuard(t, next, AuthGuardOptions{Concurrency: 64, Queue: 1024}, fakeclock.New(t0))
 
 	const storm = 10_000
 	var ok, tooMany, other atomic.Int64
@@ -145,7 +146,7 @@ func TestAuthGuardBoundsAStormOf10000(t *testing.T) {
 func TestAuthGuardQueueOverflowAndWaitTimeout(t *testing.T) {
 	next := newCountingAuth()
 	next.gate = make(chan struct{})
-	g := newGuard(t, next, AuthGuardOptions{Concurrency: 1, Queue: 1}, &fakeClock{now: t0})
+	g := newGuard(t, next, AuthGuardOptions{Concurrency: 1, Queue: 1}, fakeclock.New(t0))
 
 	first := make(chan error, 1)
 	go func() {
@@ -189,7 +190,7 @@ func TestAuthGuardQueueOverflowAndWaitTimeout(t *testing.T) {
 
 func TestAuthGuardCache(t *testing.T) {
 	next := newCountingAuth()
-	clock := &fakeClock{now: t0}
+	clock := fakeclock.New(t0)
 	g := newGuard(t, next, AuthGuardOptions{CacheTTL: time.Minute}, clock)
 	ctx := context.Background()
 	login := func(l, p string) (domain.UserID, error) { return g.Authenticate(ctx, l, p, nil) }
@@ -224,7 +225,7 @@ func TestAuthGuardCache(t *testing.T) {
 
 func TestAuthGuardNeverCachesFailures(t *testing.T) {
 	next := newCountingAuth()
-	g := newGuard(t, next, AuthGuardOptions{CacheTTL: time.Minute}, &fakeClock{now: t0})
+	g := newGuard(t, next, AuthGuardOptions{CacheTTL: time.Minute}, fakeclock.New(t0))
 	ctx := context.Background()
 	for range 3 {
 		if _, err := g.Authenticate(ctx, "bob", "guess", nil); !errors.Is(err, domain.ErrInvalidCredentials) {
@@ -250,7 +251,7 @@ func TestAuthGuardNeverCachesFailures(t *testing.T) {
 
 func TestAuthGuardCacheOff(t *testing.T) {
 	next := newCountingAuth()
-	g := newGuard(t, next, AuthGuardOptions{}, &fakeClock{now: t0})
+	g := newGuard(t, next, AuthGuardOptions{}, fakeclock.New(t0))
 	for range 3 {
 		if _, err := g.Authenticate(context.Background(), "carol", "pw-carol", nil); err != nil {
 			t.Fatal(err)
@@ -263,7 +264,7 @@ func TestAuthGuardCacheOff(t *testing.T) {
 
 func TestAuthGuardCacheIsBounded(t *testing.T) {
 	next := newCountingAuth()
-	clock := &fakeClock{now: t0}
+	clock := fakeclock.New(t0)
 	g := newGuard(t, next, AuthGuardOptions{CacheTTL: time.Minute, CacheSize: 100}, clock)
 	ctx := context.Background()
 	for i := range 1000 {
@@ -298,8 +299,8 @@ func TestAuthGuardCacheIsBounded(t *testing.T) {
 func TestAuthGuardKeyIsAKeyedDigest(t *testing.T) {
 	const password = "correct horse battery staple"
 	next := newCountingAuth()
-	g := newGuard(t, next, AuthGuardOptions{CacheTTL: time.Minute}, &fakeClock{now: t0})
-	other := newGuard(t, next, AuthGuardOptions{CacheTTL: time.Minute}, &fakeClock{now: t0})
+	g := newGuard(t, next, AuthGuardOptions{CacheTTL: time.Minute}, fakeclock.New(t0))
+	other := newGuard(t, next, AuthGuardOptions{CacheTTL: time.Minute}, fakeclock.New(t0))
 	k := g.digest("dave", password)
 	if strings.Contains(string(k[:]), password) || strings.Contains(string(k[:]), "dave") {
 		t.Fatal("key holds the credentials")
@@ -323,7 +324,7 @@ func TestAuthGuardKeyIsAKeyedDigest(t *testing.T) {
 func TestAuthGuardCoalescesIdenticalChecks(t *testing.T) {
 	next := newCountingAuth()
 	next.gate = make(chan struct{})
-	g := newGuard(t, next, AuthGuardOptions{Concurrency: 4, Queue: 4}, &fakeClock{now: t0})
+	g := newGuard(t, next, AuthGuardOptions{Concurrency: 4, Queue: 4}, fakeclock.New(t0))
 
 	const n = 500 // far beyond the queue: followers take no slot
 	results := make(chan error, n)
@@ -354,7 +355,7 @@ func TestAuthGuardCoalescesIdenticalChecks(t *testing.T) {
 func TestAuthGuardFollowerOutlivesAbandonedLeader(t *testing.T) {
 	next := newCountingAuth()
 	next.gate = make(chan struct{})
-	g := newGuard(t, next, AuthGuardOptions{}, &fakeClock{now: t0})
+	g := newGuard(t, next, AuthGuardOptions{}, fakeclock.New(t0))
 
 	leaderCtx, cancelLeader := context.WithCancel(context.Background())
 	leader := make(chan error, 1)
@@ -387,7 +388,7 @@ func TestAuthGuardFollowerOutlivesAbandonedLeader(t *testing.T) {
 func TestAuthGuardSharesAFailedCheck(t *testing.T) {
 	next := newCountingAuth()
 	next.gate = make(chan struct{})
-	g := newGuard(t, next, AuthGuardOptions{CacheTTL: time.Minute}, &fakeClock{now: t0})
+	g := newGuard(t, next, AuthGuardOptions{CacheTTL: time.Minute}, fakeclock.New(t0))
 	results := make(chan error, 10)
 	for range 10 {
 		go func() {
@@ -412,7 +413,7 @@ func TestAuthGuardSharesAFailedCheck(t *testing.T) {
 }
 
 func TestNewAuthGuardValidates(t *testing.T) {
-	clock := &fakeClock{now: t0}
+	clock := fakeclock.New(t0)
 	if _, err := NewAuthGuard(nil, AuthGuardOptions{}, clock, nil); err == nil {
 		t.Fatal("nil authenticator accepted")
 	}

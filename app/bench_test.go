@@ -3,12 +3,12 @@ package app
 import (
 	"context"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/internal/fakeclock"
 	"github.com/notifypush/notify_push/ports"
 )
 
@@ -19,30 +19,34 @@ type countingConn struct{ sent atomic.Int64 }
 func (c *countingConn) Send(domain.Outgoing)     { c.sent.Add(1) }
 func (c *countingConn) Close(domain.CloseReason) {}
 
-// fixedMounts is a cache holding the same rows for every storage.
+// fixedMounts is a database holding the same rows for every storage.
 type fixedMounts []domain.Mount
 
 func (m fixedMounts) MountsFor(context.Context, domain.StorageID) ([]domain.Mount, error) {
 	return m, nil
 }
 
-func (m fixedMounts) CachedMounts(domain.StorageID) ([]domain.Mount, bool, bool) {
-	return m, false, true
-}
-
-type benchClock struct{ now time.Time }
-
-func (c *benchClock) Now() time.Time { return c.now }
-
-func benchDispatcher(opts HubOptions, mounts ports.MountCache) (*Hub, *Dispatcher) {
-	clock := &benchClock{now: t0}
+// benchDispatcher is the event path over db, with the mapping of the warm
+// storages in the cache: what the dispatcher does once the database has
+// answered.
+func benchDispatcher(opts HubOptions, db ports.MountStore, warm ...domain.StorageID) (*Hub, *Dispatcher) {
+	clock := fakeclock.New(t0)
 	counters := domain.NewCounters()
 	hub := NewHub(opts, clock, counters, discard())
-	mapper, err := NewMapper(MapperOptions{}, hub, mounts, clock, counters, discard())
+	cache, err := NewMountCache(db, MountCacheOptions{}, clock, discard())
 	if err != nil {
 		panic(err)
 	}
-	d := NewDispatcher(hub, mapper, nil, NewPreAuth(), nil, clock, counters, discard())
+	for _, s := range warm {
+		if _, err := cache.MountsFor(context.Background(), s); err != nil {
+			panic(err)
+		}
+	}
+	mapper, err := NewMapper(MapperOptions{}, hub, cache, clock, counters, discard())
+	if err != nil {
+		panic(err)
+	}
+	d := NewDispatcher(nil, hub, mapper, nil, NewPreAuth(), nil, clock, counters, discard())
 	return hub, d
 }
 
@@ -95,7 +99,7 @@ func BenchmarkFanout(b *testing.B) {
 			for i := range mounts {
 				mounts[i] = domain.Mount{User: domain.UserID("user" + strconv.Itoa(i)), Root: "files/Team"}
 			}
-			hub, d := benchDispatcher(HubOptions{DebounceDisable: true}, mounts)
+			hub, d := benchDispatcher(HubOptions{DebounceDisable: true}, mounts, 10)
 			conns := make([]*countingConn, m)
 			for i := range conns {
 				conns[i] = &countingConn{}
@@ -116,24 +120,11 @@ func BenchmarkFanout(b *testing.B) {
 	}
 }
 
-// warmCache holds fresh rows for many storages behind a lock, as the
-// database adapter's cache does, so that the benchmark pays for the lookup.
-type warmCache struct {
-	mu   sync.RWMutex
-	rows map[domain.StorageID][]domain.Mount
-}
+// storageRows is a database holding rows per storage.
+type storageRows map[domain.StorageID][]domain.Mount
 
-func (c *warmCache) MountsFor(_ context.Context, s domain.StorageID) ([]domain.Mount, error) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.rows[s], nil
-}
-
-func (c *warmCache) CachedMounts(s domain.StorageID) ([]domain.Mount, bool, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	m, ok := c.rows[s]
-	return m, false, ok
+func (r storageRows) MountsFor(_ context.Context, s domain.StorageID) ([]domain.Mount, error) {
+	return r[s], nil
 }
 
 // BenchmarkFanoutWarmCache is storage updates spread over S storages of ten
@@ -143,7 +134,7 @@ func BenchmarkFanoutWarmCache(b *testing.B) {
 	const usersPerStorage = 10
 	for _, storages := range []int{1, 1000} {
 		b.Run("storages="+strconv.Itoa(storages), func(b *testing.B) {
-			cache := &warmCache{rows: make(map[domain.StorageID][]domain.Mount, storages)}
+			rows := make(storageRows, storages)
 			var users []domain.UserID
 			for s := range storages {
 				for u := range usersPerStorage {
@@ -152,11 +143,15 @@ func BenchmarkFanoutWarmCache(b *testing.B) {
 					if u%2 == 1 {
 						root = "files/Team"
 					}
-					cache.rows[domain.StorageID(s)] = append(cache.rows[domain.StorageID(s)], domain.Mount{User: user, Root: root})
+					rows[domain.StorageID(s)] = append(rows[domain.StorageID(s)], domain.Mount{User: user, Root: root})
 					users = append(users, user)
 				}
 			}
-			hub, d := benchDispatcher(HubOptions{DebounceDisable: true}, cache)
+			warm := make([]domain.StorageID, storages)
+			for s := range warm {
+				warm[s] = domain.StorageID(s)
+			}
+			hub, d := benchDispatcher(HubOptions{DebounceDisable: true}, rows, warm...)
 			conns := make([]*countingConn, len(users))
 			for i, u := range users {
 				conns[i] = &countingConn{}

@@ -90,14 +90,3 @@ const (
 	// goroutine and its buffers) until Nextcloud answers; this caps that.
 	DefaultMaxPendingLogins = 4096
 )
-
-// HubOptions are the hub's tunables.
-type HubOptions struct {
-	MaxDebounceTime time.Duration
-	DebounceDisable bool
-}
-
-// HubOptionsFrom picks the hub's part of cfg.
-func HubOptionsFrom(cfg Config) HubOptions {
-	return HubOptions{MaxDebounceTime: cfg.MaxDebounceTime, DebounceDisable: cfg.DebounceDisable}
-}

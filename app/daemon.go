@@ -39,19 +39,3 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	return g.Wait()
 }
-
-// EventPump feeds the event source into the dispatcher.
-type EventPump struct {
-	source     ports.EventSource
-	dispatcher *Dispatcher
-}
-
-// NewEventPump joins an event source to the dispatcher.
-func NewEventPump(source ports.EventSource, dispatcher *Dispatcher) *EventPump {
-	return &EventPump{source: source, dispatcher: dispatcher}
-}
-
-// Run listens until ctx ends.
-func (p *EventPump) Run(ctx context.Context) error {
-	return p.source.Listen(ctx, p.dispatcher.HandleEvent)
-}

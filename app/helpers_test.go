@@ -1,47 +1,24 @@
 package app
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/golang/mock/gomock"
 	"go.uber.org/goleak"
 
 	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/internal/fakeclock"
 	"github.com/notifypush/notify_push/mocks"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-
-// fakeClock is a settable ports.Clock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
-func (c *fakeClock) Advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	return c.now
-}
+// t0 is when every fixture's clock starts.
+var t0 = fakeclock.Start
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
@@ -81,20 +58,23 @@ func newConn(ctrl *gomock.Controller) (*mocks.MockClientConn, *recorder) {
 	return c, r
 }
 
-// fixture is a hub with a dispatcher over mocks and a fake clock.
+// fixture is the app over mocks and a fake clock: the hub, the dispatcher,
+// the mapper with its cache in front of a mocked database (db), and logins
+// through an AuthGuard over a mocked authenticator.
 type fixture struct {
 	ctrl       *gomock.Controller
-	clock      *fakeClock
+	clock      *fakeclock.Clock
 	counters   *domain.Counters
 	hub        *Hub
-	mounts     *mocks.MockMountCache
+	db         *mocks.MockMountStore
+	mounts     *MountCache
 	mapper     *Mapper
 	kv         *mocks.MockKeyValue
 	auth       *mocks.MockAuthenticator
 	preAuth    *PreAuth
 	level      *slog.LevelVar
 	dispatcher *Dispatcher
-	gateway    *Gateway
+	logins     *Logins
 }
 
 func newFixture(t *testing.T, opts HubOptions) *fixture {
@@ -102,9 +82,9 @@ func newFixture(t *testing.T, opts HubOptions) *fixture {
 	ctrl := gomock.NewController(t)
 	f := &fixture{
 		ctrl:     ctrl,
-		clock:    &fakeClock{now: t0},
+		clock:    fakeclock.New(t0),
 		counters: domain.NewCounters(),
-		mounts:   mocks.NewMockMountCache(ctrl),
+		db:       mocks.NewMockMountStore(ctrl),
 		kv:       mocks.NewMockKeyValue(ctrl),
 		auth:     mocks.NewMockAuthenticator(ctrl),
 		preAuth:  NewPreAuth(),
@@ -112,16 +92,49 @@ func newFixture(t *testing.T, opts HubOptions) *fixture {
 	}
 	f.level.Set(slog.LevelWarn)
 	f.hub = NewHub(opts, f.clock, f.counters, discard())
-	mapper, err := NewMapper(MapperOptions{}, f.hub, f.mounts, f.clock, f.counters, discard())
-	if err != nil {
+	var err error
+	if f.mounts, err = NewMountCache(f.db, MountCacheOptions{}, f.clock, discard()); err != nil {
 		t.Fatal(err)
 	}
-	f.mapper = mapper
-	f.dispatcher = NewDispatcher(f.hub, f.mapper, f.kv, f.preAuth, NewLogLevel(f.level), f.clock, f.counters, discard())
-	ready, err := NewStartup(nil, discard())
-	if err != nil {
+	if f.mapper, err = NewMapper(MapperOptions{}, f.hub, f.mounts, f.clock, f.counters, discard()); err != nil {
 		t.Fatal(err)
 	}
-	f.gateway = NewGateway(f.hub, f.auth, f.preAuth, f.clock, ready)
+	f.dispatcher = NewDispatcher(mocks.NewMockEventSource(ctrl), f.hub, f.mapper, f.kv, f.preAuth, NewLogLevel(f.level),
+		f.clock, f.counters, discard())
+	f.logins = newLogins(t, f, nil)
 	return f
+}
+
+// newLogins is the login use case of f, waiting for deps.
+func newLogins(t *testing.T, f *fixture, deps []Dependency) *Logins {
+	t.Helper()
+	gate, err := NewDependencies(deps, fastDependencies, f.clock, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	guard, err := NewAuthGuard(f.auth, AuthGuardOptions{}, f.clock, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewLogins(f.hub, guard, f.preAuth, gate, f.clock)
+}
+
+// cached puts rows in the mapping cache as the mapping of storage: a load
+// from the database, now.
+func (f *fixture) cached(t *testing.T, storage domain.StorageID, rows ...domain.Mount) {
+	t.Helper()
+	f.db.EXPECT().MountsFor(gomock.Any(), storage).Return(rows, nil)
+	if _, err := f.mounts.MountsFor(context.Background(), storage); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// stale puts rows in the mapping cache as a mapping loaded so long ago that
+// it is due for a refresh.
+func (f *fixture) stale(t *testing.T, storage domain.StorageID, rows ...domain.Mount) {
+	t.Helper()
+	now := f.clock.Now()
+	f.clock.Set(now.Add(-maxLifetime))
+	f.cached(t, storage, rows...)
+	f.clock.Set(now)
 }

@@ -12,6 +12,17 @@ import (
 	"github.com/notifypush/notify_push/ports"
 )
 
+// HubOptions are the hub's tunables.
+type HubOptions struct {
+	MaxDebounceTime time.Duration
+	DebounceDisable bool
+}
+
+// HubOptionsFrom picks the hub's part of cfg.
+func HubOptionsFrom(cfg Config) HubOptions {
+	return HubOptions{MaxDebounceTime: cfg.MaxDebounceTime, DebounceDisable: cfg.DebounceDisable}
+}
+
 // Hub knows every authenticated connection by user and delivers messages to
 // them, debounced per connection (PROTOCOL §10).
 type Hub struct {
@@ -352,7 +363,7 @@ const idleWait = time.Minute
 // Run drives the debounce scheduler until ctx ends, then closes every
 // connection with domain.CloseShutdown so that clients reconnect elsewhere.
 func (h *Hub) Run(ctx context.Context) error {
-	timer := time.NewTimer(idleWait)
+	timer := h.clock.NewTimer(idleWait)
 	defer timer.Stop()
 	for {
 		now := h.clock.Now()
@@ -366,7 +377,7 @@ func (h *Hub) Run(ctx context.Context) error {
 			n := h.CloseAll(domain.CloseShutdown)
 			h.log.Info("hub stopped", "closed_connections", n)
 			return nil
-		case <-timer.C:
+		case <-timer.C():
 		case <-h.sched.wake:
 		}
 	}

@@ -78,7 +78,7 @@ func TestDebounceMergesBurstIntoOneMessage(t *testing.T) {
 	f := newFixture(t, HubOptions{})
 	s, r := f.connect(t, "alice")
 	s.ListenFileIDs()
-	f.mounts.EXPECT().CachedMounts(domain.StorageID(5)).Return([]domain.Mount{{User: "alice"}}, false, true).Times(3)
+	f.cached(t, 5, []domain.Mount{{User: "alice"}}...)
 	for i, id := range []domain.FileID{7, 8, 7} {
 		f.clock.Set(t0.Add(time.Duration(i*10) * time.Millisecond))
 		f.handle(domain.StorageUpdate{Storage: 5, Path: "files/x", FileID: id})
@@ -95,7 +95,7 @@ func TestDebounceDisabledSendsAtOnce(t *testing.T) {
 	f := newFixture(t, HubOptions{DebounceDisable: true})
 	s, r := f.connect(t, "alice")
 	s.ListenFileIDs()
-	f.mounts.EXPECT().CachedMounts(domain.StorageID(1)).Return([]domain.Mount{{User: "alice"}}, false, true).Times(2)
+	f.cached(t, 1, []domain.Mount{{User: "alice"}}...)
 	f.handle(domain.StorageUpdate{Storage: 1, Path: "files/a", FileID: 1})
 	f.handle(domain.StorageUpdate{Storage: 1, Path: "files/a", FileID: 2})
 	f.handle(domain.Activity{User: "alice"})
@@ -113,12 +113,12 @@ func TestStorageUpdateReachesOnlyMountingUsers(t *testing.T) {
 	_, rb2 := f.connect(t, "bob")
 	_, rc := f.connect(t, "carol")
 	_, rd := f.connect(t, "dave")
-	f.mounts.EXPECT().CachedMounts(domain.StorageID(10)).Return([]domain.Mount{
+	f.cached(t, 10, []domain.Mount{
 		{User: "alice", Root: ""},
 		{User: "bob", Root: "files/Team"},
 		{User: "bob", Root: ""},
 		{User: "carol", Root: "files/Team/Design"},
-	}, false, true)
+	}...)
 	f.handle(domain.StorageUpdate{Storage: 10, Path: "files/Team/notes.md", FileID: 99})
 	eq(t, "alice (listening)", ra.Texts(), []string{"notify_file_id [99]"})
 	eq(t, "bob, one message per connection", rb.Texts(), []string{"notify_file"})
@@ -167,7 +167,7 @@ func TestConnectionLimitPerUser(t *testing.T) {
 	if _, err := f.hub.Connect("alice", c); !errors.Is(err, domain.ErrConnectionLimit) {
 		t.Fatalf("65th connection: %v", err)
 	}
-	if _, err := f.gateway.Connect("bob", c); err != nil {
+	if _, err := f.logins.Attach("bob", c); err != nil {
 		t.Fatalf("another user is not limited: %v", err)
 	}
 	sessions[0].Close()
@@ -201,17 +201,17 @@ func TestPreAuthTokenOnceAndExpiry(t *testing.T) {
 	f.handle(domain.PreAuth{User: "bob", Token: "tok-2"})
 
 	f.clock.Set(t0.Add(14 * time.Second))
-	if u, err := f.gateway.Authenticate(ctx, "", "tok-1", nil); err != nil || u != "alice" {
+	if u, err := f.logins.Check(ctx, "", "tok-1", nil); err != nil || u != "alice" {
 		t.Fatalf("fresh token: %q %v", u, err)
 	}
 	// Used once: the empty login then fails without asking Nextcloud.
-	if _, err := f.gateway.Authenticate(ctx, "", "tok-1", nil); !errors.Is(err, domain.ErrInvalidCredentials) {
+	if _, err := f.logins.Check(ctx, "", "tok-1", nil); !errors.Is(err, domain.ErrInvalidCredentials) {
 		t.Fatalf("reused token: %v", err)
 	}
 	f.clock.Set(t0.Add(domain.PreAuthLifetime))
 	// Expired: falls through to the authenticator with the given login.
 	f.auth.EXPECT().Authenticate(gomock.Any(), "bob", "tok-2", []string{"10.0.0.1"}).Return(domain.UserID(""), domain.ErrInvalidCredentials)
-	if _, err := f.gateway.Authenticate(ctx, "bob", "tok-2", []string{"10.0.0.1"}); !errors.Is(err, domain.ErrInvalidCredentials) {
+	if _, err := f.logins.Check(ctx, "bob", "tok-2", []string{"10.0.0.1"}); !errors.Is(err, domain.ErrInvalidCredentials) {
 		t.Fatalf("expired token: %v", err)
 	}
 }
@@ -220,12 +220,12 @@ func TestAuthenticateAsksNextcloud(t *testing.T) {
 	f := newFixture(t, HubOptions{})
 	ctx := context.Background()
 	f.auth.EXPECT().Authenticate(gomock.Any(), "alice@example.com", "pw", []string{"1.2.3.4", "127.0.0.1"}).Return(domain.UserID("alice"), nil)
-	if u, err := f.gateway.Authenticate(ctx, "alice@example.com", "pw", []string{"1.2.3.4", "127.0.0.1"}); err != nil || u != "alice" {
+	if u, err := f.logins.Check(ctx, "alice@example.com", "pw", []string{"1.2.3.4", "127.0.0.1"}); err != nil || u != "alice" {
 		t.Fatalf("got %q %v", u, err)
 	}
 	ncErr := &domain.NextcloudError{Err: errors.New("Server error: 500 Internal Server Error")}
 	f.auth.EXPECT().Authenticate(gomock.Any(), "bob", "pw", nil).Return(domain.UserID(""), ncErr)
-	if _, err := f.gateway.Authenticate(ctx, "bob", "pw", nil); !errors.Is(err, ncErr) {
+	if _, err := f.logins.Check(ctx, "bob", "pw", nil); !errors.Is(err, ncErr) {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -256,8 +256,7 @@ func TestMetricsQueryWritesKey(t *testing.T) {
 func TestMappingErrorDropsEventOnly(t *testing.T) {
 	f := newFixture(t, HubOptions{DebounceDisable: true})
 	_, r := f.connect(t, "alice")
-	f.mounts.EXPECT().CachedMounts(domain.StorageID(3)).Return(nil, false, false)
-	f.mounts.EXPECT().MountsFor(gomock.Any(), domain.StorageID(3)).Return(nil, errors.New("database down"))
+	f.db.EXPECT().MountsFor(gomock.Any(), domain.StorageID(3)).Return(nil, errors.New("database down"))
 	f.handle(domain.StorageUpdate{Storage: 3, Path: "files/x", FileID: 1})
 	f.handle(domain.Activity{User: "alice"})
 	if n := runQueued(f.mapper); n != 1 {
@@ -315,15 +314,18 @@ func TestParseLogSpec(t *testing.T) {
 
 func TestHubRunFlushesAndClosesOnShutdown(t *testing.T) {
 	f := newFixture(t, HubOptions{})
-	f.hub.clock = realClock{}
 	_, r := f.connect(t, "alice")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- f.hub.Run(ctx) }()
-	f.hub.deliver("alice", slotUpdate{kind: domain.KindNotification}, time.Now(), time.Second)
+	f.clock.AwaitTimers(t, 1)
+	f.hub.deliver("alice", slotUpdate{kind: domain.KindNotification}, f.clock.Now(), time.Second)
+	// Run wakes and waits for the slot's due time: move the clock until it
+	// has passed and the message is out.
 	deadline := time.Now().Add(5 * time.Second)
 	for len(r.Texts()) == 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+		f.clock.Advance(100 * time.Millisecond)
+		time.Sleep(time.Millisecond)
 	}
 	eq(t, "delivered by Run", r.Texts(), []string{"notify_notification"})
 	cancel()
@@ -335,17 +337,12 @@ func TestHubRunFlushesAndClosesOnShutdown(t *testing.T) {
 	}
 }
 
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
 func TestMappingErrorsAreLoggedOncePerStoragePerMinute(t *testing.T) {
 	f := newFixture(t, HubOptions{DebounceDisable: true})
 	var logs strings.Builder
 	f.mapper.log = slog.New(slog.NewTextHandler(&logs, nil))
-	f.mounts.EXPECT().CachedMounts(gomock.Any()).Return(nil, false, false).AnyTimes()
 	// Backoff 5 s, then 10 s: the first 10 s cost two lookups per storage.
-	f.mounts.EXPECT().MountsFor(gomock.Any(), gomock.Any()).Return(nil, errors.New("database down")).Times(5)
+	f.db.EXPECT().MountsFor(gomock.Any(), gomock.Any()).Return(nil, errors.New("database down")).Times(5)
 	for i := range 100 {
 		f.clock.Set(t0.Add(time.Duration(i) * 100 * time.Millisecond)) // 10 s of events
 		f.handle(domain.StorageUpdate{Storage: 3, Path: "x", FileID: 1})
@@ -378,7 +375,7 @@ func TestPreAuthLoginWaitsForItsToken(t *testing.T) {
 	}
 	got := make(chan answer, 1)
 	go func() {
-		u, err := f.gateway.Authenticate(ctx, "", lateToken, nil)
+		u, err := f.logins.Check(ctx, "", lateToken, nil)
 		got <- answer{u, err}
 	}()
 	select {
@@ -394,13 +391,29 @@ func TestPreAuthLoginWaitsForItsToken(t *testing.T) {
 
 	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
-	if _, err := f.gateway.Authenticate(cctx, "", strings.Repeat("n", preAuthTokenLen), nil); !errors.Is(err, domain.ErrInvalidCredentials) {
-		t.Fatalf("unknown token: %v", err)
+	if _, err := f.logins.Check(cctx, "", strings.Repeat("n", preAuthTokenLen), nil); !errors.Is(err, domain.ErrInvalidCredentials) {
+		t.Fatalf("unknown token, login given up: %v", err)
+	}
+	// A token that never comes is refused once the wait is over.
+	refused := make(chan error, 1)
+	go func() {
+		_, err := f.logins.Check(ctx, "", strings.Repeat("u", preAuthTokenLen), nil)
+		refused <- err
+	}()
+	f.clock.AwaitTimers(t, 1)
+	f.clock.Advance(preAuthWait)
+	select {
+	case err := <-refused:
+		if !errors.Is(err, domain.ErrInvalidCredentials) {
+			t.Fatalf("unknown token after the wait: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a login waited past the pre-auth wait")
 	}
 
 	// A password that cannot be a token is refused without the wait.
 	start := time.Now()
-	if _, err := f.gateway.Authenticate(ctx, "", "not-a-token", nil); !errors.Is(err, domain.ErrInvalidCredentials) {
+	if _, err := f.logins.Check(ctx, "", "not-a-token", nil); !errors.Is(err, domain.ErrInvalidCredentials) {
 		t.Fatalf("not a token: %v", err)
 	}
 	if waited := time.Since(start); waited >= preAuthWait {
@@ -454,7 +467,7 @@ func TestParallelFanoutReachesEveryConnectionOnce(t *testing.T) {
 		recs = append(recs, r)
 		mounts = append(mounts, domain.Mount{User: user})
 	}
-	f.mounts.EXPECT().CachedMounts(domain.StorageID(7)).Return(mounts, false, true)
+	f.cached(t, 7, mounts...)
 	f.handle(domain.StorageUpdate{Storage: 7, Path: "files/x", FileID: 5})
 	for i, r := range recs {
 		got := r.Texts()

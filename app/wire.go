@@ -7,29 +7,35 @@ import (
 	"github.com/notifypush/notify_push/ports"
 )
 
-// ProviderSet holds the use cases shared by every deployment shape.
+// ProviderSet holds the use cases shared by every deployment shape. The
+// injector provides Config, the ports, []Dependency (what the shape needs)
+// and Services (what it runs).
 var ProviderSet = wire.NewSet(
 	domain.NewCounters,
 	HubOptionsFrom,
 	NewHub,
 	NewPreAuth,
 	NewLogLevel,
+	wire.Value(MountCacheOptions{}),
+	NewMountCache,
 	wire.Value(MapperOptions{}),
 	NewMapper,
 	NewDispatcher,
-	NewStartup,
+	wire.Value(DependencyTiming{}),
+	NewDependencies,
+	wire.Bind(new(ports.Readiness), new(*Dependencies)),
 	AuthGuardOptionsFrom,
 	NewAuthGuard,
-	NewGuardedGateway,
-	wire.Bind(new(ports.Gateway), new(*Gateway)),
-	NewEventPump,
+	NewLogins,
+	wire.Bind(new(ports.Logins), new(*Logins)),
 	NewDaemon,
 )
 
-// SelfTestSet adds the self-test use cases of a deployment next to Nextcloud.
-var SelfTestSet = wire.NewSet(
-	NewSelfTest,
-	wire.Bind(new(ports.SelfTest), new(*SelfTest)),
+// TestEndpointsSet adds what a deployment next to Nextcloud answers to the
+// app: its test routes, the check at start, and the app's version.
+var TestEndpointsSet = wire.NewSet(
+	NewTestEndpoints,
+	wire.Bind(new(ports.TestEndpoints), new(*TestEndpoints)),
 	NewStartupCheck,
 	VersionOptionsFrom,
 	NewAppVersion,

@@ -35,17 +35,6 @@ type MountStore interface {
 	MountsFor(ctx context.Context, storage domain.StorageID) ([]domain.Mount, error)
 }
 
-// MountCache is a MountStore that keeps the rows it loaded in memory and can
-// tell at once what it holds, so that the event stream never waits for the
-// database.
-type MountCache interface {
-	MountStore
-	// CachedMounts returns the rows of storage held in memory, fresh or
-	// stale, without waiting; ok is false when it holds none. refresh is true
-	// when they are stale and a MountsFor call would now renew them.
-	CachedMounts(storage domain.StorageID) (mounts []domain.Mount, refresh, ok bool)
-}
-
 // Authenticator checks a login and password against Nextcloud (PROTOCOL §6).
 type Authenticator interface {
 	// Authenticate returns the user id for the credentials. forwardedFor is
@@ -74,21 +63,39 @@ type NextcloudProbe interface {
 	TestVersion(ctx context.Context) error
 }
 
-// Clock tells the time; tests pass a fake one.
+// Clock tells the time and waits: every use of time in app/ goes through it,
+// so that tests drive time with a fake clock instead of sleeping. Deadlines
+// handed to adapters stay context deadlines: the sockets behind them obey the
+// machine's clock.
 type Clock interface {
 	Now() time.Time
+	// NewTimer sends the time on the timer's channel once d has passed.
+	NewTimer(d time.Duration) Timer
+	// AfterFunc calls f on its own goroutine once d has passed, unless the
+	// timer is stopped first; the timer's channel is nil.
+	AfterFunc(d time.Duration, f func()) Timer
 }
 
-// Gateway is the inbound port the WebSocket adapter drives: it logs clients in
-// and attaches their connections to the hub.
-type Gateway interface {
-	// Authenticate resolves a login: a pre-auth token first, then the
+// Timer is a time.Timer given by a Clock.
+type Timer interface {
+	C() <-chan time.Time
+	// Reset and Stop behave as time.Timer's (Go 1.23 semantics: no stale
+	// value is received after either).
+	Reset(d time.Duration) bool
+	Stop() bool
+}
+
+// Logins is the inbound port the WebSocket adapter drives: it checks a
+// client's login and attaches its connection to the hub.
+type Logins interface {
+	// Check resolves the two login frames (login, password) to a user: a
+	// pre-auth token first, then Nextcloud. forwardedFor is as for
 	// Authenticator. Errors are the domain's auth errors.
-	Authenticate(ctx context.Context, login, password string, forwardedFor []string) (domain.UserID, error)
-	// Connect attaches an authenticated connection of user. It fails with
+	Check(ctx context.Context, login, password string, forwardedFor []string) (domain.UserID, error)
+	// Attach attaches an authenticated connection of user. It fails with
 	// domain.ErrConnectionLimit when the user holds too many. Messages may
-	// be sent to conn as soon as Connect returns.
-	Connect(user domain.UserID, conn ClientConn) (Session, error)
+	// be sent to conn as soon as Attach returns.
+	Attach(user domain.UserID, conn ClientConn) (Session, error)
 }
 
 // Session is one attached connection, as seen by the transport.
@@ -112,8 +119,9 @@ type ClientConn interface {
 	Close(reason domain.CloseReason)
 }
 
-// SelfTest is the inbound port of the self-test routes (PROTOCOL §7).
-type SelfTest interface {
+// TestEndpoints is the inbound port of the routes under /test/ that the
+// Nextcloud app calls to check the setup (PROTOCOL §7).
+type TestEndpoints interface {
 	// Authorize accepts token when it equals the non-empty test-token.
 	Authorize(ctx context.Context, token string) error
 	// Cookie is the last value received on notify_test_cookie (0 before any).

@@ -44,8 +44,8 @@ func TestDefaults(t *testing.T) {
 		c.DebounceDisable || c.Embedded {
 		t.Fatalf("defaults: %+v", c)
 	}
-	if len(c.EmbeddedUsers) != 4 || c.EmbeddedUsers[1].Login != "alice@example.com" || c.EmbeddedUsers[1].UID != "alice" {
-		t.Fatalf("demo users: %+v", c.EmbeddedUsers)
+	if len(c.EmbeddedUsers) != 0 {
+		t.Fatalf("embedded users by default: %+v; want none, meaning the demo's own", c.EmbeddedUsers)
 	}
 	if m := Missing(c); len(m) != 3 {
 		t.Fatalf("missing %v", m)

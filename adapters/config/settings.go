@@ -144,8 +144,8 @@ var settings = []setting{
 	{flag: "data-dir", env: "NOTIFY_PUSH_DATA_DIR", def: "notify_push-data",
 		help:  "folder of the embedded mode's SQLite database",
 		apply: func(r *Result, v string) error { r.Config.DataDir = v; return nil }},
-	{flag: "embedded-users", env: "NOTIFY_PUSH_EMBEDDED_USERS", def: DefaultEmbeddedUsers, secret: true,
-		help:  "embedded logins as login:password[:uid], comma-separated",
+	{flag: "embedded-users", env: "NOTIFY_PUSH_EMBEDDED_USERS", secret: true,
+		help:  "embedded logins as login:password[:uid], comma-separated, instead of the demo's (alice, bob, carol)",
 		apply: func(r *Result, v string) (err error) { r.Config.EmbeddedUsers, err = parseUsers(v); return }},
 	{flag: "glob-config", bool: true,
 		help:  "also load every *.config.php beside config.php, merged over it, as Nextcloud does",
@@ -158,9 +158,6 @@ var settings = []setting{
 	{flag: "help", short: "h", bool: true, action: true, help: "print this help and exit",
 		apply: func(r *Result, v string) (err error) { r.Help, err = parseSwitch(v); return }},
 }
-
-// DefaultEmbeddedUsers are the demo logins; alice may also log in by email.
-const DefaultEmbeddedUsers = "alice:alice,alice@example.com:alice:alice,bob:bob,carol:carol"
 
 func splitList(v string) []string {
 	var out []string

@@ -27,13 +27,6 @@ func implementations() []implementation {
 			}
 			return q
 		}},
-		{"cached", func(t testing.TB, db *gorm.DB, prefix string) ports.MountStore {
-			s, err := NewMountStore(db, Options{Prefix: prefix}, newFakeClock(), domain.NewCounters(), testLogger(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		}},
 	}
 }
 

@@ -2,6 +2,7 @@ package gormdb
 
 import (
 	"context"
+	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -16,31 +17,9 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/notifypush/notify_push/internal/testenv"
 	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
-
-// fakeClock is a ports.Clock that moves only when told.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // recorder is a slog.Handler keeping what was logged, for assertions.
 type recorder struct {
@@ -253,4 +232,10 @@ func sameMounts(t testing.TB, got []domain.Mount, want ...domain.Mount) {
 	if g, w := sorted(got), sorted(want); !slices.Equal(g, w) {
 		t.Fatalf("mounts = %v, want %v", g, w)
 	}
+}
+
+// pathHash is Nextcloud's filecache path_hash: the hex MD5 of the path.
+func pathHash(p string) string {
+	sum := md5.Sum([]byte(p))
+	return hex.EncodeToString(sum[:])
 }

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifypush/notify_push/internal/testenv"
 	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // TestOpenLazyWaitsForTheDatabase opens a database that is down (a proxy
@@ -37,7 +37,7 @@ func TestOpenLazyWaitsForTheDatabase(t *testing.T) {
 				t.Fatalf("OpenLazy with the database down: %v", err)
 			}
 			t.Cleanup(closeDB)
-			store, err := NewMountStore(db, Options{Prefix: f.prefix}, newFakeClock(), domain.NewCounters(), testLogger(t))
+			store, err := NewMountQuery(db, f.prefix, domain.NewCounters())
 			if err != nil {
 				t.Fatal(err)
 			}

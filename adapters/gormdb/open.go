@@ -22,8 +22,6 @@ type Options struct {
 	URL string
 	// Prefix is DATABASE_PREFIX, the table prefix; empty means "oc_".
 	Prefix string
-	// MaxCachedStorages bounds the mount cache; 0 means DefaultMaxCachedStorages.
-	MaxCachedStorages int
 }
 
 // target is a parsed DATABASE_URL, ready to open.

@@ -86,7 +86,7 @@ func (s *fakeFuzzSession) Close()         { s.closed.Add(1) }
 
 var errSlowNextcloud = errors.New("Nextcloud did not answer")
 
-func (g *fuzzGateway) Authenticate(ctx context.Context, login, password string, _ []string) (domain.UserID, error) {
+func (g *fuzzGateway) Check(ctx context.Context, login, password string, _ []string) (domain.UserID, error) {
 	switch {
 	case password == "tok":
 		return "preauth", nil
@@ -105,7 +105,7 @@ func (g *fuzzGateway) Authenticate(ctx context.Context, login, password string, 
 	return "", domain.ErrInvalidCredentials
 }
 
-func (g *fuzzGateway) Connect(user domain.UserID, _ ports.ClientConn) (ports.Session, error) {
+func (g *fuzzGateway) Attach(user domain.UserID, _ ports.ClientConn) (ports.Session, error) {
 	if user == "full" {
 		return nil, domain.ErrConnectionLimit
 	}

@@ -22,7 +22,7 @@ import (
 
 // Handler serves the WebSocket endpoint and keeps its connections alive.
 type Handler struct {
-	gateway  ports.Gateway
+	app      ports.Logins
 	opts     Options
 	counters *domain.Counters
 	log      *slog.Logger
@@ -42,7 +42,7 @@ type Handler struct {
 var _ ports.Service = (*Handler)(nil)
 
 // New makes the handler; mount it with Register and run its pinger with Run.
-func New(gateway ports.Gateway, opts Options, counters *domain.Counters, log *slog.Logger) *Handler {
+func New(logins ports.Logins, opts Options, counters *domain.Counters, log *slog.Logger) *Handler {
 	opts = opts.withDefaults()
 	var p *poller
 	if pollingSupported && !opts.NoPoller {
@@ -56,7 +56,7 @@ func New(gateway ports.Gateway, opts Options, counters *domain.Counters, log *sl
 		poller:     p,
 		authLog:    newLogLimiter(time.Minute),
 		upgradeLog: newLogLimiter(time.Minute),
-		gateway:    gateway,
+		app:        logins,
 		opts:       opts,
 		counters:   counters,
 		log:        log,
@@ -237,7 +237,7 @@ func (h *Handler) admit(c *conn, forwarded []string) bool {
 	if err != nil {
 		return false
 	}
-	session, err := h.gateway.Connect(user, c)
+	session, err := h.app.Attach(user, c)
 	if err != nil {
 		h.refuse(c, domain.ErrPrefix+domain.AuthFailureText(err))
 		h.counters.AuthFailed(domain.AuthFailureOf(err))
@@ -292,7 +292,7 @@ func (h *Handler) login(c *conn, deadline time.Time, forwarded []string) (domain
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	user, err := h.gateway.Authenticate(ctx, frames[0], frames[1], forwarded)
+	user, err := h.app.Check(ctx, frames[0], frames[1], forwarded)
 	if err != nil {
 		if ctx.Err() != nil {
 			h.refuse(c, domain.TextAuthenticationTimeout)

@@ -42,7 +42,7 @@ type fakeSession struct {
 func (s *fakeSession) ListenFileIDs() { s.listen.Add(1) }
 func (s *fakeSession) Close()         { s.closed.Add(1) }
 
-func (g *fakeGateway) Authenticate(ctx context.Context, login, password string, fwd []string) (domain.UserID, error) {
+func (g *fakeGateway) Check(ctx context.Context, login, password string, fwd []string) (domain.UserID, error) {
 	g.mu.Lock()
 	g.forwarded = append(g.forwarded, fwd)
 	delay := g.delay
@@ -60,7 +60,7 @@ func (g *fakeGateway) Authenticate(ctx context.Context, login, password string, 
 	return domain.UserID(login), nil
 }
 
-func (g *fakeGateway) Connect(user domain.UserID, c ports.ClientConn) (ports.Session, error) {
+func (g *fakeGateway) Attach(user domain.UserID, c ports.ClientConn) (ports.Session, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.limitFull {

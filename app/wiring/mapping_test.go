@@ -16,35 +16,19 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/notifypush/notify_push/adapters/demo"
 	"github.com/notifypush/notify_push/adapters/gormdb"
 	"github.com/notifypush/notify_push/adapters/memory"
-	"github.com/notifypush/notify_push/internal/testenv"
 	"github.com/notifypush/notify_push/app"
 	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/internal/fakeclock"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // The storage mapping under database trouble and bursts (issues 8 and 9):
 // the daemon's event path (in-process bus, dispatcher, mapper, cached mount
 // store) over a real database, with a clock the test moves for the cache
 // lifetimes and backoffs; lookups time out in real time.
-
-// testClock is a ports.Clock that moves only when told.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // recordingConn is a client connection that keeps what it is sent.
 type recordingConn struct {
@@ -76,7 +60,7 @@ func (c *recordingConn) count(text string) int {
 // mappingRig runs the event path of the daemon over db, tables of prefix.
 type mappingRig struct {
 	t          *testing.T
-	clock      *testClock
+	clock      *fakeclock.Clock
 	counters   *domain.Counters
 	hub        *app.Hub
 	bus        *memory.Bus
@@ -86,20 +70,24 @@ type mappingRig struct {
 func startMappingRig(t *testing.T, db *gorm.DB, prefix string, opts app.MapperOptions) *mappingRig {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	r := &mappingRig{t: t, clock: &testClock{now: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)},
+	r := &mappingRig{t: t, clock: fakeclock.New(time.Time{}),
 		counters: domain.NewCounters(), bus: memory.NewBus(log)}
 	r.hub = app.NewHub(app.HubOptions{DebounceDisable: true}, r.clock, r.counters, log)
-	store, err := gormdb.NewMountStore(db, gormdb.Options{Prefix: prefix}, r.clock, r.counters, log)
+	query, err := gormdb.NewMountQuery(db, prefix, r.counters)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mapper, err := app.NewMapper(opts, r.hub, store, r.clock, r.counters, log)
+	cache, err := app.NewMountCache(query, app.MountCacheOptions{}, r.clock, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.dispatcher = app.NewDispatcher(r.hub, mapper, memory.NewKeyValue(), app.NewPreAuth(),
+	mapper, err := app.NewMapper(opts, r.hub, cache, r.clock, r.counters, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.dispatcher = app.NewDispatcher(r.bus, r.hub, mapper, memory.NewKeyValue(), app.NewPreAuth(),
 		app.NewLogLevel(new(slog.LevelVar)), r.clock, r.counters, log)
-	daemon := app.NewDaemon(app.Services{mapper, app.NewEventPump(r.bus, r.dispatcher)}, log)
+	daemon := app.NewDaemon(app.Services{mapper, r.dispatcher}, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- daemon.Run(ctx) }()
@@ -234,7 +222,7 @@ func hungPostgres(t *testing.T) (*gorm.DB, string, *testenv.TCPProxy) {
 	raw := testenv.PostgresURL(t)
 	direct := openDB(t, raw)
 	prefix := nextcloudTables(t, direct)
-	if err := gormdb.SeedDemo(context.Background(), direct, prefix); err != nil {
+	if err := demo.Seed(context.Background(), direct, prefix, demo.Default()); err != nil {
 		t.Fatal(err)
 	}
 	u, err := url.Parse(raw)

@@ -9,6 +9,7 @@ import (
 	"github.com/google/wire"
 
 	"github.com/notifypush/notify_push/adapters/clock"
+	"github.com/notifypush/notify_push/adapters/demo"
 	"github.com/notifypush/notify_push/adapters/gormdb"
 	"github.com/notifypush/notify_push/adapters/httpapi"
 	"github.com/notifypush/notify_push/adapters/memory"
@@ -20,6 +21,8 @@ import (
 	"github.com/notifypush/notify_push/ports"
 )
 
+// common is what every server shares: the use cases, the clock, the
+// WebSocket endpoint, the listeners, /health and /metrics, systemd.
 var common = wire.NewSet(
 	app.ProviderSet,
 	clock.New,
@@ -29,12 +32,10 @@ var common = wire.NewSet(
 	listenOptions,
 	httpapi.NewServer,
 	httpapi.NewMetricsRoute,
-	newMetricsServer,
-	app.NewHealth,
-	wire.Bind(new(ports.Readiness), new(*app.Health)),
 	httpapi.NewHealthRoute,
+	newMetricsServer,
+	newListener,
 	newNotifier,
-	newListenerCheck,
 	newProcess,
 )
 
@@ -43,15 +44,14 @@ var common = wire.NewSet(
 func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger, level *slog.LevelVar) (*Process, func(), error) {
 	wire.Build(
 		common,
-		app.SelfTestSet,
+		app.TestEndpointsSet,
 		gormOptions,
 		gormdb.ProviderSet,
 		countedRedisOptions,
 		redis.ProviderSet,
 		nextcloudOptions,
 		nextcloud.ProviderSet,
-		httpapi.NewSelfTestRoutes,
-		productionChecks,
+		httpapi.NewTestRoutes,
 		productionDependencies,
 		productionMux,
 		productionServices,
@@ -59,21 +59,20 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 	return nil, nil, nil
 }
 
-// InitializeEmbedded assembles the self-contained demo: an in-process bus,
-// static users and a demo SQLite database, with the publish route and the
-// sandbox console.
+// InitializeEmbedded assembles the self-contained demo (adapters/demo): an
+// in-process bus, the demo's logins and a SQLite database holding its world,
+// with the publish route and the sandbox console.
 func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, level *slog.LevelVar) (*Process, func(), error) {
 	wire.Build(
 		common,
 		embeddedDatabase,
 		gormOptions,
-		gormdb.NewMountStore,
-		wire.Bind(new(ports.MountCache), new(*gormdb.MountStore)),
+		gormdb.MountQueryFrom,
+		wire.Bind(new(ports.MountStore), new(*gormdb.MountQuery)),
 		embeddedUsers,
 		memory.ProviderSet,
-		httpapi.NewPublishRoute,
-		httpapi.NewConsoleRoute,
-		embeddedChecks,
+		demo.NewPublishRoute,
+		demo.NewConsoleRoute,
 		embeddedDependencies,
 		embeddedMux,
 		embeddedServices,
@@ -94,13 +93,13 @@ func InitializePublisher(cfg app.Config, log *slog.Logger) (ports.EventPublisher
 }
 
 // InitializeDiagnosis assembles the self-test command: the configured
-// database (opened on first use), Redis and Nextcloud, and a client's view of
-// the push endpoint.
-func InitializeDiagnosis(cfg app.Config, opts app.DiagnoseOptions, log *slog.Logger) (*app.Diagnosis, func(), error) {
+// database (connected on first use), Redis and Nextcloud, and a client's view
+// of the push endpoint.
+func InitializeDiagnosis(ctx context.Context, cfg app.Config, opts app.DiagnoseOptions, log *slog.Logger) (*app.Diagnosis, func(), error) {
 	wire.Build(
 		gormOptions,
-		newLazyMounts,
-		wire.Bind(new(ports.MountStore), new(*lazyMounts)),
+		diagnosisMounts,
+		wire.Bind(new(ports.MountStore), new(*gormdb.MountQuery)),
 		redisOptions,
 		redis.NewClient,
 		redis.NewKeyValue,

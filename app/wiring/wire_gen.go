@@ -10,6 +10,7 @@ import (
 	"context"
 	"github.com/google/wire"
 	"github.com/notifypush/notify_push/adapters/clock"
+	"github.com/notifypush/notify_push/adapters/demo"
 	"github.com/notifypush/notify_push/adapters/gormdb"
 	"github.com/notifypush/notify_push/adapters/httpapi"
 	"github.com/notifypush/notify_push/adapters/memory"
@@ -45,13 +46,20 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		cleanup()
 		return nil, nil, err
 	}
-	mountStore, err := gormdb.NewMountStore(db, gormdbOptions, system, counters, log)
+	mountQuery, err := gormdb.MountQueryFrom(db, gormdbOptions, counters)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	mapper, err := app.NewMapper(mapperOptions, hub, mountStore, system, counters, log)
+	mountCacheOptions := _wireMountCacheOptionsValue
+	mountCache, err := app.NewMountCache(mountQuery, mountCacheOptions, system, log)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
+	mapper, err := app.NewMapper(mapperOptions, hub, mountCache, system, counters, log)
 	if err != nil {
 		cleanup2()
 		cleanup()
@@ -60,8 +68,7 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 	keyValue := redis.NewKeyValue(universalClient)
 	preAuth := app.NewPreAuth()
 	logLevel := app.NewLogLevel(level)
-	dispatcher := app.NewDispatcher(hub, mapper, keyValue, preAuth, logLevel, system, counters, log)
-	eventPump := app.NewEventPump(eventSource, dispatcher)
+	dispatcher := app.NewDispatcher(eventSource, hub, mapper, keyValue, preAuth, logLevel, system, counters, log)
 	options2 := nextcloudOptions(cfg)
 	client, err := nextcloud.NewClient(options2)
 	if err != nil {
@@ -76,26 +83,25 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		cleanup()
 		return nil, nil, err
 	}
+	wiringListener := newListener()
 	versionOptions := app.VersionOptionsFrom(cfg)
 	appVersion := app.NewAppVersion(versionOptions, keyValue, client, log)
-	dependencies := productionDependencies(db, eventSource, appVersion)
-	startup, err := app.NewStartup(dependencies, log)
+	v := productionDependencies(wiringListener, db, eventSource, appVersion)
+	dependencyTiming := _wireDependencyTimingValue
+	dependencies, err := app.NewDependencies(v, dependencyTiming, system, log)
 	if err != nil {
 		cleanup2()
 		cleanup()
 		return nil, nil, err
 	}
-	gateway := app.NewGuardedGateway(hub, authGuard, preAuth, system, startup)
+	logins := app.NewLogins(hub, authGuard, preAuth, dependencies, system)
 	options3 := websocketOptions(cfg)
-	handler := websocket.New(gateway, options3, counters, log)
+	handler := websocket.New(logins, options3, counters, log)
 	httpapiListenOptions := listenOptions(cfg)
-	selfTest := app.NewSelfTest(keyValue, client, mountStore, dispatcher, appVersion)
-	selfTestRoutes := httpapi.NewSelfTestRoutes(selfTest, log)
-	wiringListenerCheck := newListenerCheck()
-	healthChecks := productionChecks(wiringListenerCheck, db, eventSource, appVersion)
-	health := app.NewHealth(healthChecks)
-	healthRoute := httpapi.NewHealthRoute(health)
-	httpHandler := productionMux(handler, selfTestRoutes, healthRoute)
+	testEndpoints := app.NewTestEndpoints(keyValue, client, mountQuery, dispatcher, appVersion)
+	testRoutes := httpapi.NewTestRoutes(testEndpoints, log)
+	healthRoute := httpapi.NewHealthRoute(dependencies)
+	httpHandler := productionMux(handler, testRoutes, healthRoute)
 	server := httpapi.NewServer(httpapiListenOptions, httpHandler, log)
 	metricsRoute, err := httpapi.NewMetricsRoute(counters)
 	if err != nil {
@@ -104,11 +110,11 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		return nil, nil, err
 	}
 	wiringMetricsServer := newMetricsServer(cfg, metricsRoute, log)
-	notifier := newNotifier(wiringListenerCheck, log)
-	startupCheck := app.NewStartupCheck(mountStore, keyValue, appVersion, startup, log)
-	services := productionServices(hub, eventPump, mapper, handler, server, wiringMetricsServer, notifier, startup, startupCheck, appVersion)
+	notifier := newNotifier(wiringListener, log)
+	startupCheck := app.NewStartupCheck(mountQuery, keyValue, appVersion, dependencies, log)
+	services := productionServices(hub, dispatcher, mapper, handler, server, wiringMetricsServer, notifier, dependencies, startupCheck)
 	daemon := app.NewDaemon(services, log)
-	process := newProcess(daemon, server, wiringListenerCheck)
+	process := newProcess(daemon, server, wiringListener)
 	return process, func() {
 		cleanup2()
 		cleanup()
@@ -116,12 +122,14 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 }
 
 var (
-	_wireMapperOptionsValue = app.MapperOptions{}
+	_wireMapperOptionsValue     = app.MapperOptions{}
+	_wireMountCacheOptionsValue = app.MountCacheOptions{}
+	_wireDependencyTimingValue  = app.DependencyTiming{}
 )
 
-// InitializeEmbedded assembles the self-contained demo: an in-process bus,
-// static users and a demo SQLite database, with the publish route and the
-// sandbox console.
+// InitializeEmbedded assembles the self-contained demo (adapters/demo): an
+// in-process bus, the demo's logins and a SQLite database holding its world,
+// with the publish route and the sandbox console.
 func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, level *slog.LevelVar) (*Process, func(), error) {
 	hubOptions := app.HubOptionsFrom(cfg)
 	system := clock.New()
@@ -134,12 +142,18 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 		return nil, nil, err
 	}
 	options := gormOptions(cfg)
-	mountStore, err := gormdb.NewMountStore(db, options, system, counters, log)
+	mountQuery, err := gormdb.MountQueryFrom(db, options, counters)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	mapper, err := app.NewMapper(mapperOptions, hub, mountStore, system, counters, log)
+	mountCacheOptions := _wireMountCacheOptionsValue
+	mountCache, err := app.NewMountCache(mountQuery, mountCacheOptions, system, log)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	mapper, err := app.NewMapper(mapperOptions, hub, mountCache, system, counters, log)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
@@ -147,8 +161,7 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 	keyValue := memory.NewKeyValue()
 	preAuth := app.NewPreAuth()
 	logLevel := app.NewLogLevel(level)
-	dispatcher := app.NewDispatcher(hub, mapper, keyValue, preAuth, logLevel, system, counters, log)
-	eventPump := app.NewEventPump(bus, dispatcher)
+	dispatcher := app.NewDispatcher(bus, hub, mapper, keyValue, preAuth, logLevel, system, counters, log)
 	v := embeddedUsers(cfg)
 	authenticator, err := memory.NewAuthenticator(v)
 	if err != nil {
@@ -161,26 +174,25 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 		cleanup()
 		return nil, nil, err
 	}
-	dependencies := embeddedDependencies()
-	startup, err := app.NewStartup(dependencies, log)
+	wiringListener := newListener()
+	v2 := embeddedDependencies(wiringListener, db)
+	dependencyTiming := _wireDependencyTimingValue
+	dependencies, err := app.NewDependencies(v2, dependencyTiming, system, log)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	gateway := app.NewGuardedGateway(hub, authGuard, preAuth, system, startup)
+	logins := app.NewLogins(hub, authGuard, preAuth, dependencies, system)
 	options2 := websocketOptions(cfg)
-	handler := websocket.New(gateway, options2, counters, log)
+	handler := websocket.New(logins, options2, counters, log)
 	httpapiListenOptions := listenOptions(cfg)
-	publishRoute := httpapi.NewPublishRoute(bus, log)
-	consoleRoute, err := httpapi.NewConsoleRoute()
+	publishRoute := demo.NewPublishRoute(bus, log)
+	consoleRoute, err := demo.NewConsoleRoute()
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
-	wiringListenerCheck := newListenerCheck()
-	healthChecks := embeddedChecks(wiringListenerCheck, db)
-	health := app.NewHealth(healthChecks)
-	healthRoute := httpapi.NewHealthRoute(health)
+	healthRoute := httpapi.NewHealthRoute(dependencies)
 	httpHandler := embeddedMux(handler, publishRoute, consoleRoute, healthRoute)
 	server := httpapi.NewServer(httpapiListenOptions, httpHandler, log)
 	metricsRoute, err := httpapi.NewMetricsRoute(counters)
@@ -189,10 +201,10 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 		return nil, nil, err
 	}
 	wiringMetricsServer := newMetricsServer(cfg, metricsRoute, log)
-	notifier := newNotifier(wiringListenerCheck, log)
-	services := embeddedServices(hub, eventPump, mapper, handler, server, wiringMetricsServer, notifier)
+	notifier := newNotifier(wiringListener, log)
+	services := embeddedServices(hub, dispatcher, mapper, handler, server, wiringMetricsServer, notifier, dependencies)
 	daemon := app.NewDaemon(services, log)
-	process := newProcess(daemon, server, wiringListenerCheck)
+	process := newProcess(daemon, server, wiringListener)
 	return process, func() {
 		cleanup()
 	}, nil
@@ -213,11 +225,14 @@ func InitializePublisher(cfg app.Config, log *slog.Logger) (ports.EventPublisher
 }
 
 // InitializeDiagnosis assembles the self-test command: the configured
-// database (opened on first use), Redis and Nextcloud, and a client's view of
-// the push endpoint.
-func InitializeDiagnosis(cfg app.Config, opts app.DiagnoseOptions, log *slog.Logger) (*app.Diagnosis, func(), error) {
+// database (connected on first use), Redis and Nextcloud, and a client's view
+// of the push endpoint.
+func InitializeDiagnosis(ctx context.Context, cfg app.Config, opts app.DiagnoseOptions, log *slog.Logger) (*app.Diagnosis, func(), error) {
 	options := gormOptions(cfg)
-	wiringLazyMounts, cleanup := newLazyMounts(options, log)
+	mountQuery, cleanup, err := diagnosisMounts(ctx, options, log)
+	if err != nil {
+		return nil, nil, err
+	}
 	options2 := redisOptions(cfg)
 	universalClient, cleanup2, err := redis.NewClient(options2, log)
 	if err != nil {
@@ -239,7 +254,7 @@ func InitializeDiagnosis(cfg app.Config, opts app.DiagnoseOptions, log *slog.Log
 		cleanup()
 		return nil, nil, err
 	}
-	diagnosis, err := app.NewDiagnosis(wiringLazyMounts, keyValue, client, pushclientClient, opts)
+	diagnosis, err := app.NewDiagnosis(mountQuery, keyValue, client, pushclientClient, opts)
 	if err != nil {
 		cleanup2()
 		cleanup()
@@ -253,7 +268,10 @@ func InitializeDiagnosis(cfg app.Config, opts app.DiagnoseOptions, log *slog.Log
 
 // wire.go:
 
-var common = wire.NewSet(app.ProviderSet, clock.New, wire.Bind(new(ports.Clock), new(clock.System)), websocketOptions, websocket.ProviderSet, listenOptions, httpapi.NewServer, httpapi.NewMetricsRoute, newMetricsServer, app.NewHealth, wire.Bind(new(ports.Readiness), new(*app.Health)), httpapi.NewHealthRoute, newNotifier,
-	newListenerCheck,
+// common is what every server shares: the use cases, the clock, the
+// WebSocket endpoint, the listeners, /health and /metrics, systemd.
+var common = wire.NewSet(app.ProviderSet, clock.New, wire.Bind(new(ports.Clock), new(clock.System)), websocketOptions, websocket.ProviderSet, listenOptions, httpapi.NewServer, httpapi.NewMetricsRoute, httpapi.NewHealthRoute, newMetricsServer,
+	newListener,
+	newNotifier,
 	newProcess,
 )

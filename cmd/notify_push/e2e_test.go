@@ -26,6 +26,7 @@ import (
 	"github.com/gorilla/websocket"
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/notifypush/notify_push/adapters/demo"
 	"github.com/notifypush/notify_push/adapters/gormdb"
 	"github.com/notifypush/notify_push/internal/nextcloudtest"
 	"github.com/notifypush/notify_push/internal/process"
@@ -272,7 +273,7 @@ func newWorld(t *testing.T) *world {
 	if err := gormdb.CreateNextcloudSchema(ctx, db, "oc_"); err != nil {
 		t.Fatal(err)
 	}
-	if err := gormdb.SeedDemo(ctx, db, "oc_"); err != nil {
+	if err := demo.Seed(ctx, db, "oc_", demo.Default()); err != nil {
 		t.Fatal(err)
 	}
 	closeDB()

@@ -1,7 +1,11 @@
 // Command notify_push is the push server for Nextcloud's Client Push app. It
-// resolves its configuration, picks the deployment shape (next to Nextcloud,
-// or the self-contained embedded demo), runs until SIGINT/SIGTERM and exits 0
-// after a clean shutdown, 1 when the server fails and 2 on a configuration error.
+// resolves its configuration (adapters/config: flags, environment, .env and
+// config.php, read by adapters/config/php), picks the deployment shape
+// (app/wiring: InitializeProduction next to Nextcloud, InitializeEmbedded for
+// the self-contained demo of adapters/demo), runs until SIGINT/SIGTERM and
+// exits 0 after a clean shutdown, 1 when the server fails and 2 on a
+// configuration error. What happens where once it runs (an event arrives, a
+// client logs in) is the table in app/doc.go.
 package main
 
 import (
@@ -20,6 +24,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/notifypush/notify_push/adapters/config"
+	"github.com/notifypush/notify_push/adapters/demo"
 	"github.com/notifypush/notify_push/adapters/redis"
 	"github.com/notifypush/notify_push/app"
 	"github.com/notifypush/notify_push/app/wiring"
@@ -111,7 +116,7 @@ func runEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, level *s
 	go func() {
 		select {
 		case <-proc.HTTP.Ready():
-			printBanner(stderr, proc.HTTP.Addr().String(), cfg)
+			_ = demo.WriteBanner(stderr, proc.HTTP.Addr().String(), domain.Version, demo.Default(), wiring.EmbeddedLogins(cfg))
 		case <-ctx.Done():
 		}
 	}()
@@ -130,20 +135,6 @@ func runProduction(ctx context.Context, cfg app.Config, log *slog.Logger, level 
 	}
 	defer cleanup()
 	return proc.Daemon.Run(ctx)
-}
-
-func printBanner(w io.Writer, addr string, cfg app.Config) {
-	var users []string
-	for _, u := range cfg.EmbeddedUsers {
-		users = append(users, u.Login+" / "+u.Password)
-	}
-	fmt.Fprintf(w, `notify_push %s (embedded demo) listening on %s
-  console:    http://%s/   (open it in a browser on this machine: log in, fire events, watch the messages)
-  WebSocket:  ws://%s/ws   (send the login, then the password, as two text frames)
-  demo users: %s
-  storages:   1, 2, 3 = homes of alice, bob, carol; 10 = shared: alice at "", bob at "files/Team", carol at "files/Team/Design"
-  publish:    curl -X POST --data '{"user":"alice"}' http://%s/embedded/publish/notify_activity
-`, domain.Version, addr, addr, addr, strings.Join(users, ", "), addr)
 }
 
 func versionLine() string {

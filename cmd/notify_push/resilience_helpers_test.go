@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifypush/notify_push/adapters/demo"
 	"github.com/notifypush/notify_push/adapters/gormdb"
 	"github.com/notifypush/notify_push/internal/testenv"
 )
@@ -45,7 +46,7 @@ func newPGWorld(t *testing.T) *pgWorld {
 		}
 		closeDB()
 	})
-	if err := gormdb.SeedDemo(ctx, db, prefix); err != nil {
+	if err := demo.Seed(ctx, db, prefix, demo.Default()); err != nil {
 		t.Fatal(err)
 	}
 	u, err := url.Parse(raw)

@@ -21,6 +21,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/notifypush/notify_push/adapters/demo"
 	"github.com/notifypush/notify_push/adapters/gormdb"
 	"github.com/notifypush/notify_push/internal/testenv"
 )
@@ -169,7 +170,7 @@ func secretPostgresURL(t *testing.T) (dbURL, prefix string) {
 	if err := gormdb.CreateNextcloudSchema(ctx, db, prefix); err != nil {
 		t.Fatal(err)
 	}
-	if err := gormdb.SeedDemo(ctx, db, prefix); err != nil {
+	if err := demo.Seed(ctx, db, prefix, demo.Default()); err != nil {
 		t.Fatal(err)
 	}
 	return dbURL, prefix

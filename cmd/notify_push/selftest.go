@@ -162,7 +162,7 @@ func selfTest(ctx context.Context, args []string, env config.Lookup, stdout io.W
 	// repeat them out of order.
 	quiet := slog.New(slog.DiscardHandler)
 	goredis.SetLogger(redis.NewLibraryLog(quiet))
-	diagnosis, cleanup, err := wiring.InitializeDiagnosis(cfg, opts, quiet)
+	diagnosis, cleanup, err := wiring.InitializeDiagnosis(ctx, cfg, opts, quiet)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}

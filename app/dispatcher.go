@@ -1,0 +1,102 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/ports"
+)
+
+// Dispatcher is where every event from the Nextcloud app arrives: Run
+// listens to the event source, and HandleEvent turns each event into
+// deliveries and server-wide effects. It runs on the event source's goroutine
+// and never waits for the database: storage updates go to the Mapper.
+type Dispatcher struct {
+	source   ports.EventSource
+	hub      *Hub
+	mapper   *Mapper
+	kv       ports.KeyValue
+	preAuth  *PreAuth
+	logLevel *LogLevel
+	clock    ports.Clock
+	counters *domain.Counters
+	log      *slog.Logger
+
+	testCookie atomic.Uint32
+}
+
+// NewDispatcher wires the event handling use case to source.
+func NewDispatcher(source ports.EventSource, hub *Hub, mapper *Mapper, kv ports.KeyValue, preAuth *PreAuth,
+	logLevel *LogLevel, clock ports.Clock, counters *domain.Counters, log *slog.Logger) *Dispatcher {
+	return &Dispatcher{source: source, hub: hub, mapper: mapper, kv: kv, preAuth: preAuth, logLevel: logLevel,
+		clock: clock, counters: counters, log: log}
+}
+
+// Run listens to the event source until ctx ends.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	return d.source.Listen(ctx, d.HandleEvent)
+}
+
+// TestCookie is the last value received on notify_test_cookie.
+func (d *Dispatcher) TestCookie() uint32 { return d.testCookie.Load() }
+
+// HandleEvent is the ports.EventHandler of the event source.
+func (d *Dispatcher) HandleEvent(ctx context.Context, ev domain.Event) {
+	d.counters.EventsReceived.Add(1)
+	d.counters.EventOn(ev.Channel())
+	now := d.clock.Now()
+	switch e := ev.(type) {
+	case domain.StorageUpdate:
+		d.mapper.Update(e, now)
+	case domain.GroupMembershipUpdate:
+		d.hub.deliver(e.User, slotUpdate{kind: domain.KindFile}, now, d.hub.debounceBase())
+	case domain.UserShareCreated:
+		d.hub.deliver(e.User, slotUpdate{kind: domain.KindFile}, now, d.hub.debounceBase())
+	case domain.Activity:
+		d.hub.deliver(e.User, slotUpdate{kind: domain.KindActivity}, now, d.hub.debounceBase())
+	case domain.Notification:
+		d.hub.deliver(e.User, slotUpdate{kind: domain.KindNotification}, now, d.hub.debounceBase())
+	case domain.Custom:
+		d.hub.sendCustom(e.User, domain.EncodeCustom(e.Message, e.Body))
+	case domain.PreAuth:
+		d.preAuth.Add(e.Token, e.User, now)
+	case domain.TestCookie:
+		d.testCookie.Store(e.Cookie)
+	case domain.Query:
+		d.answerMetrics(ctx)
+	case domain.Signal:
+		n := d.hub.CloseAll(domain.CloseReset)
+		d.log.Info("reset signal: closed every connection", "connections", n)
+	case domain.ConfigChange:
+		d.changeLogLevel(e)
+	default:
+		d.log.Warn("unhandled event", "channel", ev.Channel())
+	}
+}
+
+func (d *Dispatcher) answerMetrics(ctx context.Context) {
+	b, err := json.Marshal(d.counters.Snapshot())
+	if err != nil {
+		d.log.Error("encode metrics", "err", err)
+		return
+	}
+	if err := d.kv.Set(ctx, KeyMetrics, string(b)); err != nil {
+		d.log.Warn("answer metrics query", "err", err)
+	}
+}
+
+func (d *Dispatcher) changeLogLevel(e domain.ConfigChange) {
+	if e.Restore {
+		d.logLevel.Restore()
+		d.log.Warn("log level restored", "level", d.logLevel.Level().String())
+		return
+	}
+	if err := d.logLevel.Apply(e.LogSpec); err != nil {
+		d.log.Warn("notify_config: ignoring log spec", "err", err)
+		return
+	}
+	d.log.Warn("log level changed", "level", d.logLevel.Level().String())
+}
