@@ -1,18 +1,17 @@
 package websocket
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"io"
 	"math/rand/v2"
-	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/notifypush/notify_push/adapters/websocket/fastpath"
 	"github.com/notifypush/notify_push/domain"
 	"github.com/notifypush/notify_push/ports"
 )
@@ -27,9 +26,7 @@ import (
 type conn struct {
 	h    *Handler
 	ws   *websocket.Conn
-	raw  net.Conn // the socket itself
-	pc   *pollConn
-	br   *bufio.Reader
+	sock *fastpath.Socket
 	kind domain.ClientKind
 
 	session ports.Session
@@ -38,7 +35,8 @@ type conn struct {
 	// polled: the connection idles on the handler's poller; fd is its socket.
 	polled bool
 	fd     int
-	// reading: a reader (the poller's callback or a goroutine) owns br.
+	// reading: a reader (the poller's callback or a goroutine) owns the
+	// socket's read buffer.
 	reading atomic.Bool
 	// finished: the socket is closed and the session detached.
 	finished atomic.Bool
@@ -71,7 +69,7 @@ type conn struct {
 
 	stripe uint32 // spreads the per-message counter over cache lines
 
-	frame [6]byte // the writer's ping frame, kept here so a ping allocates nothing
+	frame [fastpath.PingFrameSize]byte // the writer's ping frame, kept here so a ping allocates nothing
 	// deadlineSet: a write left a deadline on the socket. Only the holder of
 	// the writer's role touches it.
 	deadlineSet bool
@@ -79,8 +77,12 @@ type conn struct {
 
 var _ ports.ClientConn = (*conn)(nil)
 
-func newConn(h *Handler, ws *websocket.Conn, pc *pollConn, br *bufio.Reader, kind domain.ClientKind) *conn {
-	c := &conn{h: h, ws: ws, raw: pc.Conn, pc: pc, br: br, kind: kind, stripe: rand.Uint32()}
+// conn is also what the fast path reads frames into and the poller watches
+// (Handler.poller's type says so).
+var _ fastpath.Receiver = (*conn)(nil)
+
+func newConn(h *Handler, ws *websocket.Conn, sock *fastpath.Socket, kind domain.ClientKind) *conn {
+	c := &conn{h: h, ws: ws, sock: sock, kind: kind, stripe: rand.Uint32()}
 	c.lastSent.Store(time.Now().UnixNano())
 	return c
 }
@@ -97,7 +99,7 @@ func (c *conn) Send(msg domain.Outgoing) {
 	}
 	if c.inlineLocked() {
 		buf := framePool.Get().(*[]byte)
-		*buf = appendTextFrame((*buf)[:0], msg.Text)
+		*buf = fastpath.AppendTextFrame((*buf)[:0], msg.Text)
 		c.writeInline(*buf, true)
 		framePool.Put(buf)
 		return
@@ -131,7 +133,7 @@ func (c *conn) Send(msg domain.Outgoing) {
 // inlineLocked claims the writer's role for a write on the caller's
 // goroutine when nothing is queued or being written; it unlocks c.mu if so.
 func (c *conn) inlineLocked() bool {
-	if !c.started || c.writing || c.closing || len(c.queue) > 0 || c.pc == nil || c.pc.raw == nil {
+	if !c.started || c.writing || c.closing || len(c.queue) > 0 || !c.sock.CanWriteNow() {
 		return false
 	}
 	c.writing = true
@@ -145,10 +147,10 @@ func (c *conn) writeInline(frame []byte, message bool) {
 	// An earlier write's deadline may have passed: the runtime would fail
 	// this write at once. This one never waits, so it needs none.
 	if c.deadlineSet {
-		_ = c.raw.SetWriteDeadline(time.Time{})
+		_ = c.sock.SetWriteDeadline(time.Time{})
 		c.deadlineSet = false
 	}
-	n, err := c.pc.writeNow(frame)
+	n, err := c.sock.WriteNow(frame)
 	if err != nil {
 		c.h.log.Debug("write to client", "user", c.user, "err", err)
 		c.finish()
@@ -179,21 +181,6 @@ func (c *conn) writeInline(frame []byte, message bool) {
 
 // framePool holds the buffers inline writes build frames in.
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
-
-// appendTextFrame encodes a server text frame (final, unmasked) of text.
-func appendTextFrame(b []byte, text string) []byte {
-	b = append(b, 0x80|opText)
-	switch n := len(text); {
-	case n < 126:
-		b = append(b, byte(n))
-	case n <= 0xffff:
-		b = append(b, 126, byte(n>>8), byte(n))
-	default:
-		b = append(b, 127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	return append(b, text...)
-}
 
 // kickLocked starts the writer if it may run and is not running, and unlocks.
 func (c *conn) kickLocked() {
@@ -261,8 +248,8 @@ func (c *conn) writeRest(rest []byte, message bool) error {
 	if len(rest) == 0 {
 		return nil
 	}
-	_ = c.raw.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
-	if _, err := c.raw.Write(rest); err != nil {
+	_ = c.sock.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
+	if _, err := c.sock.Write(rest); err != nil {
 		return err
 	}
 	c.lastSent.Store(time.Now().UnixNano())
@@ -312,12 +299,12 @@ func (c *conn) write(text string) error {
 	return nil
 }
 
-// writePing writes a server ping frame (unmasked, 4-byte payload) straight to
-// the socket: gorilla's WriteControl allocates a frame and a timer per call,
-// and the writer is the only one writing, so nothing can interleave.
+// writePing writes a server ping frame straight to the socket: gorilla's
+// WriteControl allocates a frame and a timer per call, and the writer is the
+// only one writing, so nothing can interleave.
 func (c *conn) writePing(payload uint32) error {
-	_ = c.raw.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
-	_, err := c.raw.Write(pingFrame(&c.frame, payload))
+	_ = c.sock.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
+	_, err := c.sock.Write(fastpath.AppendPingFrame(c.frame[:0], payload))
 	return err
 }
 
@@ -352,7 +339,7 @@ func (c *conn) finish() {
 	c.queue, c.queued, c.customs = nil, [domain.KindCustom]int32{}, 0
 	c.mu.Unlock()
 	if c.polled {
-		c.h.poller.remove(c) // before the descriptor can be reused
+		c.h.poller.Remove(c.fd, c) // before the descriptor can be reused
 	}
 	_ = c.ws.Close()
 	if c.session != nil {
@@ -441,17 +428,9 @@ func (c *conn) keepAlive(now int64) {
 		return
 	}
 	if c.inlineLocked() {
-		c.writeInline(pingFrame(&c.frame, payload), false)
+		c.writeInline(fastpath.AppendPingFrame(c.frame[:0], payload), false)
 		return
 	}
 	c.ping = payload
 	c.kickLocked()
-}
-
-// pingFrame encodes a server ping (final, unmasked, 4-byte payload) in f.
-func pingFrame(f *[6]byte, payload uint32) []byte {
-	f[0] = byte(websocket.PingMessage) | 0x80
-	f[1] = 4
-	binary.BigEndian.PutUint32(f[2:], payload)
-	return f[:]
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/notifypush/notify_push/adapters/websocket/fastpath"
 	"github.com/notifypush/notify_push/domain"
 	"github.com/notifypush/notify_push/ports"
 )
@@ -31,7 +32,7 @@ type Handler struct {
 	// logins counts sockets upgraded but not yet logged in.
 	logins atomic.Int64
 	// poller watches idle connections; nil where there is none.
-	poller *poller
+	poller *fastpath.Poller[*conn]
 	// authLog and upgradeLog hold back repeats per client address.
 	authLog, upgradeLog *logLimiter
 
@@ -44,10 +45,10 @@ var _ ports.Service = (*Handler)(nil)
 // New makes the handler; mount it with Register and run its pinger with Run.
 func New(gateway ports.Gateway, opts Options, counters *domain.Counters, log *slog.Logger) *Handler {
 	opts = opts.withDefaults()
-	var p *poller
-	if pollingSupported && !opts.NoPoller {
+	var p *fastpath.Poller[*conn]
+	if fastpath.Supported && !opts.NoPoller {
 		var err error
-		if p, err = newPoller(); err != nil {
+		if p, err = fastpath.NewPoller[*conn](); err != nil {
 			log.Warn("no readiness poller: every connection keeps a reader goroutine", "err", err)
 			p = nil
 		}
@@ -85,9 +86,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 }
 
 // ServeHTTP upgrades and logs the client in on the request's goroutine, then
-// hands the connection to a reader goroutine of its own and returns, so that
-// the HTTP server's per-request state and buffers are released while the
-// connection idles.
+// hands the connection to the poller (or, where there is none, to a reader
+// goroutine of its own) and returns, so that the HTTP server's per-request
+// state and buffers are released while the connection idles.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if missing := missingUpgradeHeader(r); missing != "" {
 		if ok, held := h.upgradeLog.allow(hostOf(r.RemoteAddr), time.Now()); ok {
@@ -121,7 +122,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws.SetReadLimit(h.opts.ReadLimit)
-	c := newConn(h, ws, hw.pc, hw.br, domain.ClientKindOf(r.UserAgent()))
+	c := newConn(h, ws, hw.sock, domain.ClientKindOf(r.UserAgent()))
 	ok := h.admit(c, forwardedFor(r))
 	h.logins.Add(-1)
 	if !ok {
@@ -255,7 +256,7 @@ func (h *Handler) admit(c *conn, forwarded []string) bool {
 	c.ws.SetPongHandler(c.onPong)
 	c.connected = time.Now().UnixNano()
 	if h.poller != nil {
-		c.fd, c.polled = c.pc.fd()
+		c.fd, c.polled = c.sock.FD()
 	}
 	h.track(c)
 	c.start()
@@ -389,11 +390,11 @@ func (h *Handler) CloseAll(reason domain.CloseReason) {
 func (h *Handler) Run(ctx context.Context) error {
 	if h.poller != nil {
 		done := make(chan struct{})
-		go func() { h.poller.run(h.readable); close(done) }()
+		go func() { h.poller.Run(h.readable); close(done) }()
 		defer func() {
-			h.poller.stop()
+			h.poller.Stop()
 			<-done
-			h.poller.close()
+			h.poller.Close()
 		}()
 	}
 	tick := min(max(h.opts.PingInterval/10, 10*time.Millisecond), time.Second)
