@@ -45,16 +45,8 @@ var _ ports.Service = (*Handler)(nil)
 // New makes the handler; mount it with Register and run its pinger with Run.
 func New(gateway ports.Gateway, opts Options, counters *domain.Counters, log *slog.Logger) *Handler {
 	opts = opts.withDefaults()
-	var p *fastpath.Poller[*conn]
-	if fastpath.Supported && !opts.NoPoller {
-		var err error
-		if p, err = fastpath.NewPoller[*conn](); err != nil {
-			log.Warn("no readiness poller: every connection keeps a reader goroutine", "err", err)
-			p = nil
-		}
-	}
 	return &Handler{
-		poller:     p,
+		poller:     newPoller(opts, log),
 		authLog:    newLogLimiter(time.Minute),
 		upgradeLog: newLogLimiter(time.Minute),
 		gateway:    gateway,
@@ -129,12 +121,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.finish()
 		return
 	}
-	if c.polled {
-		c.reading.Store(true)
-		h.serviceReads(c) // bytes that came with the login, then the poller
-		return
-	}
-	go h.readLoop(c)
+	h.startReading(c)
 }
 
 func missingUpgradeHeader(r *http.Request) string {
@@ -388,15 +375,7 @@ func (h *Handler) CloseAll(reason domain.CloseReason) {
 // Run pings idle connections until ctx ends, then closes every connection
 // as going away and waits (bounded) until their close frames are out.
 func (h *Handler) Run(ctx context.Context) error {
-	if h.poller != nil {
-		done := make(chan struct{})
-		go func() { h.poller.Run(h.readable); close(done) }()
-		defer func() {
-			h.poller.Stop()
-			<-done
-			h.poller.Close()
-		}()
-	}
+	defer h.runPoller()()
 	tick := min(max(h.opts.PingInterval/10, 10*time.Millisecond), time.Second)
 	ticker := time.NewTicker(tick)
 	defer ticker.Stop()

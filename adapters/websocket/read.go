@@ -3,6 +3,7 @@ package websocket
 import (
 	"bytes"
 	"io"
+	"log/slog"
 
 	"github.com/gorilla/websocket"
 
@@ -15,6 +16,45 @@ import (
 // goroutine pumps the simple frames (fastpath) and re-arms the socket; a
 // frame only gorilla handles gets a goroutine until it is read. Elsewhere a
 // reader goroutine per connection reads with gorilla.
+
+// newPoller is the handler's poller, or nil where there is none or the
+// options ask for reader goroutines.
+func newPoller(opts Options, log *slog.Logger) *fastpath.Poller[*conn] {
+	if !fastpath.Supported || opts.NoPoller {
+		return nil
+	}
+	p, err := fastpath.NewPoller[*conn]()
+	if err != nil {
+		log.Warn("no readiness poller: every connection keeps a reader goroutine", "err", err)
+		return nil
+	}
+	return p
+}
+
+// runPoller starts the poller's goroutine, if there is a poller, and returns
+// what stops it and releases the poller.
+func (h *Handler) runPoller() (stop func()) {
+	if h.poller == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() { h.poller.Run(h.readable); close(done) }()
+	return func() {
+		h.poller.Stop()
+		<-done
+		h.poller.Close()
+	}
+}
+
+// startReading hands a connection that just logged in to its reader.
+func (h *Handler) startReading(c *conn) {
+	if !c.polled {
+		go h.readLoop(c)
+		return
+	}
+	c.reading.Store(true)
+	h.serviceReads(c) // bytes that came with the login, then the poller
+}
 
 // readable runs on the poller's goroutine when c's socket has data.
 func (h *Handler) readable(c *conn) {
