@@ -72,17 +72,3 @@ func BenchmarkKeepAlive(b *testing.B) {
 		}
 	}
 }
-
-// BenchmarkFrameHeader is the idle fast path's look at a client frame.
-func BenchmarkFrameHeader(b *testing.B) {
-	frame := clientFrame(0x80|opPong, []byte{1, 2, 3, 4})
-	b.ReportAllocs()
-	for b.Loop() {
-		h := parseFrameHeader(frame[:headerSize(frame[1])])
-		if !h.simple(512) {
-			b.Fatal("not simple")
-		}
-		payload := append([]byte(nil), frame[h.size:]...)
-		unmask(payload, h.mask)
-	}
-}

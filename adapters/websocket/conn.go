@@ -1,18 +1,17 @@
 package websocket
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"io"
 	"math/rand/v2"
-	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/notifypush/notify_push/adapters/websocket/fastpath"
 	"github.com/notifypush/notify_push/domain"
 	"github.com/notifypush/notify_push/ports"
 )
@@ -20,16 +19,19 @@ import (
 // conn is one client connection. Once logged in and idle it costs no
 // goroutine at all: the handler's poller watches its socket and reads what
 // the client sends when it arrives (where the platform has no poller, or the
-// socket is TLS, a reader goroutine waits instead). Every write after the
-// login (frames, pings, pongs, the close frame) goes through one writer
-// goroutine that exists only while something is waiting to be written, so an
-// idle connection holds no writer, no write buffer and no timer.
+// socket is TLS, a reader goroutine waits instead; see read.go). Every write
+// after the login (frames, pings, pongs, the close frame) is made by whoever
+// holds the writer's role: the sender itself when a frame can go out at
+// once, else one writer goroutine that exists only while something is
+// waiting, so an idle connection holds no writer, no write buffer and no
+// timer.
+//
+// Methods named …Locked are called with c.mu held and return with it held;
+// kickAndUnlock releases it.
 type conn struct {
 	h    *Handler
 	ws   *websocket.Conn
-	raw  net.Conn // the socket itself
-	pc   *pollConn
-	br   *bufio.Reader
+	sock *fastpath.Socket
 	kind domain.ClientKind
 
 	session ports.Session
@@ -38,14 +40,18 @@ type conn struct {
 	// polled: the connection idles on the handler's poller; fd is its socket.
 	polled bool
 	fd     int
-	// reading: a reader (the poller's callback or a goroutine) owns br.
+	// reading: a reader (the poller's callback or a goroutine) owns the
+	// socket's read buffer.
 	reading atomic.Bool
 	// finished: the socket is closed and the session detached.
 	finished atomic.Bool
 	// connected is when the login completed (unix nanos), for MAX_CONNECTION_TIME.
 	connected int64
 
-	mu sync.Mutex
+	mu     sync.Mutex
+	writer writerRole
+	state  closeState
+	reason domain.CloseReason // why the close frame closes, once state is closeQueued
 	// queue holds the frames waiting for the writer, in order.
 	queue []domain.Outgoing
 	// queued is 1 + the queue index of the unsent file, activity and
@@ -54,33 +60,58 @@ type conn struct {
 	// customs counts the custom frames in queue, bounded by QueueLimit.
 	customs int
 	ping    uint32 // payload of a ping waiting to be written, 0 = none
-	// rest is the unwritten tail of a frame that an inline write could only
-	// write in part; the writer sends it before anything else.
-	rest    []byte
-	restMsg bool   // rest belongs to a message (for the per-kind counter)
-	pong    string // payload of a pong owed to the client
+	pong    string // payload of a pong owed to the client, when owePong
 	owePong bool
-	started bool // "authenticated" is out; the writer may run
-	writing bool // a writer goroutine is running
-	closed  bool // nothing more is queued
-	closing bool // a close frame is waiting to be written
-	reason  domain.CloseReason
+	// rest is the unwritten tail of a frame that an inline write could only
+	// write in part; the writer sends it before anything else. restMsg: it
+	// belongs to a message (for the per-kind counter).
+	rest    []byte
+	restMsg bool
 
 	lastSent    atomic.Int64  // unix nanos of the last frame or ping written
 	pingPayload atomic.Uint32 // outstanding ping, 0 = none
 
 	stripe uint32 // spreads the per-message counter over cache lines
 
-	frame [6]byte // the writer's ping frame, kept here so a ping allocates nothing
-	// deadlineSet: a write left a deadline on the socket. Only the holder of
-	// the writer's role touches it.
+	// Only the holder of the writer's role touches these two.
+	frame [fastpath.PingFrameSize]byte // a ping frame, kept here so a ping allocates nothing
+	// deadlineSet: a write left a deadline on the socket.
 	deadlineSet bool
 }
 
+// writerRole says who may write to the client.
+type writerRole uint8
+
+const (
+	// writerLogin: the login goroutine writes; frames sent meanwhile wait
+	// until "authenticated" is out (start).
+	writerLogin writerRole = iota
+	// writerFree: nobody writes; the next sender may claim the role.
+	writerFree
+	// writerBusy: an inline write or the writer goroutine holds the role.
+	writerBusy
+)
+
+// closeState only moves forward.
+type closeState uint8
+
+const (
+	open closeState = iota
+	// closeQueued: Close was called; a close frame waits for the writer, and
+	// nothing else is queued any more.
+	closeQueued
+	// ended: the socket is closed (finish); nothing is written any more.
+	ended
+)
+
 var _ ports.ClientConn = (*conn)(nil)
 
-func newConn(h *Handler, ws *websocket.Conn, pc *pollConn, br *bufio.Reader, kind domain.ClientKind) *conn {
-	c := &conn{h: h, ws: ws, raw: pc.Conn, pc: pc, br: br, kind: kind, stripe: rand.Uint32()}
+// conn is also what the fast path reads frames into and the poller watches
+// (Handler.poller's type says so).
+var _ fastpath.Receiver = (*conn)(nil)
+
+func newConn(h *Handler, ws *websocket.Conn, sock *fastpath.Socket, kind domain.ClientKind) *conn {
+	c := &conn{h: h, ws: ws, sock: sock, kind: kind, stripe: rand.Uint32()}
 	c.lastSent.Store(time.Now().UnixNano())
 	return c
 }
@@ -91,13 +122,14 @@ func newConn(h *Handler, ws *websocket.Conn, pc *pollConn, br *bufio.Reader, kin
 // system call each instead of a writer goroutine each.
 func (c *conn) Send(msg domain.Outgoing) {
 	c.mu.Lock()
-	if c.closed {
+	if c.state != open {
 		c.mu.Unlock()
 		return
 	}
-	if c.inlineLocked() {
+	if c.claimInlineLocked() {
+		c.mu.Unlock()
 		buf := framePool.Get().(*[]byte)
-		*buf = appendTextFrame((*buf)[:0], msg.Text)
+		*buf = fastpath.AppendTextFrame((*buf)[:0], msg.Text)
 		c.writeInline(*buf, true)
 		framePool.Put(buf)
 		return
@@ -119,24 +151,43 @@ func (c *conn) Send(msg domain.Outgoing) {
 			// Decided under the lock, so that concurrent sends close and
 			// count the client once.
 			c.closeLocked(domain.CloseSlowConsumer)
+			c.kickAndUnlock()
 			c.h.slowClientClosed()
 			return
 		}
 		c.queue = append(c.queue, msg)
 		c.customs++
 	}
-	c.kickLocked()
+	c.kickAndUnlock()
 }
 
-// inlineLocked claims the writer's role for a write on the caller's
-// goroutine when nothing is queued or being written; it unlocks c.mu if so.
-func (c *conn) inlineLocked() bool {
-	if !c.started || c.writing || c.closing || len(c.queue) > 0 || c.pc == nil || c.pc.raw == nil {
+// claimInlineLocked takes the writer's role for a write on the caller's
+// goroutine, when nothing is queued or being written and the socket can be
+// written without waiting.
+func (c *conn) claimInlineLocked() bool {
+	if c.writer != writerFree || c.state != open || len(c.queue) > 0 || !c.sock.CanWriteNow() {
 		return false
 	}
-	c.writing = true
-	c.mu.Unlock()
+	c.writer = writerBusy
 	return true
+}
+
+// pendingLocked reports whether the writer has something to write.
+func (c *conn) pendingLocked() bool {
+	return len(c.queue) > 0 || c.ping != 0 || c.owePong || c.state == closeQueued || len(c.rest) > 0
+}
+
+// kickAndUnlock starts the writer goroutine if the role is free (it has
+// something to write: the caller just queued it), and releases c.mu.
+func (c *conn) kickAndUnlock() {
+	spawn := c.writer == writerFree
+	if spawn {
+		c.writer = writerBusy
+	}
+	c.mu.Unlock()
+	if spawn {
+		go c.writeLoop()
+	}
 }
 
 // writeInline writes frame without waiting; what the socket does not take
@@ -145,15 +196,15 @@ func (c *conn) writeInline(frame []byte, message bool) {
 	// An earlier write's deadline may have passed: the runtime would fail
 	// this write at once. This one never waits, so it needs none.
 	if c.deadlineSet {
-		_ = c.raw.SetWriteDeadline(time.Time{})
+		_ = c.sock.SetWriteDeadline(time.Time{})
 		c.deadlineSet = false
 	}
-	n, err := c.pc.writeNow(frame)
+	n, err := c.sock.WriteNow(frame)
 	if err != nil {
 		c.h.log.Debug("write to client", "user", c.user, "err", err)
 		c.finish()
 		c.mu.Lock()
-		c.writing = false
+		c.writer = writerFree
 		c.mu.Unlock()
 		return
 	}
@@ -161,64 +212,38 @@ func (c *conn) writeInline(frame []byte, message bool) {
 	if n < len(frame) {
 		c.rest, c.restMsg = append(c.rest[:0], frame[n:]...), message
 		c.mu.Unlock()
-		go c.writeLoop()
+		go c.writeLoop() // with the role this write held
 		return
 	}
 	c.lastSent.Store(time.Now().UnixNano())
 	if message {
 		c.h.counters.ClientMessageWritten(c.kind, c.stripe)
 	}
-	if len(c.queue) > 0 || c.ping != 0 || c.owePong || c.closing {
+	if c.pendingLocked() {
 		c.mu.Unlock()
-		go c.writeLoop() // queued while this write ran
+		go c.writeLoop() // queued while this write ran; the role passes on
 		return
 	}
-	c.writing = false
+	c.writer = writerFree
 	c.mu.Unlock()
 }
 
 // framePool holds the buffers inline writes build frames in.
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
-// appendTextFrame encodes a server text frame (final, unmasked) of text.
-func appendTextFrame(b []byte, text string) []byte {
-	b = append(b, 0x80|opText)
-	switch n := len(text); {
-	case n < 126:
-		b = append(b, byte(n))
-	case n <= 0xffff:
-		b = append(b, 126, byte(n>>8), byte(n))
-	default:
-		b = append(b, 127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	return append(b, text...)
-}
-
-// kickLocked starts the writer if it may run and is not running, and unlocks.
-func (c *conn) kickLocked() {
-	spawn := c.started && !c.writing
-	if spawn {
-		c.writing = true
-	}
-	c.mu.Unlock()
-	if spawn {
-		go c.writeLoop()
-	}
-}
-
-// start lets queued frames follow "authenticated".
+// start ends the login's hold on writing: queued frames follow "authenticated".
 func (c *conn) start() {
 	c.mu.Lock()
-	c.started = true
-	if len(c.queue) == 0 && !c.closing {
+	c.writer = writerFree
+	if !c.pendingLocked() {
 		c.mu.Unlock()
 		return
 	}
-	c.kickLocked()
+	c.kickAndUnlock()
 }
 
-// writeLoop writes what is waiting until nothing is, then ends.
+// writeLoop holds the writer's role and writes what is waiting until nothing
+// is, then gives the role up and ends.
 func (c *conn) writeLoop() {
 	c.deadlineSet = true // every write below sets one
 	for {
@@ -229,9 +254,9 @@ func (c *conn) writeLoop() {
 		c.ping, c.pong, c.owePong = 0, "", false
 		rest, restMsg := c.rest, c.restMsg
 		c.rest = nil
-		closing, reason := c.closing, c.reason
+		closing, reason := c.state == closeQueued, c.reason
 		if len(batch) == 0 && ping == 0 && !owePong && !closing && len(rest) == 0 {
-			c.writing = false
+			c.writer = writerFree
 			c.mu.Unlock()
 			return
 		}
@@ -261,8 +286,8 @@ func (c *conn) writeRest(rest []byte, message bool) error {
 	if len(rest) == 0 {
 		return nil
 	}
-	_ = c.raw.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
-	if _, err := c.raw.Write(rest); err != nil {
+	_ = c.sock.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
+	if _, err := c.sock.Write(rest); err != nil {
 		return err
 	}
 	c.lastSent.Store(time.Now().UnixNano())
@@ -312,12 +337,12 @@ func (c *conn) write(text string) error {
 	return nil
 }
 
-// writePing writes a server ping frame (unmasked, 4-byte payload) straight to
-// the socket: gorilla's WriteControl allocates a frame and a timer per call,
-// and the writer is the only one writing, so nothing can interleave.
+// writePing writes a server ping frame straight to the socket: gorilla's
+// WriteControl allocates a frame and a timer per call, and the writer is the
+// only one writing, so nothing can interleave.
 func (c *conn) writePing(payload uint32) error {
-	_ = c.raw.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
-	_, err := c.raw.Write(pingFrame(&c.frame, payload))
+	_ = c.sock.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
+	_, err := c.sock.Write(fastpath.AppendPingFrame(c.frame[:0], payload))
 	return err
 }
 
@@ -325,20 +350,19 @@ func (c *conn) writePing(payload uint32) error {
 // a close frame saying why, then closes the socket. It returns at once.
 func (c *conn) Close(reason domain.CloseReason) {
 	c.mu.Lock()
-	if c.closed {
+	if c.state != open {
 		c.mu.Unlock()
 		return
 	}
 	c.closeLocked(reason)
+	c.kickAndUnlock() // during the login, start kicks the writer instead
 }
 
-// closeLocked puts the close frame in place of whatever waits; c.mu is held
-// and c not closed yet. It unlocks.
+// closeLocked puts the close frame in place of whatever waits; c is open.
 func (c *conn) closeLocked(reason domain.CloseReason) {
-	c.closed, c.closing, c.reason = true, true, reason
+	c.state, c.reason = closeQueued, reason
 	c.queue, c.queued, c.customs = nil, [domain.KindCustom]int32{}, 0
 	c.ping, c.owePong = 0, false
-	c.kickLocked() // before start, start itself kicks the writer
 }
 
 // finish ends the connection without a close frame (the peer is gone, or
@@ -348,11 +372,11 @@ func (c *conn) finish() {
 		return
 	}
 	c.mu.Lock()
-	c.closed = true
+	c.state = ended
 	c.queue, c.queued, c.customs = nil, [domain.KindCustom]int32{}, 0
 	c.mu.Unlock()
 	if c.polled {
-		c.h.poller.remove(c) // before the descriptor can be reused
+		c.h.poller.Remove(c.fd, c) // before the descriptor can be reused
 	}
 	_ = c.ws.Close()
 	if c.session != nil {
@@ -408,12 +432,12 @@ func (c *conn) pongArrived(data []byte) bool {
 // interleave with a frame being written.
 func (c *conn) onPing(data string) error {
 	c.mu.Lock()
-	if c.closed {
+	if c.state != open {
 		c.mu.Unlock()
 		return nil
 	}
 	c.pong, c.owePong = data, true
-	c.kickLocked()
+	c.kickAndUnlock()
 	return nil
 }
 
@@ -436,22 +460,15 @@ func (c *conn) keepAlive(now int64) {
 	c.pingPayload.Store(payload)
 	c.lastSent.Store(now)
 	c.mu.Lock()
-	if c.closed {
+	if c.state != open {
 		c.mu.Unlock()
 		return
 	}
-	if c.inlineLocked() {
-		c.writeInline(pingFrame(&c.frame, payload), false)
+	if c.claimInlineLocked() {
+		c.mu.Unlock()
+		c.writeInline(fastpath.AppendPingFrame(c.frame[:0], payload), false)
 		return
 	}
 	c.ping = payload
-	c.kickLocked()
-}
-
-// pingFrame encodes a server ping (final, unmasked, 4-byte payload) in f.
-func pingFrame(f *[6]byte, payload uint32) []byte {
-	f[0] = byte(websocket.PingMessage) | 0x80
-	f[1] = 4
-	binary.BigEndian.PutUint32(f[2:], payload)
-	return f[:]
+	c.kickAndUnlock()
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/notifypush/notify_push/adapters/websocket/fastpath"
 	"github.com/notifypush/notify_push/domain"
 	"github.com/notifypush/notify_push/ports"
 )
@@ -31,7 +32,7 @@ type Handler struct {
 	// logins counts sockets upgraded but not yet logged in.
 	logins atomic.Int64
 	// poller watches idle connections; nil where there is none.
-	poller *poller
+	poller *fastpath.Poller[*conn]
 	// authLog and upgradeLog hold back repeats per client address.
 	authLog, upgradeLog *logLimiter
 
@@ -44,16 +45,8 @@ var _ ports.Service = (*Handler)(nil)
 // New makes the handler; mount it with Register and run its pinger with Run.
 func New(logins ports.Logins, opts Options, counters *domain.Counters, log *slog.Logger) *Handler {
 	opts = opts.withDefaults()
-	var p *poller
-	if pollingSupported && !opts.NoPoller {
-		var err error
-		if p, err = newPoller(); err != nil {
-			log.Warn("no readiness poller: every connection keeps a reader goroutine", "err", err)
-			p = nil
-		}
-	}
 	return &Handler{
-		poller:     p,
+		poller:     newPoller(opts, log),
 		authLog:    newLogLimiter(time.Minute),
 		upgradeLog: newLogLimiter(time.Minute),
 		app:        logins,
@@ -85,9 +78,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 }
 
 // ServeHTTP upgrades and logs the client in on the request's goroutine, then
-// hands the connection to a reader goroutine of its own and returns, so that
-// the HTTP server's per-request state and buffers are released while the
-// connection idles.
+// hands the connection to the poller (or, where there is none, to a reader
+// goroutine of its own) and returns, so that the HTTP server's per-request
+// state and buffers are released while the connection idles.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if missing := missingUpgradeHeader(r); missing != "" {
 		if ok, held := h.upgradeLog.allow(hostOf(r.RemoteAddr), time.Now()); ok {
@@ -121,19 +114,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws.SetReadLimit(h.opts.ReadLimit)
-	c := newConn(h, ws, hw.pc, hw.br, domain.ClientKindOf(r.UserAgent()))
+	c := newConn(h, ws, hw.sock, domain.ClientKindOf(r.UserAgent()))
 	ok := h.admit(c, forwardedFor(r))
 	h.logins.Add(-1)
 	if !ok {
 		c.finish()
 		return
 	}
-	if c.polled {
-		c.reading.Store(true)
-		h.serviceReads(c) // bytes that came with the login, then the poller
-		return
-	}
-	go h.readLoop(c)
+	h.startReading(c)
 }
 
 func missingUpgradeHeader(r *http.Request) string {
@@ -255,7 +243,7 @@ func (h *Handler) admit(c *conn, forwarded []string) bool {
 	c.ws.SetPongHandler(c.onPong)
 	c.connected = time.Now().UnixNano()
 	if h.poller != nil {
-		c.fd, c.polled = c.pc.fd()
+		c.fd, c.polled = c.sock.FD()
 	}
 	h.track(c)
 	c.start()
@@ -387,15 +375,7 @@ func (h *Handler) CloseAll(reason domain.CloseReason) {
 // Run pings idle connections until ctx ends, then closes every connection
 // as going away and waits (bounded) until their close frames are out.
 func (h *Handler) Run(ctx context.Context) error {
-	if h.poller != nil {
-		done := make(chan struct{})
-		go func() { h.poller.run(h.readable); close(done) }()
-		defer func() {
-			h.poller.stop()
-			<-done
-			h.poller.close()
-		}()
-	}
+	defer h.runPoller()()
 	tick := min(max(h.opts.PingInterval/10, 10*time.Millisecond), time.Second)
 	ticker := time.NewTicker(tick)
 	defer ticker.Stop()

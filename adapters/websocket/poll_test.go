@@ -16,9 +16,17 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/notifypush/notify_push/adapters/websocket/fastpath"
 	"github.com/notifypush/notify_push/domain"
 	"github.com/notifypush/notify_push/internal/process"
 	"github.com/notifypush/notify_push/internal/testenv"
+)
+
+// RFC 6455 opcodes of the frames tests build by hand.
+const (
+	opContinuation = 0x0
+	opText         = 0x1
+	opPing         = 0x9
 )
 
 // clientFrame encodes one masked client frame by hand, so that tests can
@@ -190,7 +198,7 @@ func TestPeerVanishingDetachesIdleConnection(t *testing.T) {
 // An idle connection costs no goroutine where there is a poller; this is
 // what keeps memory per idle client small.
 func TestIdleConnectionsHoldNoGoroutine(t *testing.T) {
-	if !pollingSupported {
+	if !fastpath.Supported {
 		if testenv.InCI() {
 			t.Fatal("CI runs on Linux, which has the readiness poller; this build has none")
 		}

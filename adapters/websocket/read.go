@@ -1,24 +1,60 @@
 package websocket
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
 	"io"
+	"log/slog"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/notifypush/notify_push/adapters/websocket/fastpath"
 	"github.com/notifypush/notify_push/domain"
 )
 
-// What a reader does once the frames it could handle are handled.
-type readState uint8
+// The reading side of a connection. Where there is a poller, an idle
+// connection has no reader: when its socket becomes readable, the poller's
+// goroutine pumps the simple frames (fastpath) and re-arms the socket; a
+// frame only gorilla handles gets a goroutine until it is read. Elsewhere a
+// reader goroutine per connection reads with gorilla.
 
-const (
-	readIdle readState = iota // nothing more without waiting: back to the poller
-	readSlow                  // a frame the fast path leaves to gorilla: read it blocking
-	readGone                  // the connection ended
-)
+// newPoller is the handler's poller, or nil where there is none or the
+// options ask for reader goroutines.
+func newPoller(opts Options, log *slog.Logger) *fastpath.Poller[*conn] {
+	if !fastpath.Supported || opts.NoPoller {
+		return nil
+	}
+	p, err := fastpath.NewPoller[*conn]()
+	if err != nil {
+		log.Warn("no readiness poller: every connection keeps a reader goroutine", "err", err)
+		return nil
+	}
+	return p
+}
+
+// runPoller starts the poller's goroutine, if there is a poller, and returns
+// what stops it and releases the poller.
+func (h *Handler) runPoller() (stop func()) {
+	if h.poller == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() { h.poller.Run(h.readable); close(done) }()
+	return func() {
+		h.poller.Stop()
+		<-done
+		h.poller.Close()
+	}
+}
+
+// startReading hands a connection that just logged in to its reader.
+func (h *Handler) startReading(c *conn) {
+	if !c.polled {
+		go h.readLoop(c)
+		return
+	}
+	c.reading.Store(true)
+	h.serviceReads(c) // bytes that came with the login, then the poller
+}
 
 // readable runs on the poller's goroutine when c's socket has data.
 func (h *Handler) readable(c *conn) {
@@ -29,15 +65,12 @@ func (h *Handler) readable(c *conn) {
 
 // serviceReads handles what c has sent; the caller owns c.reading.
 func (h *Handler) serviceReads(c *conn) {
-	switch c.pump() {
-	case readIdle:
-		c.reading.Store(false)
-		if err := h.poller.arm(c); err != nil {
-			c.finish()
-		}
-	case readSlow:
+	switch c.sock.Pump(c) {
+	case fastpath.Idle:
+		h.rearm(c)
+	case fastpath.Slow:
 		go h.slowRead(c)
-	case readGone:
+	case fastpath.Gone:
 		c.finish()
 	}
 }
@@ -51,18 +84,23 @@ func (h *Handler) slowRead(c *conn) {
 			c.finish()
 			return
 		}
-		switch c.pump() {
-		case readSlow:
+		switch c.sock.Pump(c) {
+		case fastpath.Slow:
 			continue
-		case readGone:
+		case fastpath.Gone:
 			c.finish()
 			return
 		}
-		c.reading.Store(false)
-		if err := h.poller.arm(c); err != nil {
-			c.finish()
-		}
+		h.rearm(c)
 		return
+	}
+}
+
+// rearm gives up c.reading and hands c back to the poller.
+func (h *Handler) rearm(c *conn) {
+	c.reading.Store(false)
+	if err := h.poller.Arm(c.fd, c); err != nil {
+		c.finish()
 	}
 }
 
@@ -76,7 +114,6 @@ func (h *Handler) readLoop(c *conn) {
 // readMessage reads the next message with gorilla, blocking; pings, pongs and
 // the close frame on the way are answered by the handlers set at login.
 func (c *conn) readMessage() bool {
-	c.pc.nonblocking = false
 	kind, r, err := c.ws.NextReader()
 	if err != nil {
 		c.h.log.Debug("client disconnected", "user", c.user, "err", err)
@@ -90,67 +127,30 @@ func (c *conn) readMessage() bool {
 		return false
 	}
 	if kind == websocket.TextMessage && n < len(buf) {
-		c.command(buf[:n])
+		c.Text(buf[:n])
 	}
 	return true
 }
 
-func (c *conn) command(text []byte) {
-	if string(bytes.TrimSpace(text)) == domain.TextListenFileID {
+// Text implements fastpath.Receiver: a text message from the client is a
+// command, and "listen notify_file_id" is the only one.
+func (c *conn) Text(payload []byte) {
+	if string(bytes.TrimSpace(payload)) == domain.TextListenFileID {
 		c.session.ListenFileIDs()
 	}
 }
 
-// pump handles every whole frame that is buffered or waiting in the socket,
-// without ever waiting for more: short text and binary messages, pings and
-// pongs. It leaves anything else in the buffer for gorilla (readSlow), and
-// stops when only a partial frame, or nothing, is left (readIdle).
-func (c *conn) pump() readState {
-	c.pc.nonblocking = true
-	defer func() { c.pc.nonblocking = false }()
-	limit := c.br.Size()
-	for {
-		b, err := c.br.Peek(2)
-		if err != nil {
-			return stateAfter(err)
-		}
-		if b, err = c.br.Peek(headerSize(b[1])); err != nil {
-			return stateAfter(err)
-		}
-		h := parseFrameHeader(b)
-		if !h.simple(limit) {
-			return readSlow
-		}
-		total := h.size + int(h.length)
-		if b, err = c.br.Peek(total); err != nil {
-			return stateAfter(err)
-		}
-		payload := b[h.size:total]
-		unmask(payload, h.mask) // in the buffer itself: the frame is discarded next
-		ok := true
-		switch h.op {
-		case opPong:
-			ok = c.pongArrived(payload)
-		case opPing:
-			_ = c.onPing(string(payload))
-		case opText:
-			c.command(payload)
-		}
-		_, _ = c.br.Discard(total)
-		if !ok {
-			c.h.log.Debug("client disconnected", "user", c.user, "err", errPongMismatch)
-			return readGone
-		}
+// Ping implements fastpath.Receiver: see onPing.
+func (c *conn) Ping(payload []byte) { _ = c.onPing(string(payload)) }
+
+// Pong implements fastpath.Receiver: see pongArrived.
+func (c *conn) Pong(payload []byte) bool {
+	if !c.pongArrived(payload) {
+		c.h.log.Debug("client disconnected", "user", c.user, "err", errPongMismatch)
+		return false
 	}
+	return true
 }
 
-func stateAfter(err error) readState {
-	switch {
-	case errors.Is(err, errWouldBlock):
-		return readIdle
-	case errors.Is(err, bufio.ErrBufferFull):
-		return readSlow
-	default:
-		return readGone
-	}
-}
+// Finished implements fastpath.Watched.
+func (c *conn) Finished() bool { return c.finished.Load() }

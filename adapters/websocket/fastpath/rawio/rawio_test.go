@@ -1,3 +1,5 @@
+//go:build unix
+
 package rawio
 
 import (
@@ -10,11 +12,17 @@ import (
 // empty socket says EAGAIN at once instead of sleeping, and a closed peer
 // reads as the end of the stream.
 func TestReadWriteOnANonblockingSocket(t *testing.T) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK, 0)
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a, b := fds[0], fds[1]
+	for _, fd := range fds {
+		// Not SOCK_NONBLOCK in Socketpair: that flag is Linux's.
+		if err := syscall.SetNonblock(fd, true); err != nil {
+			t.Fatal(err)
+		}
+	}
 	defer syscall.Close(a)
 	buf := make([]byte, 16)
 	if n, err := Read(a, buf); !errors.Is(err, syscall.EAGAIN) {

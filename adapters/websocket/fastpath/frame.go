@@ -1,8 +1,8 @@
-package websocket
+package fastpath
 
 import "encoding/binary"
 
-// RFC 6455 opcodes a client may send.
+// RFC 6455 opcodes.
 const (
 	opContinuation = 0x0
 	opText         = 0x1
@@ -12,7 +12,7 @@ const (
 	opPong         = 0xa
 )
 
-// frameHeader is a client frame's header, as far as the idle fast path needs it.
+// frameHeader is a client frame's header, as far as the pump needs it.
 type frameHeader struct {
 	fin    bool
 	rsv    byte
@@ -23,7 +23,7 @@ type frameHeader struct {
 	length uint64 // payload bytes
 }
 
-// headerSize is the length of the header that starts with b0 b1.
+// headerSize is the length of the header whose second byte is b1.
 func headerSize(b1 byte) int {
 	n := 2
 	switch b1 & 0x7f {
@@ -65,10 +65,10 @@ func parseFrameHeader(b []byte) frameHeader {
 	return h
 }
 
-// simple reports whether the fast path may handle the frame by itself: a
-// well-formed, masked, unfragmented frame no longer than limit. Anything else
-// (close frames, fragments, protocol errors) goes to gorilla, which answers
-// them as RFC 6455 says.
+// simple reports whether the pump may handle the frame by itself: a
+// well-formed, masked, unfragmented frame that fits in limit bytes, header
+// included. Anything else (close frames, fragments, protocol errors) is left
+// to gorilla, which answers it as RFC 6455 says.
 func (h frameHeader) simple(limit int) bool {
 	if h.rsv != 0 || !h.masked || !h.fin || h.length > uint64(limit-h.size) {
 		return false
@@ -88,4 +88,29 @@ func unmask(payload []byte, key [4]byte) {
 	for i := range payload {
 		payload[i] ^= key[i&3]
 	}
+}
+
+// AppendTextFrame appends a server text frame (final, unmasked) of text to b.
+func AppendTextFrame(b []byte, text string) []byte {
+	b = append(b, 0x80|opText)
+	switch n := len(text); {
+	case n < 126:
+		b = append(b, byte(n))
+	case n <= 0xffff:
+		b = append(b, 126, byte(n>>8), byte(n))
+	default:
+		b = append(b, 127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	return append(b, text...)
+}
+
+// PingFrameSize is the length of the frames AppendPingFrame makes.
+const PingFrameSize = 6
+
+// AppendPingFrame appends a server ping (final, unmasked) carrying the 4-byte
+// payload to b; given a slice of a [PingFrameSize]byte it allocates nothing.
+func AppendPingFrame(b []byte, payload uint32) []byte {
+	b = append(b, 0x80|opPing, 4)
+	return binary.BigEndian.AppendUint32(b, payload)
 }

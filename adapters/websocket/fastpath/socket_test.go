@@ -1,0 +1,95 @@
+//go:build unix
+
+package fastpath
+
+import (
+	"errors"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+)
+
+// socketPair is a connected pair of Unix stream sockets as the net package
+// makes them (nonblocking, with descriptors), closed when the test ends.
+func socketPair(t testing.TB) (net.Conn, net.Conn) {
+	t.Helper()
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns [2]net.Conn
+	for i, fd := range fds {
+		f := os.NewFile(uintptr(fd), "socketpair")
+		c, err := net.FileConn(f) // a duplicate of fd
+		_ = f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		conns[i] = c
+	}
+	return conns[0], conns[1]
+}
+
+// WriteNow writes what the socket takes and returns instead of waiting for
+// a peer that does not read.
+func TestWriteNowNeverWaits(t *testing.T) {
+	ours, peer := socketPair(t)
+	s := NewSocket(ours, 512)
+	if !s.CanWriteNow() {
+		t.Fatal("a socket with a descriptor cannot be written now")
+	}
+	big := make([]byte, 16<<20) // more than a socket buffer holds
+	n, err := s.WriteNow(big)
+	if err != nil || n <= 0 || n >= len(big) {
+		t.Fatalf("WriteNow of 16 MiB to a peer not reading: %d, %v; want a part and no error", n, err)
+	}
+	if n, err := s.WriteNow(big); n != 0 || err != nil {
+		t.Fatalf("WriteNow to a full socket: %d, %v; want 0, nil", n, err)
+	}
+	_ = peer.Close()
+	if _, err := s.WriteNow([]byte("x")); !errors.Is(err, syscall.EPIPE) {
+		t.Fatalf("WriteNow after the peer closed: %v, want EPIPE", err)
+	}
+	_ = s.Close()
+	if _, err := s.WriteNow([]byte("x")); err == nil {
+		t.Fatal("WriteNow on a closed socket did not fail")
+	}
+}
+
+func TestFD(t *testing.T) {
+	ours, _ := socketPair(t)
+	s := NewSocket(ours, 512)
+	fd, ok := s.FD()
+	if !ok || fd < 0 {
+		t.Fatalf("FD = %d, %v", fd, ok)
+	}
+	if _, err := syscall.Getsockname(fd); err != nil {
+		t.Fatalf("FD %d is not the socket: %v", fd, err)
+	}
+	_ = s.Close()
+	if _, ok := s.FD(); ok {
+		t.Fatal("a closed socket still has a descriptor")
+	}
+}
+
+// A connection without a descriptor of its own (TLS, a pipe) only reads and
+// writes the ordinary way.
+func TestSocketWithoutDescriptor(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	s := NewSocket(a, 512)
+	if s.CanWriteNow() {
+		t.Fatal("a pipe can be written now")
+	}
+	if _, ok := s.FD(); ok {
+		t.Fatal("a pipe has a descriptor")
+	}
+	go func() { _, _ = b.Write([]byte("hello")) }()
+	got := make([]byte, 5)
+	if _, err := s.Buffer().Read(got); err != nil || string(got) != "hello" {
+		t.Fatalf("read %q, %v", got, err)
+	}
+}
