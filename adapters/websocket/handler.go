@@ -34,7 +34,7 @@ type Handler struct {
 	// poller watches idle connections; nil where there is none.
 	poller *fastpath.Poller[*conn]
 	// authLog and upgradeLog hold back repeats per client address.
-	authLog, upgradeLog *logLimiter
+	authLog, upgradeLog *domain.LogLimiter
 
 	mu    sync.Mutex
 	conns map[*conn]struct{}
@@ -47,8 +47,8 @@ func New(logins ports.Logins, opts Options, counters *domain.Counters, log *slog
 	opts = opts.withDefaults()
 	return &Handler{
 		poller:     newPoller(opts, log),
-		authLog:    newLogLimiter(time.Minute),
-		upgradeLog: newLogLimiter(time.Minute),
+		authLog:    domain.NewLogLimiter(time.Minute, maxLogLinesPerSecond),
+		upgradeLog: domain.NewLogLimiter(time.Minute, maxLogLinesPerSecond),
 		app:        logins,
 		opts:       opts,
 		counters:   counters,
@@ -83,7 +83,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 // state and buffers are released while the connection idles.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if missing := missingUpgradeHeader(r); missing != "" {
-		if ok, held := h.upgradeLog.allow(hostOf(r.RemoteAddr), time.Now()); ok {
+		if ok, held := h.upgradeLog.Allow(hostOf(r.RemoteAddr), time.Now()); ok {
 			h.log.Info("WebSocket upgrade refused: header "+missing+" missing. If a reverse proxy is in front, "+
 				"it must forward the Upgrade and Connection headers (nginx: proxy_http_version 1.1; "+
 				"proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\"; "+
@@ -100,7 +100,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.logins.Add(-1)
 		w.Header().Set("Retry-After", "5")
 		http.Error(w, "too many logins in progress, try again shortly", http.StatusServiceUnavailable)
-		if ok, held := h.upgradeLog.allow("too many logins", time.Now()); ok {
+		if ok, held := h.upgradeLog.Allow("too many logins", time.Now()); ok {
 			h.log.Warn("WebSocket upgrades refused with 503: too many logins in progress", "limit", h.opts.MaxPendingLogins,
 				"refusals_not_logged", held)
 		}
@@ -160,7 +160,7 @@ func hostOf(addr string) string {
 // not reach the log.
 func (h *Handler) logAuthFailure(msg, login string, forwarded []string, err error) {
 	client := clientOf(forwarded)
-	ok, held := h.authLog.allow(client, time.Now())
+	ok, held := h.authLog.Allow(client, time.Now())
 	if !ok {
 		return
 	}
@@ -169,6 +169,10 @@ func (h *Handler) logAuthFailure(msg, login string, forwarded []string, err erro
 	}
 	h.log.Warn(msg, "login", login, "client", client, "err", err, "failures_not_logged", held)
 }
+
+// maxLogLinesPerSecond caps the lines about refused clients over all
+// addresses, since a client can forge the forwarded address it is keyed by.
+const maxLogLinesPerSecond = 20
 
 // maxLoggedLogin: Nextcloud user ids are at most 64 bytes.
 const maxLoggedLogin = 64
