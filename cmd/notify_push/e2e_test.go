@@ -2,16 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -586,11 +579,12 @@ func TestBinaryRuntimeLogLevel(t *testing.T) {
 // over wss://.
 func TestBinaryServesWSS(t *testing.T) {
 	dir := t.TempDir()
-	certFile, keyFile, pool := selfSignedCert(t, dir)
+	pki := testenv.NewPKI(t, "test CA")
+	leaf := pki.Issue("127.0.0.1")
 	port := strconv.Itoa(testenv.FreePort(t))
 	d := runDaemon(t, port, []string{"--embedded", "--data-dir", filepath.Join(dir, "data")},
-		[]string{"PORT=" + port, "TLS_CERT=" + certFile, "TLS_KEY=" + keyFile})
-	dialer := &websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: pool}, HandshakeTimeout: 5 * time.Second}
+		[]string{"PORT=" + port, "TLS_CERT=" + leaf.CertFile, "TLS_KEY=" + leaf.KeyFile})
+	dialer := &websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: pki.Pool()}, HandshakeTimeout: 5 * time.Second}
 	c := dialWith(t, dialer, "wss://"+d.addr+"/ws")
 	c.send("alice")
 	c.send("alice")
@@ -598,44 +592,6 @@ func TestBinaryServesWSS(t *testing.T) {
 	if _, _, err := websocket.DefaultDialer.Dial("ws://"+d.addr+"/ws", nil); err == nil {
 		t.Fatal("plain ws:// accepted on the TLS listener")
 	}
-}
-
-func selfSignedCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
 }
 
 func runSend(t *testing.T, args ...string) (int, string) {
