@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/internal/contract"
+	"github.com/notifypush/notify_push/ports"
 )
 
 func TestBusDeliversDecodedEvents(t *testing.T) {
@@ -81,16 +83,8 @@ func TestPublishWaitsForRoomOrContext(t *testing.T) {
 	}
 }
 
-func TestKeyValue(t *testing.T) {
-	kv := NewKeyValue()
-	ctx := context.Background()
-	if _, ok, _ := kv.Get(ctx, "k"); ok {
-		t.Fatal("empty store has k")
-	}
-	_ = kv.Set(ctx, "k", "v")
-	if v, ok, err := kv.Get(ctx, "k"); v != "v" || !ok || err != nil {
-		t.Fatalf("Get = %q %v %v", v, ok, err)
-	}
+func TestKeyValueContract(t *testing.T) {
+	contract.KeyValue(t, func(*testing.T) ports.KeyValue { return NewKeyValue() })
 }
 
 func TestAuthenticator(t *testing.T) {
