@@ -88,29 +88,33 @@ func TestKeyValueContract(t *testing.T) {
 	contract.KeyValue(t, func(*testing.T) ports.KeyValue { return NewKeyValue() })
 }
 
-func TestAuthenticator(t *testing.T) {
-	a, err := NewAuthenticator([]User{
-		{Login: "alice", Password: "pw"},
-		{Login: "alice@example.com", UID: "alice", Password: "pw"},
+func TestAuthenticatorContract(t *testing.T) {
+	contract.Authenticator(t, func(t *testing.T, accounts []contract.Account) ports.Authenticator {
+		users := make([]User, 0, len(accounts))
+		for _, a := range accounts {
+			users = append(users, User{Login: a.Login, UID: a.UID, Password: a.Password})
+		}
+		auth, err := NewAuthenticator(users)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return auth
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	for _, login := range []string{"alice", "alice@example.com"} {
-		if uid, err := a.Authenticate(ctx, login, "pw", nil); err != nil || uid != "alice" {
-			t.Fatalf("%s: %q %v", login, uid, err)
-		}
-	}
-	for _, c := range [][2]string{{"alice", "wrong"}, {"bob", "pw"}, {"", ""}} {
-		if _, err := a.Authenticate(ctx, c[0], c[1], nil); !errors.Is(err, domain.ErrInvalidCredentials) {
-			t.Fatalf("%v: got %v", c, err)
-		}
-	}
+}
+
+func TestNewAuthenticatorRejects(t *testing.T) {
 	if _, err := NewAuthenticator([]User{{Login: "x"}, {Login: "x"}}); err == nil {
 		t.Fatal("duplicate login accepted")
 	}
 	if _, err := NewAuthenticator([]User{{Login: ""}}); err == nil {
 		t.Fatal("empty login accepted")
+	}
+	// Without a UID, the login is the user id.
+	a, err := NewAuthenticator([]User{{Login: "carol", Password: "pw"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uid, err := a.Authenticate(context.Background(), "carol", "pw", nil); uid != "carol" || err != nil {
+		t.Fatalf("carol: %q %v", uid, err)
 	}
 }
