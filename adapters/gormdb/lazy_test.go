@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifypush/notify_push/internal/testenv"
 	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // TestOpenLazyWaitsForTheDatabase opens a database that is down (a proxy

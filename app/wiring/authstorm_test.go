@@ -16,8 +16,8 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/notifypush/notify_push/adapters/gormdb"
-	"github.com/notifypush/notify_push/internal/testenv"
 	"github.com/notifypush/notify_push/app"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // stormNextcloud answers the uid route like Nextcloud, slowly, and records

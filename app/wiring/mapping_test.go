@@ -18,9 +18,9 @@ import (
 
 	"github.com/notifypush/notify_push/adapters/gormdb"
 	"github.com/notifypush/notify_push/adapters/memory"
-	"github.com/notifypush/notify_push/internal/testenv"
 	"github.com/notifypush/notify_push/app"
 	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // The storage mapping under database trouble and bursts (issues 8 and 9):
