@@ -14,8 +14,8 @@ import (
 
 	"github.com/notifypush/notify_push/adapters/gormdb"
 	"github.com/notifypush/notify_push/adapters/redis"
-	"github.com/notifypush/notify_push/internal/testenv"
 	"github.com/notifypush/notify_push/app"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // These tests start from a config.php alone, as an admin would, and check

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/notifypush/notify_push/adapters/redis"
-	"github.com/notifypush/notify_push/internal/testenv"
 	"github.com/notifypush/notify_push/app"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // pingTLS connects to the resolved Redis with the Redis adapter, TLS

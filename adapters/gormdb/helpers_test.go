@@ -18,6 +18,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/internal/contract"
 	"github.com/notifypush/notify_push/internal/testenv"
 )
 
@@ -211,6 +212,25 @@ func (f fixture) mountAt(user string, storage, rootID int64, root string) {
 	f.t.Helper()
 	f.file(rootID, storage, &root)
 	f.mount(user, storage, rootID)
+}
+
+// rows writes the mounts of rows and their root folders, each folder once.
+func (f fixture) rows(rows []contract.MountRow) {
+	f.t.Helper()
+	folders := map[domain.FileID]contract.MountRow{}
+	for _, r := range rows {
+		if seen, ok := folders[r.RootID]; ok {
+			if seen.Storage != r.Storage || (seen.Root == nil) != (r.Root == nil) || (r.Root != nil && *seen.Root != *r.Root) {
+				f.t.Fatalf("folder %d listed with two places", r.RootID)
+			}
+			continue
+		}
+		folders[r.RootID] = r
+		f.file(int64(r.RootID), int64(r.Storage), r.Root)
+	}
+	for _, r := range rows {
+		f.mount(string(r.User), int64(r.Storage), int64(r.RootID))
+	}
 }
 
 func str(s string) *string { return &s }

@@ -1,14 +1,7 @@
 package gormdb
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"database/sql"
-	"encoding/pem"
-	"math/big"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -133,7 +126,7 @@ func TestMySQLConfig(t *testing.T) {
 }
 
 func TestMySQLSQLxTLSParameters(t *testing.T) {
-	ca := writeCA(t)
+	ca := testenv.NewPKI(t, "test CA").CAFile
 	cfg, _, err := mysqlConfig("mysql://nc@db.example/nc?ssl-mode=preferred")
 	if err != nil || cfg.TLS == nil || !cfg.TLS.InsecureSkipVerify || !cfg.AllowFallbackToPlaintext {
 		t.Errorf("preferred: %+v, %v", cfg.TLS, err)
@@ -162,33 +155,6 @@ func TestMySQLSQLxTLSParameters(t *testing.T) {
 			t.Errorf("mysqlConfig(%q) accepted", bad)
 		}
 	}
-}
-
-// writeCA writes a self-signed CA certificate and returns its path.
-func writeCA(t *testing.T) string {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 func TestUnsupportedSchemesNameTheAcceptedOnes(t *testing.T) {

@@ -2,18 +2,11 @@ package httpapi
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -26,6 +19,7 @@ import (
 	"github.com/golang/mock/gomock"
 
 	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/internal/testenv"
 	"github.com/notifypush/notify_push/mocks"
 )
 
@@ -208,9 +202,10 @@ func TestServerUnixSocket(t *testing.T) {
 
 func TestServerTLS(t *testing.T) {
 	dir := t.TempDir()
-	certFile, keyFile, pool := selfSigned(t, dir)
-	srv, cancel, done := serve(t, ListenOptions{Bind: "127.0.0.1", TLSCert: certFile, TLSKey: keyFile})
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	pki := testenv.NewPKI(t, "test CA")
+	leaf := pki.Issue("127.0.0.1")
+	srv, cancel, done := serve(t, ListenOptions{Bind: "127.0.0.1", TLSCert: leaf.CertFile, TLSKey: leaf.KeyFile})
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.Pool()}}}
 	resp, err := client.Get("https://" + srv.Addr().String() + "/hello")
 	if err != nil {
 		t.Fatal(err)
@@ -219,39 +214,8 @@ func TestServerTLS(t *testing.T) {
 	cancel()
 	<-done
 
-	err = NewServer(ListenOptions{Bind: "127.0.0.1", TLSCert: filepath.Join(dir, "missing.pem"), TLSKey: keyFile}, http.NewServeMux(), discard()).Run(context.Background())
+	err = NewServer(ListenOptions{Bind: "127.0.0.1", TLSCert: filepath.Join(dir, "missing.pem"), TLSKey: leaf.KeyFile}, http.NewServeMux(), discard()).Run(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "load TLS certificate") {
 		t.Fatalf("missing certificate: %v", err)
 	}
-}
-
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalECPrivateKey(key)
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
-	cert, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
 }

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/notifypush/notify_push/internal/nextcloudtest"
 	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/internal/nextcloudtest"
 )
 
 func wantProbe(t *testing.T, err error, failure domain.ProbeFailure) *domain.ProbeError {

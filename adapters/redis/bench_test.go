@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/internal/contract"
 )
 
 // BenchmarkDecodeAndDispatch measures the work the subscription goroutine
@@ -15,10 +16,11 @@ func BenchmarkDecodeAndDispatch(b *testing.B) {
 	ctx := context.Background()
 	n := 0
 	handle := func(context.Context, domain.Event) { n++ }
+	good := contract.SampleEvents()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		g := goodEvents[i%len(goodEvents)]
-		es.deliver(ctx, handle, g.channel, g.payload)
+		g := good[i%len(good)]
+		es.deliver(ctx, handle, g.Channel, g.Payload)
 	}
 	if n == 0 {
 		b.Fatal("nothing dispatched")

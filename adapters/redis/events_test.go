@@ -9,34 +9,33 @@ import (
 	"time"
 
 	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/internal/contract"
 )
 
-func TestEventSourceDeliversEveryChannel(t *testing.T) {
+// TestEventSourceContract runs the port's suite on a private server per
+// subtest: pub/sub is global to a Redis instance.
+func TestEventSourceContract(t *testing.T) {
+	contract.EventSource(t, func(t *testing.T) contract.Events {
+		srv := startRedis(t, serverConfig{})
+		raw := rawClient(t, srv)
+		es, _ := newSource(newClient(t, Options{URLs: []string{srv.url("", 0)}}))
+		return contract.Events{
+			Source: es,
+			Publish: func(ctx context.Context, channel, payload string) error {
+				return raw.Publish(ctx, channel, payload).Err()
+			},
+			Ready: func(t testing.TB) { waitSubscribed(t, raw) },
+		}
+	})
+}
+
+func TestEventSourceLogsTheSubscriptionOnce(t *testing.T) {
 	srv := startRedis(t, serverConfig{})
 	raw := rawClient(t, srv)
 	es, logs := newSource(newClient(t, Options{URLs: []string{srv.url("", 0)}}))
 	l := listen(t, es, logs)
 	waitSubscribed(t, raw)
-
-	covered := map[string]bool{}
-	for _, g := range goodEvents {
-		covered[g.channel] = true
-	}
-	for _, ch := range domain.Channels {
-		if !covered[ch] {
-			t.Fatalf("no good payload for %s", ch)
-		}
-	}
-	for _, g := range goodEvents {
-		if err := raw.Publish(bounded(t), g.channel, g.payload).Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, g := range goodEvents {
-		if ev := l.next(t, 2*time.Second); !reflect.DeepEqual(ev, g.want) {
-			t.Errorf("%s: got %#v, want %#v", g.channel, ev, g.want)
-		}
-	}
+	publishUntilReceived(t, raw, l, 2*time.Second)
 	if n := logs.count(slog.LevelInfo, "subscribed to Redis"); n != 1 {
 		t.Errorf("%d 'subscribed' records; logs: %v", n, logs.all())
 	}
@@ -65,24 +64,25 @@ func TestEventSourceSurvivesMalformedPayloads(t *testing.T) {
 	waitSubscribed(t, raw)
 
 	bad := 0
-	for _, g := range goodEvents {
+	good := contract.SampleEvents()
+	for _, g := range good {
 		for _, p := range malformed() {
-			if _, err := domain.DecodeEvent(g.channel, []byte(p)); err == nil {
+			if _, err := domain.DecodeEvent(g.Channel, []byte(p)); err == nil {
 				continue // valid here (null is cookie 0, say)
 			}
 			bad++
-			if err := raw.Publish(bounded(t), g.channel, p).Err(); err != nil {
+			if err := raw.Publish(bounded(t), g.Channel, p).Err(); err != nil {
 				t.Fatal(err)
 			}
 		}
 		// The good event after the bad ones proves the subscription goes on.
-		if err := raw.Publish(bounded(t), g.channel, g.payload).Err(); err != nil {
+		if err := raw.Publish(bounded(t), g.Channel, g.Payload).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, g := range goodEvents {
-		if ev := l.next(t, 5*time.Second); !reflect.DeepEqual(ev, g.want) {
-			t.Fatalf("%s: got %#v, want %#v", g.channel, ev, g.want)
+	for _, g := range good {
+		if ev := l.next(t, 5*time.Second); !reflect.DeepEqual(ev, g.Want) {
+			t.Fatalf("%s: got %#v, want %#v", g.Channel, ev, g.Want)
 		}
 	}
 	l.running(t)
@@ -95,7 +95,7 @@ func TestEventSourceSurvivesMalformedPayloads(t *testing.T) {
 			t.Fatalf("a log record quotes the payload: %.200s...", r)
 		}
 	}
-	if bad < 20*len(goodEvents) {
+	if bad < 20*len(good) {
 		t.Errorf("only %d malformed payloads exercised", bad)
 	}
 }

@@ -14,28 +14,6 @@ import (
 	"github.com/notifypush/notify_push/domain"
 )
 
-// goodEvents holds one valid payload per channel and the event it decodes to.
-var goodEvents = []struct {
-	channel, payload string
-	want             domain.Event
-}{
-	{domain.ChannelStorageUpdate, `{"storage": 12, "path": "files/a/b.txt", "file_id": 345}`,
-		domain.StorageUpdate{Storage: 12, Path: "files/a/b.txt", FileID: 345}},
-	{domain.ChannelGroupMembershipUpdate, `{"user": "alice", "group": "team"}`,
-		domain.GroupMembershipUpdate{User: "alice", Group: "team"}},
-	{domain.ChannelUserShareCreated, `{"user": "bob"}`, domain.UserShareCreated{User: "bob"}},
-	{domain.ChannelActivity, `{"user": "alice"}`, domain.Activity{User: "alice"}},
-	{domain.ChannelNotification, `{"user": "ünï cödé"}`, domain.Notification{User: "ünï cödé"}},
-	{domain.ChannelCustom, `{"user": "alice", "message": "my_type", "body": {"a": [1, 2]}}`,
-		domain.Custom{User: "alice", Message: "my_type", Body: `{"a":[1,2]}`}},
-	{domain.ChannelPreAuth, `{"user": "alice", "token": "0123456789abcdef0123456789abcdef"}`,
-		domain.PreAuth{User: "alice", Token: "0123456789abcdef0123456789abcdef"}},
-	{domain.ChannelTestCookie, `123456`, domain.TestCookie{Cookie: 123456}},
-	{domain.ChannelQuery, `"metrics"`, domain.Query{Query: "metrics"}},
-	{domain.ChannelSignal, `"reset"`, domain.Signal{Signal: "reset"}},
-	{domain.ChannelConfig, `{"log_spec": "notify_push=debug"}`, domain.ConfigChange{LogSpec: "notify_push=debug"}},
-}
-
 // logRecorder keeps every record, for tests that check what was logged.
 type logRecorder struct {
 	mu      sync.Mutex

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 func TestParseURL(t *testing.T) {
@@ -204,8 +206,9 @@ func TestResolveCluster(t *testing.T) {
 }
 
 func TestResolveTLS(t *testing.T) {
-	pki := newTLSSet(t, "cache")
-	r, err := Options{URLs: []string{"rediss://cache"}, TLSCA: pki.caCert, TLSCert: pki.clientCert, TLSKey: pki.clientKey}.Resolve()
+	pki := testenv.NewPKI(t, "notify_push test CA")
+	client := pki.Issue("notify-push.example")
+	r, err := Options{URLs: []string{"rediss://cache"}, TLSCA: pki.CAFile, TLSCert: client.CertFile, TLSKey: client.KeyFile}.Resolve()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,11 +228,11 @@ func TestResolveTLS(t *testing.T) {
 		t.Fatalf("insecure: %+v %v", r.Single.TLSConfig, err)
 	}
 	for _, o := range []Options{
-		{TLSCert: pki.clientCert},
-		{TLSKey: pki.clientKey},
-		{TLSCert: pki.clientCert, TLSKey: pki.caCert},
+		{TLSCert: client.CertFile},
+		{TLSKey: client.KeyFile},
+		{TLSCert: client.CertFile, TLSKey: pki.CAFile},
 		{TLSCA: "/nonexistent/ca.pem"},
-		{TLSCA: pki.clientKey},
+		{TLSCA: client.KeyFile},
 	} {
 		o.URLs = []string{"rediss://cache"}
 		if _, err := o.Resolve(); err == nil || !strings.HasPrefix(err.Error(), "redis TLS: ") {

@@ -10,6 +10,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/internal/contract"
 )
 
 // subscribeRaw subscribes a plain client to every channel and waits for
@@ -45,22 +46,22 @@ func TestPublisher(t *testing.T) {
 	pub := NewPublisher(newClient(t, Options{URLs: []string{srv.url("", 0)}}))
 	ctx := bounded(t)
 
-	for _, g := range goodEvents {
+	for _, g := range contract.SampleEvents() {
 		for _, p := range malformed() {
-			if _, err := domain.DecodeEvent(g.channel, []byte(p)); err == nil {
+			if _, err := domain.DecodeEvent(g.Channel, []byte(p)); err == nil {
 				continue
 			}
-			err := pub.Publish(ctx, g.channel, []byte(p))
-			if err == nil || errors.Unwrap(err) == nil || !strings.HasPrefix(err.Error(), "publish on "+g.channel+": ") {
-				t.Fatalf("%s %.40q: got %v, want a wrapped decode error", g.channel, p, err)
+			err := pub.Publish(ctx, g.Channel, []byte(p))
+			if err == nil || errors.Unwrap(err) == nil || !strings.HasPrefix(err.Error(), "publish on "+g.Channel+": ") {
+				t.Fatalf("%s %.40q: got %v, want a wrapped decode error", g.Channel, p, err)
 			}
 		}
-		if err := pub.Publish(ctx, g.channel, []byte(g.payload)); err != nil {
-			t.Fatalf("%s: %v", g.channel, err)
+		if err := pub.Publish(ctx, g.Channel, []byte(g.Payload)); err != nil {
+			t.Fatalf("%s: %v", g.Channel, err)
 		}
 		// Only the good payload went out: nothing bad was published first.
-		if m := nextMessage(t, ps); m.Channel != g.channel || m.Payload != g.payload {
-			t.Fatalf("received %s %.60q, want %s %q", m.Channel, m.Payload, g.channel, g.payload)
+		if m := nextMessage(t, ps); m.Channel != g.Channel || m.Payload != g.Payload {
+			t.Fatalf("received %s %.60q, want %s %q", m.Channel, m.Payload, g.Channel, g.Payload)
 		}
 	}
 	if err := pub.Publish(ctx, "notify_bogus", []byte(`{"user":"a"}`)); !errors.Is(err, domain.ErrUnknownChannel) {

@@ -36,9 +36,16 @@ type server struct {
 }
 
 type serverConfig struct {
-	unix  bool     // listen on a unix socket only
-	tls   *tlsSet  // listen with TLS only
-	extra []string // more redis-server arguments
+	unix  bool       // listen on a unix socket only
+	tls   *serverTLS // listen with TLS only
+	extra []string   // more redis-server arguments
+}
+
+// serverTLS is what a TLS-only server presents and whom it lets in.
+type serverTLS struct {
+	pki         *testenv.PKI // signs the server's certificate; trusted for client certificates
+	names       []string     // the server certificate's names
+	authClients string       // redis-server --tls-auth-clients: yes, no or optional
 }
 
 // startRedis runs redis-server with cfg until the test ends.
@@ -62,9 +69,10 @@ func startRedis(t testing.TB, cfg serverConfig) *server {
 	case cfg.tls != nil:
 		s.addr = "127.0.0.1:" + strconv.Itoa(freePort(t))
 		_, port, _ := net.SplitHostPort(s.addr)
+		leaf := cfg.tls.pki.Issue(cfg.tls.names...)
 		args = append(args, "--bind", "127.0.0.1", "--port", "0", "--tls-port", port,
-			"--tls-cert-file", cfg.tls.serverCert, "--tls-key-file", cfg.tls.serverKey,
-			"--tls-ca-cert-file", cfg.tls.caCert, "--tls-auth-clients", cfg.tls.authClients)
+			"--tls-cert-file", leaf.CertFile, "--tls-key-file", leaf.KeyFile,
+			"--tls-ca-cert-file", cfg.tls.pki.CAFile, "--tls-auth-clients", cfg.tls.authClients)
 		s.tls = &tls.Config{InsecureSkipVerify: true}
 	default:
 		s.addr = "127.0.0.1:" + strconv.Itoa(freePort(t))

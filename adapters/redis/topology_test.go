@@ -11,6 +11,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/internal/contract"
 )
 
 // checkWorks proves that opts reach a working Redis: a round trip, the key
@@ -34,12 +35,12 @@ func checkWorks(t *testing.T, opts Options) {
 	publishUntilReceived(t, client, l, 5*time.Second)
 	l.drain()
 	pub := NewPublisher(client)
-	for _, g := range goodEvents {
-		if err := pub.Publish(ctx, g.channel, []byte(g.payload)); err != nil {
+	for _, g := range contract.SampleEvents() {
+		if err := pub.Publish(ctx, g.Channel, []byte(g.Payload)); err != nil {
 			t.Fatal(err)
 		}
-		if ev := l.next(t, 2*time.Second); !reflect.DeepEqual(ev, g.want) {
-			t.Fatalf("%s: got %#v", g.channel, ev)
+		if ev := l.next(t, 2*time.Second); !reflect.DeepEqual(ev, g.Want) {
+			t.Fatalf("%s: got %#v", g.Channel, ev)
 		}
 	}
 }

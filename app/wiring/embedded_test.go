@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/notifypush/notify_push/app"
+	"github.com/notifypush/notify_push/internal/testenv/wstest"
 )
 
 // embeddedServer boots the embedded injector the way main does, on a free
@@ -78,94 +79,15 @@ func runProcess(t *testing.T, ctx context.Context, cancel context.CancelFunc, pr
 	return proc.HTTP.Addr().String()
 }
 
-type client struct {
-	t    *testing.T
-	conn *websocket.Conn
-	msgs chan string
-	err  chan error
-}
-
-func dial(t *testing.T, addr, path string) *client {
+func dial(t *testing.T, addr, path string) *wstest.Client {
 	t.Helper()
-	conn, _, err := websocket.DefaultDialer.Dial("ws://"+addr+path, nil)
-	if err != nil {
-		t.Fatalf("dial %s: %v", path, err)
-	}
-	c := &client{t: t, conn: conn, msgs: make(chan string, 256), err: make(chan error, 1)}
-	// One reader per client: gorilla connections are unusable after a read
-	// deadline expires, so waiting for "nothing" must not touch the socket.
-	go func() {
-		for {
-			_, msg, err := conn.ReadMessage()
-			if err != nil {
-				c.err <- err
-				close(c.msgs)
-				return
-			}
-			c.msgs <- string(msg)
-		}
-	}()
-	t.Cleanup(func() { _ = conn.Close() })
-	return c
+	return wstest.Dial(t, "ws://"+addr+path)
 }
 
-func (c *client) send(text string) {
-	c.t.Helper()
-	if err := c.conn.WriteMessage(websocket.TextMessage, []byte(text)); err != nil {
-		c.t.Fatalf("send %q: %v", text, err)
-	}
-}
-
-// next waits for one text message; ok is false when the connection ended or
-// nothing came within timeout.
-func (c *client) next(timeout time.Duration) (string, bool) {
-	select {
-	case msg, ok := <-c.msgs:
-		return msg, ok
-	case <-time.After(timeout):
-		return "", false
-	}
-}
-
-func (c *client) expect(want string) {
-	c.t.Helper()
-	got, ok := c.next(5 * time.Second)
-	if !ok || got != want {
-		c.t.Fatalf("got %q (open: %v), want %q", got, ok, want)
-	}
-}
-
-// expectNothing asserts that no message arrives for a while.
-func (c *client) expectNothing() {
-	c.t.Helper()
-	if got, ok := c.next(300 * time.Millisecond); ok {
-		c.t.Fatalf("unexpected message %q", got)
-	}
-}
-
-// expectClosed waits for the server to end the connection and returns the
-// close error.
-func (c *client) expectClosed() error {
-	c.t.Helper()
-	for {
-		select {
-		case _, ok := <-c.msgs:
-			if !ok {
-				return <-c.err
-			}
-		case <-time.After(5 * time.Second):
-			c.t.Fatal("connection still open")
-			return nil
-		}
-	}
-}
-
-func login(t *testing.T, addr, user, password string) *client {
+func login(t *testing.T, addr, user, password string) *wstest.Client {
 	t.Helper()
 	c := dial(t, addr, "/ws")
-	c.send(user)
-	c.send(password)
-	c.expect("authenticated")
+	c.Login(user, password)
 	return c
 }
 
@@ -185,27 +107,23 @@ func TestEmbeddedLogin(t *testing.T) {
 	login(t, addr, "  alice@example.com \n", " alice-pw ") // trimmed; alternate login
 
 	wrong := dial(t, addr, "/push/ws")
-	wrong.send("alice")
-	wrong.send("nope")
-	wrong.expect("err: Invalid credentials")
+	wrong.SendCredentials("alice", "nope")
+	wrong.Expect("err: Invalid credentials")
 
 	empty := dial(t, addr, "/ws")
-	empty.send("")
-	empty.send("alice-pw")
-	empty.expect("err: Invalid credentials")
+	empty.SendCredentials("", "alice-pw")
+	empty.Expect("err: Invalid credentials")
 
 	binary := dial(t, addr, "/ws")
-	if err := binary.conn.WriteMessage(websocket.BinaryMessage, []byte("alice")); err != nil {
-		t.Fatal(err)
-	}
-	binary.expect("err: Invalid authentication message") // refused at the first frame
+	binary.SendBinary([]byte("alice"))
+	binary.Expect("err: Invalid authentication message") // refused at the first frame
 }
 
 func TestEmbeddedAuthTimeout(t *testing.T) {
 	addr := embeddedServer(t, func(c *app.Config) { c.AuthTimeout = 300 * time.Millisecond })
 	c := dial(t, addr, "/ws")
-	c.send("alice")
-	c.expect("Authentication timeout")
+	c.Send("alice")
+	c.Expect("Authentication timeout")
 }
 
 func TestEmbeddedConnectionLimit(t *testing.T) {
@@ -214,16 +132,15 @@ func TestEmbeddedConnectionLimit(t *testing.T) {
 		login(t, addr, "bob", "bob-pw")
 	}
 	c := dial(t, addr, "/ws")
-	c.send("bob")
-	c.send("bob-pw")
-	c.expect("err: Connection limit exceeded for user")
+	c.SendCredentials("bob", "bob-pw")
+	c.Expect("err: Connection limit exceeded for user")
 	login(t, addr, "alice", "alice-pw") // others are not limited
 }
 
 func TestEmbeddedEventsReachTheRightUsers(t *testing.T) {
 	addr := embeddedServer(t, nil)
 	alice := login(t, addr, "alice", "alice-pw")
-	alice.send("listen notify_file_id")
+	alice.Send("listen notify_file_id")
 	bob := login(t, addr, "bob", "bob-pw")
 	carol := login(t, addr, "carol", "carol-pw")
 	time.Sleep(100 * time.Millisecond) // the listen frame is read asynchronously
@@ -232,23 +149,23 @@ func TestEmbeddedEventsReachTheRightUsers(t *testing.T) {
 	if code := publish(t, addr, "notify_storage_update", `{"storage":10,"path":"files/Team/notes.md","file_id":42}`); code != http.StatusNoContent {
 		t.Fatalf("publish status %d", code)
 	}
-	alice.expect("notify_file_id [42]")
-	bob.expect("notify_file")
-	carol.expectNothing()
+	alice.Expect("notify_file_id [42]")
+	bob.Expect("notify_file")
+	carol.ExpectNothing(300 * time.Millisecond)
 
 	publish(t, addr, "notify_activity", `{"user":"carol"}`)
-	carol.expect("notify_activity")
+	carol.Expect("notify_activity")
 	publish(t, addr, "notify_notification", `{"user":"bob"}`)
-	bob.expect("notify_notification")
+	bob.Expect("notify_notification")
 	publish(t, addr, "notify_custom", `{"user":"alice","message":"my_type"}`)
-	alice.expect("my_type")
+	alice.Expect("my_type")
 	publish(t, addr, "notify_custom", `{"user":"alice","message":"my_type","body":{"a": [1, 2]}}`)
-	alice.expect(`my_type {"a":[1,2]}`)
+	alice.Expect(`my_type {"a":[1,2]}`)
 	publish(t, addr, "notify_user_share_created", `{"user":"carol"}`)
-	carol.expect("notify_file")
+	carol.Expect("notify_file")
 	publish(t, addr, "notify_group_membership_update", `{"user":"alice","group":"team"}`)
-	alice.expect("notify_file")
-	bob.expectNothing()
+	alice.Expect("notify_file")
+	bob.ExpectNothing(300 * time.Millisecond)
 }
 
 func TestEmbeddedPublishRejectsBadInput(t *testing.T) {
@@ -267,7 +184,7 @@ func TestEmbeddedPublishRejectsBadInput(t *testing.T) {
 		}
 	}
 	publish(t, addr, "notify_activity", `{"user":"alice"}`)
-	alice.expect("notify_activity") // nothing above broke the bus
+	alice.Expect("notify_activity") // nothing above broke the bus
 }
 
 func TestEmbeddedPreAuthAndReset(t *testing.T) {
@@ -276,17 +193,14 @@ func TestEmbeddedPreAuthAndReset(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	c := login(t, addr, "", "0123456789abcdef0123456789abcdef")
 	publish(t, addr, "notify_activity", `{"user":"bob"}`)
-	c.expect("notify_activity")
+	c.Expect("notify_activity")
 
 	again := dial(t, addr, "/ws")
-	again.send("")
-	again.send("0123456789abcdef0123456789abcdef")
-	again.expect("err: Invalid credentials") // one use only
+	again.SendCredentials("", "0123456789abcdef0123456789abcdef")
+	again.Expect("err: Invalid credentials") // one use only
 
 	publish(t, addr, "notify_signal", `"reset"`)
-	if err := c.expectClosed(); !websocket.IsCloseError(err, websocket.CloseServiceRestart) {
-		t.Fatalf("reset closed with %v, want 1012 service restart", err)
-	}
+	c.ExpectClose(websocket.CloseServiceRestart)
 }
 
 func TestEmbeddedMetricsOnUnixSocket(t *testing.T) {

@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/notifypush/notify_push/app"
+	"github.com/notifypush/notify_push/internal/testenv/wstest"
 )
 
 // Connections and failures show up labelled by client kind and reason, as
@@ -29,23 +28,11 @@ func TestMetricsByClientKindAndFailureReason(t *testing.T) {
 		"Mozilla/5.0 (iOS) Nextcloud-iOS/6.1.0",
 	}
 	for _, ua := range agents {
-		conn, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", http.Header{"User-Agent": {ua}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = conn.Close() })
-		_ = conn.WriteMessage(websocket.TextMessage, []byte("bob"))
-		_ = conn.WriteMessage(websocket.TextMessage, []byte("bob-pw"))
-		if _, m, err := conn.ReadMessage(); err != nil || string(m) != "authenticated" {
-			t.Fatalf("login: %q %v", m, err)
-		}
+		wstest.DialWith(t, nil, "ws://"+addr+"/ws", http.Header{"User-Agent": {ua}}).Login("bob", "bob-pw")
 	}
 	bad := dial(t, addr, "/ws")
-	bad.send("bob")
-	bad.send("wrong")
-	if m, _ := bad.next(5 * time.Second); m != "err: Invalid credentials" {
-		t.Fatalf("bad login answered %q", m)
-	}
+	bad.SendCredentials("bob", "wrong")
+	bad.Expect("err: Invalid credentials")
 	publish(t, addr, "notify_activity", `{"user":"bob"}`)
 
 	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {

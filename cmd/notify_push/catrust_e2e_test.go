@@ -49,6 +49,6 @@ func TestBinaryTrustsAPrivateCAThroughTheCAFile(t *testing.T) {
 	w.waitSubscribed(t)
 	alice := trusting.login("alice", "alice-pw")
 	w.publish(t, "notify_activity", `{"user":"alice"}`)
-	alice.expect("notify_activity")
+	alice.Expect("notify_activity")
 	trusting.waitHealth(http.StatusOK, `{"status":"ok"}`)
 }

@@ -2,16 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -31,6 +24,7 @@ import (
 	"github.com/notifypush/notify_push/internal/nextcloudtest"
 	"github.com/notifypush/notify_push/internal/process"
 	"github.com/notifypush/notify_push/internal/testenv"
+	"github.com/notifypush/notify_push/internal/testenv/wstest"
 )
 
 // binary is the notify_push executable built once for the end-to-end tests.
@@ -116,88 +110,21 @@ func runDaemon(t *testing.T, port string, args, env []string) *daemon {
 	}
 }
 
-type wsClient struct {
-	t    *testing.T
-	ws   *websocket.Conn
-	msgs chan string
-	err  error // why reading stopped, valid once msgs is closed
-}
-
-// closeCode is the close code the server sent, once the connection ended.
-func (c *wsClient) closeCode() int {
-	if ce, ok := c.err.(*websocket.CloseError); ok {
-		return ce.Code
-	}
-	return 0
-}
-
-func (d *daemon) dial(path string) *wsClient {
+// dial opens a WebSocket to path on the daemon.
+func (d *daemon) dial(path string) *wstest.Client {
 	d.t.Helper()
-	return dialWith(d.t, websocket.DefaultDialer, "ws://"+d.addr+path)
-}
-
-func dialWith(t *testing.T, dialer *websocket.Dialer, url string) *wsClient {
-	t.Helper()
-	ws, _, err := dialer.Dial(url, nil)
-	if err != nil {
-		t.Fatalf("dial %s: %v", url, err)
-	}
-	c := &wsClient{t: t, ws: ws, msgs: make(chan string, 256)}
-	go func() {
-		defer close(c.msgs)
-		for {
-			_, msg, err := ws.ReadMessage()
-			if err != nil {
-				c.err = err
-				return
-			}
-			c.msgs <- string(msg)
-		}
-	}()
-	t.Cleanup(func() { ws.Close() })
-	return c
-}
-
-func (c *wsClient) send(text string) {
-	c.t.Helper()
-	if err := c.ws.WriteMessage(websocket.TextMessage, []byte(text)); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
-func (c *wsClient) next(timeout time.Duration) (string, bool) {
-	select {
-	case m, ok := <-c.msgs:
-		return m, ok
-	case <-time.After(timeout):
-		return "", false
-	}
-}
-
-func (c *wsClient) expect(want string) {
-	c.t.Helper()
-	if got, ok := c.next(5 * time.Second); !ok || got != want {
-		c.t.Fatalf("got %q (open %v), want %q", got, ok, want)
-	}
-}
-
-func (c *wsClient) expectNothing() {
-	c.t.Helper()
-	if got, ok := c.next(300 * time.Millisecond); ok {
-		c.t.Fatalf("unexpected %q", got)
-	}
+	return wstest.Dial(d.t, "ws://"+d.addr+path)
 }
 
 // login logs in, retrying while the server refuses logins because it is
 // still waiting for a dependency (it probes them with backoff after start).
-func (d *daemon) login(user, password string) *wsClient {
+func (d *daemon) login(user, password string) *wstest.Client {
 	d.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c := d.dial("/ws")
-		c.send(user)
-		c.send(password)
-		got, ok := c.next(5 * time.Second)
+		c.SendCredentials(user, password)
+		got, ok := c.Next(wstest.Wait)
 		if ok && got == "authenticated" {
 			return c
 		}
@@ -317,14 +244,13 @@ func TestBinaryNextToNextcloud(t *testing.T) {
 
 	// Logins: real, alternate login name, wrong.
 	alice := d.login("alice", "alice-pw")
-	alice.send("listen notify_file_id")
+	alice.Send("listen notify_file_id")
 	aliceByMail := d.login("alice@example.com", "alice-pw")
 	bob := d.login("bob", "bob-pw")
 	carol := d.login("carol", "carol-pw")
 	wrong := d.dial("/push/ws")
-	wrong.send("bob")
-	wrong.send("nope")
-	wrong.expect("err: Invalid credentials")
+	wrong.SendCredentials("bob", "nope")
+	wrong.Expect("err: Invalid credentials")
 	for _, r := range w.nc.Requests() {
 		if strings.HasSuffix(r.Path, "/uid") && r.ForwardedFor != "127.0.0.1" {
 			t.Fatalf("X-Forwarded-For sent to Nextcloud: %q", r.ForwardedFor)
@@ -334,23 +260,23 @@ func TestBinaryNextToNextcloud(t *testing.T) {
 
 	// Storage 10: alice at "", bob at files/Team, carol at files/Team/Design.
 	w.publish(t, "notify_storage_update", `{"storage":10,"path":"files/Team/notes.md","file_id":42}`)
-	alice.expect("notify_file_id [42]")
-	aliceByMail.expect("notify_file")
-	bob.expect("notify_file")
-	carol.expectNothing()
+	alice.Expect("notify_file_id [42]")
+	aliceByMail.Expect("notify_file")
+	bob.Expect("notify_file")
+	carol.ExpectNothing(300 * time.Millisecond)
 
 	w.publish(t, "notify_activity", `{"user":"carol"}`)
-	carol.expect("notify_activity")
+	carol.Expect("notify_activity")
 	w.publish(t, "notify_notification", `{"user":"bob"}`)
-	bob.expect("notify_notification")
+	bob.Expect("notify_notification")
 	w.publish(t, "notify_user_share_created", `{"user":"carol"}`)
-	carol.expect("notify_file")
+	carol.Expect("notify_file")
 	w.publish(t, "notify_group_membership_update", `{"user":"bob","group":"g"}`)
-	bob.expect("notify_file")
+	bob.Expect("notify_file")
 	w.publish(t, "notify_custom", `{"user":"carol","message":"my_type","body":{"x":[1, 2]}}`)
-	carol.expect(`my_type {"x":[1,2]}`)
+	carol.Expect(`my_type {"x":[1,2]}`)
 	w.publish(t, "notify_custom", `{"user":"carol","message":"plain"}`)
-	carol.expect("plain")
+	carol.Expect("plain")
 
 	// Malformed payloads on every channel leave everything working.
 	for _, ch := range []string{"notify_storage_update", "notify_activity", "notify_custom", "notify_pre_auth", "notify_test_cookie", "notify_query", "notify_signal", "notify_config"} {
@@ -359,16 +285,15 @@ func TestBinaryNextToNextcloud(t *testing.T) {
 		}
 	}
 	w.publish(t, "notify_activity", `{"user":"carol"}`)
-	carol.expect("notify_activity")
+	carol.Expect("notify_activity")
 
 	// Pre-auth token: once.
 	w.publish(t, "notify_pre_auth", `{"user":"bob","token":"abcdefabcdefabcdefabcdefabcdef12"}`)
 	time.Sleep(100 * time.Millisecond)
 	d.login("", "abcdefabcdefabcdefabcdefabcdef12")
 	again := d.dial("/ws")
-	again.send("")
-	again.send("abcdefabcdefabcdefabcdefabcdef12")
-	again.expect("err: Invalid credentials")
+	again.SendCredentials("", "abcdefabcdefabcdefabcdefabcdef12")
+	again.Expect("err: Invalid credentials")
 
 	// The self-test sequence of occ notify_push:setup.
 	if code, _ := d.selfTest("GET", "/test/cookie", "no-token-yet"); code != http.StatusForbidden {
@@ -430,29 +355,18 @@ func TestBinaryNextToNextcloud(t *testing.T) {
 	w.waitSubscribed(t)
 	d.waitHealth(http.StatusOK, `{"status":"ok"}`)
 	w.publish(t, "notify_activity", `{"user":"alice"}`)
-	alice.expect("notify_activity")
+	alice.Expect("notify_activity")
 
 	// Reset closes every client.
 	w.publish(t, "notify_signal", `"reset"`)
-	for _, c := range []*wsClient{alice, bob, carol} {
-		for {
-			if _, ok := c.next(5 * time.Second); !ok {
-				break
-			}
-		}
+	for _, c := range []*wstest.Client{alice, bob, carol} {
+		c.ExpectClose(websocket.CloseServiceRestart)
 	}
 
 	// SIGTERM: the client sees going away (1001), the process exits 0.
 	last := d.login("bob", "bob-pw")
 	d.cmd.Process.Signal(syscall.SIGTERM)
-	for {
-		if _, ok := last.next(5 * time.Second); !ok {
-			break
-		}
-	}
-	if code := last.closeCode(); code != websocket.CloseGoingAway {
-		t.Fatalf("close code on SIGTERM %d, want 1001", code)
-	}
+	last.ExpectClose(websocket.CloseGoingAway)
 	select {
 	case err := <-d.done:
 		if err != nil {
@@ -471,14 +385,13 @@ func TestBinaryNextcloudDown(t *testing.T) {
 	bob := d.login("bob", "bob-pw")
 	w.nc.Close()
 	c := d.dial("/ws")
-	c.send("alice")
-	c.send("alice-pw")
-	got, _ := c.next(15 * time.Second)
+	c.SendCredentials("alice", "alice-pw")
+	got, _ := c.Next(15 * time.Second)
 	if !strings.HasPrefix(got, "err: Error while sending authentication request to nextcloud: ") {
 		t.Fatalf("got %q", got)
 	}
 	w.publish(t, "notify_activity", `{"user":"bob"}`)
-	bob.expect("notify_activity") // connected clients are untouched
+	bob.Expect("notify_activity") // connected clients are untouched
 }
 
 func TestBinaryRefusesIncompleteConfiguration(t *testing.T) {
@@ -543,7 +456,7 @@ $CONFIG = array (
 	w.waitSubscribed(t)
 	bob := d.login("bob", "bob-pw")
 	w.publish(t, "notify_storage_update", `{"storage":10,"path":"files/Team/x","file_id":1}`)
-	bob.expect("notify_file")
+	bob.Expect("notify_file")
 
 	out, err := binaryCommand(t, configPath, "--dump-config").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "config.php") || !strings.Contains(string(out), "sqlite://") {
@@ -587,56 +500,17 @@ func TestBinaryRuntimeLogLevel(t *testing.T) {
 // over wss://.
 func TestBinaryServesWSS(t *testing.T) {
 	dir := t.TempDir()
-	certFile, keyFile, pool := selfSignedCert(t, dir)
+	pki := testenv.NewPKI(t, "test CA")
+	leaf := pki.Issue("127.0.0.1")
 	port := strconv.Itoa(testenv.FreePort(t))
 	d := runDaemon(t, port, []string{"--embedded", "--data-dir", filepath.Join(dir, "data")},
-		[]string{"PORT=" + port, "TLS_CERT=" + certFile, "TLS_KEY=" + keyFile})
-	dialer := &websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: pool}, HandshakeTimeout: 5 * time.Second}
-	c := dialWith(t, dialer, "wss://"+d.addr+"/ws")
-	c.send("alice")
-	c.send("alice")
-	c.expect("authenticated")
+		[]string{"PORT=" + port, "TLS_CERT=" + leaf.CertFile, "TLS_KEY=" + leaf.KeyFile})
+	dialer := &websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: pki.Pool()}, HandshakeTimeout: 5 * time.Second}
+	c := wstest.DialWith(t, dialer, "wss://"+d.addr+"/ws", nil)
+	c.Login("alice", "alice")
 	if _, _, err := websocket.DefaultDialer.Dial("ws://"+d.addr+"/ws", nil); err == nil {
 		t.Fatal("plain ws:// accepted on the TLS listener")
 	}
-}
-
-func selfSignedCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
 }
 
 func runSend(t *testing.T, args ...string) (int, string) {
@@ -663,7 +537,7 @@ func TestSendCommand(t *testing.T) {
 	if code != 0 || out != "published on notify_activity\n" {
 		t.Fatalf("send to Redis: %d %q", code, out)
 	}
-	bob.expect("notify_activity")
+	bob.Expect("notify_activity")
 
 	for _, bad := range [][]string{
 		{"notify_activity", `{"user":5}`, "--redis-url", "redis://" + w.redis.Addr},
@@ -690,5 +564,5 @@ func TestSendToEmbedded(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("send to embedded: %d %q", code, out)
 	}
-	alice.expect("hello [1]")
+	alice.Expect("hello [1]")
 }

@@ -71,7 +71,7 @@ func TestBinaryDatabaseUnreachable(t *testing.T) {
 	carol := d.login("carol", "carol-pw")
 	// Storage 10 is cached from now on; carol's home (3) is not.
 	w.publish(t, "notify_storage_update", `{"storage":10,"path":"files/Team/notes.md","file_id":15}`)
-	bob.expect("notify_file")
+	bob.Expect("notify_file")
 
 	pg.proxy.Refuse()
 	d.waitHealthContains(http.StatusServiceUnavailable, `"database: `)
@@ -79,8 +79,8 @@ func TestBinaryDatabaseUnreachable(t *testing.T) {
 		w.publish(t, "notify_storage_update", `{"storage":3,"path":"files/a.txt","file_id":6}`)
 	}
 	w.publish(t, "notify_storage_update", `{"storage":10,"path":"files/Team/notes.md","file_id":15}`)
-	bob.expect("notify_file") // served from the cache
-	carol.expectNothing()
+	bob.Expect("notify_file") // served from the cache
+	carol.ExpectNothing(300 * time.Millisecond)
 	waitUntil(t, 5*time.Second, "the dropped updates' warning", func() bool {
 		return strings.Contains(d.logs.String(), "storage updates dropped")
 	})
@@ -92,7 +92,7 @@ func TestBinaryDatabaseUnreachable(t *testing.T) {
 	d.waitHealth(http.StatusOK, `{"status":"ok"}`)
 	waitUntil(t, 20*time.Second, "carol's update once the backoff is over", func() bool {
 		w.publish(t, "notify_storage_update", `{"storage":3,"path":"files/a.txt","file_id":6}`)
-		got, ok := carol.next(500 * time.Millisecond)
+		got, ok := carol.Next(500 * time.Millisecond)
 		if ok && got != "notify_file" {
 			t.Fatalf("carol got %q, want notify_file", got)
 		}
@@ -114,16 +114,15 @@ func TestBinaryNextcloudSlow(t *testing.T) {
 	reply := make(chan string, 1)
 	start := time.Now()
 	c := d.dial("/ws")
-	c.send("alice")
-	c.send("alice-pw")
+	c.SendCredentials("alice", "alice-pw")
 	go func() {
-		got, _ := c.next(20 * time.Second)
+		got, _ := c.Next(20 * time.Second)
 		reply <- got
 	}()
 	// While the login waits, bob still gets his events.
 	time.Sleep(500 * time.Millisecond)
 	w.publish(t, "notify_activity", `{"user":"bob"}`)
-	bob.expect("notify_activity")
+	bob.Expect("notify_activity")
 
 	got := <-reply
 	took := time.Since(start)
@@ -159,7 +158,7 @@ func TestBinaryNextcloudGoneAndBack(t *testing.T) {
 		t.Errorf("a refused connection took %s to fail the login", took)
 	}
 	w.publish(t, "notify_activity", `{"user":"bob"}`)
-	bob.expect("notify_activity")
+	bob.Expect("notify_activity")
 
 	proxy.Forward()
 	d.login("alice", "alice-pw")

@@ -14,6 +14,7 @@ import (
 	"github.com/notifypush/notify_push/adapters/demo"
 	"github.com/notifypush/notify_push/adapters/gormdb"
 	"github.com/notifypush/notify_push/internal/testenv"
+	"github.com/notifypush/notify_push/internal/testenv/wstest"
 )
 
 // pgWorld is the demo world in the machine's PostgreSQL under a table prefix
@@ -116,29 +117,26 @@ func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 func (d *daemon) loginReply(user, password string) string {
 	d.t.Helper()
 	c := d.dial("/ws")
-	c.send(user)
-	c.send(password)
-	got, _ := c.next(20 * time.Second)
+	c.SendCredentials(user, password)
+	got, _ := c.Next(20 * time.Second)
 	return got
 }
 
 // publishUntilReceived publishes payload on channel every 100 ms until c
 // receives want, and returns how long that took.
-func (w *world) publishUntilReceived(t *testing.T, c *wsClient, channel, payload, want string, limit time.Duration) time.Duration {
+func (w *world) publishUntilReceived(t *testing.T, c *wstest.Client, channel, payload, want string, limit time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
 	for {
 		_ = w.rdb.Publish(context.Background(), channel, payload).Err()
-		select {
-		case got, open := <-c.msgs:
-			if !open {
-				t.Fatalf("the client was disconnected: %v", c.err) // c.err is set before msgs closes
-			}
+		if got, ok := c.Next(100 * time.Millisecond); ok {
 			if got != want {
 				t.Fatalf("got %q, want %q", got, want)
 			}
 			return time.Since(start)
-		case <-time.After(100 * time.Millisecond):
+		}
+		if c.Ended() {
+			t.Fatalf("the client was disconnected: %v", c.Err())
 		}
 		if time.Since(start) > limit {
 			t.Fatalf("%q not received within %s", want, limit)
@@ -147,9 +145,9 @@ func (w *world) publishUntilReceived(t *testing.T, c *wsClient, channel, payload
 }
 
 // drainClient drops what c has received so far.
-func drainClient(c *wsClient) {
+func drainClient(c *wstest.Client) {
 	for {
-		if _, ok := c.next(200 * time.Millisecond); !ok {
+		if _, ok := c.Next(200 * time.Millisecond); !ok {
 			return
 		}
 	}

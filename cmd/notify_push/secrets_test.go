@@ -220,20 +220,18 @@ func TestBinaryLogsNoSecrets(t *testing.T) {
 
 	// Logins: right, wrong, empty login, pre-auth once and again.
 	alice := d.login("alice", secretUserPassword)
-	alice.send("listen notify_file_id")
+	alice.Send("listen notify_file_id")
 	for _, creds := range [][2]string{{"alice", secretWrongPassword}, {"", secretUserPassword}, {"bob", ""}} {
 		c := d.dial("/ws")
-		c.send(creds[0])
-		c.send(creds[1])
-		c.expect("err: Invalid credentials")
+		c.SendCredentials(creds[0], creds[1])
+		c.Expect("err: Invalid credentials")
 	}
 	publish("notify_pre_auth", `{"user":"bob","token":"`+secretPreAuthToken+`"}`)
 	time.Sleep(100 * time.Millisecond)
 	d.login("", secretPreAuthToken)
 	again := d.dial("/ws")
-	again.send("")
-	again.send(secretPreAuthToken)
-	again.expect("err: Invalid credentials")
+	again.SendCredentials("", secretPreAuthToken)
+	again.Expect("err: Invalid credentials")
 
 	// Every channel, well-formed and malformed around a secret.
 	for _, ev := range [][2]string{
@@ -259,7 +257,7 @@ func TestBinaryLogsNoSecrets(t *testing.T) {
 	// The storage update may come last: its storage was not cached, so it
 	// waited for its lookup while the other events went on.
 	for custom, file := false, false; !custom || !file; {
-		m, ok := alice.next(5 * time.Second)
+		m, ok := alice.Next(5 * time.Second)
 		if !ok {
 			t.Fatal("alice did not receive every event")
 		}
@@ -289,16 +287,15 @@ func TestBinaryLogsNoSecrets(t *testing.T) {
 	rds.start()
 	waitSubscribed()
 	publish("notify_activity", `{"user":"alice"}`)
-	alice.expect("notify_activity")
+	alice.Expect("notify_activity")
 
 	// Nextcloud down: alice's check is still remembered (AUTH_CACHE_TTL);
 	// other credentials and the probes fail with a reason.
 	nc.Close()
 	d.login("alice", secretUserPassword)
 	c := d.dial("/ws")
-	c.send("alice")
-	c.send(secretWrongPassword)
-	if got, _ := c.next(15 * time.Second); !strings.HasPrefix(got, "err: Error while sending authentication request to nextcloud: ") {
+	c.SendCredentials("alice", secretWrongPassword)
+	if got, _ := c.Next(15 * time.Second); !strings.HasPrefix(got, "err: Error while sending authentication request to nextcloud: ") {
 		t.Fatalf("login with Nextcloud down: %q", got)
 	}
 	d.selfTest("GET", "/test/reverse_cookie", secretTestToken)

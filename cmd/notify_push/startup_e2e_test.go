@@ -81,10 +81,10 @@ func TestBinaryStartsWithoutItsDependencies(t *testing.T) {
 	bob := d.login("bob", "bob-pw")
 	d.waitHealth(http.StatusOK, `{"status":"ok"}`)
 	w.publish(t, "notify_activity", `{"user":"alice"}`)
-	alice.expect("notify_activity")
+	alice.Expect("notify_activity")
 	w.publish(t, "notify_storage_update", `{"storage":10,"path":"files/Team/notes.md","file_id":15}`)
-	bob.expect("notify_file")
-	alice.expect("notify_file")
+	bob.Expect("notify_file")
+	alice.Expect("notify_file")
 	if !strings.Contains(d.logs.String(), "every dependency answers: accepting logins") {
 		t.Errorf("the recovery is not logged:\n%s", d.logs.String())
 	}

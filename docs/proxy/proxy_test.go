@@ -25,6 +25,7 @@ import (
 	"github.com/notifypush/notify_push/app/wiring"
 	"github.com/notifypush/notify_push/internal/process"
 	"github.com/notifypush/notify_push/internal/testenv"
+	"github.com/notifypush/notify_push/internal/testenv/wstest"
 )
 
 // What the committed snippets say, and what the test puts in their place.
@@ -192,14 +193,14 @@ func TestProxies(t *testing.T) {
 				srv := startServer(t, false)
 				p := startProxy(t, h, bin, h.tcp, substitute(t, h.tcp, snippetAddr, srv.addr))
 				c := login(t, p)
-				if m, ok := c.next(idleFor); ok {
+				if m, ok := c.Next(idleFor); ok {
 					t.Fatalf("idle socket got %q", m)
 				}
-				if c.gone() {
-					t.Fatalf("the proxy closed an idle WebSocket within %v (%v): the snippet's timeout does not apply", idleFor, c.err)
+				if c.Ended() {
+					t.Fatalf("the proxy closed an idle WebSocket within %v (%v): the snippet's timeout does not apply", idleFor, c.Err())
 				}
 				srv.publish(t, "notify_custom", `{"user":"alice","message":"after_idle"}`)
-				c.expect("after_idle")
+				c.Expect("after_idle")
 			})
 			if h.shorten == nil {
 				return
@@ -212,10 +213,10 @@ func TestProxies(t *testing.T) {
 				text := substitute(t, h.tcp, append([]string{snippetAddr, srv.addr}, h.shorten...)...)
 				p := startProxy(t, h, bin, h.tcp, text)
 				c := login(t, p)
-				if m, ok := c.next(idleFor + 5*time.Second); ok {
+				if m, ok := c.Next(idleFor + 5*time.Second); ok {
 					t.Fatalf("idle socket got %q", m)
 				}
-				if !c.gone() {
+				if !c.Ended() {
 					t.Fatalf("with a %v timeout the proxy kept an idle WebSocket for %v", shortTimeout, idleFor+5*time.Second)
 				}
 			})
@@ -237,22 +238,22 @@ func TestNginxUpstream(t *testing.T) {
 	}
 	p := startProxy(t, h, bin, h.tcp, substitute(t, h.tcp, "proxy_pass http://127.0.0.1:7867/;", "proxy_pass http://notify_push/;"))
 
-	clients := []*wsClient{login(t, p), login(t, p)}
+	clients := []*wstest.Client{login(t, p), login(t, p)}
 	waitFor(t, "one connection on each instance", func() bool { return a.logs.connections() == 1 && b.logs.connections() == 1 })
 
 	a.stop()
 	var closed, open int
 	for _, c := range clients {
-		if _, ok := c.next(2 * time.Second); ok {
+		if _, ok := c.Next(2 * time.Second); ok {
 			t.Fatal("unexpected message")
 		}
 		switch {
-		case !c.gone():
+		case !c.Ended():
 			open++
-		case c.closeCode() == websocket.CloseGoingAway:
+		case c.CloseCode() == websocket.CloseGoingAway:
 			closed++
 		default:
-			t.Errorf("a client of the stopped instance ended with %v, want close 1001", c.err)
+			t.Errorf("a client of the stopped instance ended with %v, want close 1001", c.Err())
 		}
 	}
 	if closed != 1 || open != 1 {
@@ -299,9 +300,9 @@ func checkThroughProxy(t *testing.T, srv *server, p *runningProxy) {
 		t.Errorf("the server saw the client as %q, want %s (X-Forwarded-For not passed on)", got, clientIP)
 	}
 	srv.publish(t, "notify_activity", `{"user":"alice"}`)
-	c.expect("notify_activity")
+	c.Expect("notify_activity")
 	srv.publish(t, "notify_custom", `{"user":"alice","message":"my_app_event","body":{"id":7}}`)
-	c.expect(`my_app_event {"id":7}`)
+	c.Expect(`my_app_event {"id":7}`)
 }
 
 func lookBinary(t *testing.T, h harness) string {
@@ -599,80 +600,13 @@ func (p *runningProxy) get(t *testing.T, path string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// wsClient reads every frame into msgs until the connection ends.
-type wsClient struct {
-	t    *testing.T
-	ws   *websocket.Conn
-	msgs chan string
-	err  error // why reading stopped, once msgs is closed
-}
-
-func login(t *testing.T, p *runningProxy) *wsClient {
+// login opens a WebSocket at /push/ws through the proxy, from clientIP, and
+// logs alice in.
+func login(t *testing.T, p *runningProxy) *wstest.Client {
 	t.Helper()
-	ws, resp, err := p.dialer.Dial("ws://"+p.addr+"/push/ws", nil)
-	if err != nil {
-		status := 0
-		if resp != nil {
-			status = resp.StatusCode
-		}
-		t.Fatalf("WebSocket upgrade at /push/ws through the proxy: %v (status %d)", err, status)
-	}
-	c := &wsClient{t: t, ws: ws, msgs: make(chan string, 16)}
-	go func() {
-		defer close(c.msgs)
-		for {
-			_, m, err := ws.ReadMessage()
-			if err != nil {
-				c.err = err
-				return
-			}
-			c.msgs <- string(m)
-		}
-	}()
-	t.Cleanup(func() { ws.Close() })
-	for _, frame := range []string{"alice", "alice"} {
-		if err := ws.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c.expect("authenticated")
+	c := wstest.DialWith(t, p.dialer, "ws://"+p.addr+"/push/ws", nil)
+	c.Login("alice", "alice")
 	return c
-}
-
-func (c *wsClient) next(timeout time.Duration) (string, bool) {
-	select {
-	case m, ok := <-c.msgs:
-		return m, ok
-	case <-time.After(timeout):
-		return "", false
-	}
-}
-
-// closeCode is the close code the connection ended with, 0 for none.
-func (c *wsClient) closeCode() int {
-	var ce *websocket.CloseError
-	if errors.As(c.err, &ce) {
-		return ce.Code
-	}
-	return 0
-}
-
-// gone reports whether the connection has ended (after next returned false).
-func (c *wsClient) gone() bool {
-	select {
-	case _, ok := <-c.msgs:
-		return !ok
-	default:
-		return false
-	}
-}
-
-func (c *wsClient) expect(want string) {
-	c.t.Helper()
-	got, ok := c.next(5 * time.Second)
-	if !ok || got != want {
-		c.t.Fatalf("got %q (open %v, %v), want %q", got, ok, c.err, want)
-	}
 }
 
 func writeFile(t *testing.T, dir, name, text string) {

@@ -18,7 +18,8 @@ import (
 )
 
 // PKI is a throw-away certificate authority for TLS tests: its certificate
-// as a PEM file, and server certificates it signs on demand.
+// as a PEM file and a pool, and certificates it signs on demand. Every test
+// certificate of the module comes from here; "untrusted" is another PKI's.
 type PKI struct {
 	t      testing.TB
 	dir    string
@@ -68,9 +69,14 @@ func (p *PKI) Pool() *x509.CertPool {
 	return pool
 }
 
-// Issue signs a server certificate for names: IP addresses or DNS names.
+// Issue signs a certificate for names (IP addresses or DNS names, at least
+// one; the first is also its common name), good for a server and for a
+// client alike.
 func (p *PKI) Issue(names ...string) Leaf {
 	p.t.Helper()
+	if len(names) == 0 {
+		p.t.Fatal("issue a certificate: no name")
+	}
 	key := newKey(p.t)
 	serial := p.serial.Add(1)
 	tmpl := &x509.Certificate{

@@ -15,8 +15,8 @@ import (
 	"github.com/gorilla/websocket"
 	"go.uber.org/goleak"
 
-	"github.com/notifypush/notify_push/internal/nextcloudtest"
 	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/internal/nextcloudtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
