@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifypush/notify_push/internal/load/harness"
+	"github.com/notifypush/notify_push/internal/load/report"
+	"github.com/notifypush/notify_push/internal/load/soak"
 	"github.com/notifypush/notify_push/internal/testenv"
 )
 
@@ -25,14 +28,14 @@ func TestSoakEndToEnd(t *testing.T) {
 	}
 	dir := t.TempDir()
 	loadgen, notifyPush := builtTools(t)
-	report := filepath.Join(dir, "soak.json")
+	reportPath := filepath.Join(dir, "soak.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, loadgen, "soak", "--server-bin", notifyPush,
 		"--conns", "50", "--users", "40", "--shared-users", "20", "--churn", "0.4", "--hold-min", "1s", "--hold-max", "2s",
 		"--warmup", "1s", "--duration", "8s", "--restarts", "1", "--down", "1s", "--hang", "1s", "--rate", "150",
 		"--window", "1500ms", "--shared-every", "3s", "--sample-every", "2s", "--end-settle", "500ms", "--ping-interval", "1s",
-		"--per-worker", "30", "--per-source", "20", "--strict", "--json", report)
+		"--per-worker", "30", "--per-source", "20", "--strict", "--json", reportPath)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -43,13 +46,13 @@ func TestSoakEndToEnd(t *testing.T) {
 			t.Errorf("report without %q:\n%s", want, stdout.String())
 		}
 	}
-	b, err := os.ReadFile(report)
+	b, err := os.ReadFile(reportPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var r struct {
-		SoakReport
-		Checks []Target `json:"checks"`
+		soak.Report
+		Checks []report.Target `json:"checks"`
 	}
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
@@ -65,7 +68,7 @@ func TestSoakEndToEnd(t *testing.T) {
 		t.Fatalf("%d workers, warm-up %+v", r.Env.Workers, r.Warmup)
 	}
 	// Every kind of delivery was required somewhere and all arrived.
-	for _, k := range deliveryKinds {
+	for _, k := range soak.DeliveryKinds {
 		if d := a.Deliveries[k]; d == nil || d.Expected == 0 || d.Received != d.Expected {
 			t.Errorf("%s: %+v", k, d)
 		}
@@ -74,7 +77,7 @@ func TestSoakEndToEnd(t *testing.T) {
 	// before the server subscribed again.
 	lostToOutage := 0
 	for _, f := range a.Fates {
-		lostToOutage += f[fateRefused.String()] + f[fateNobody.String()]
+		lostToOutage += f[soak.FateRefused.String()] + f[soak.FateNobody.String()]
 	}
 	if lostToOutage == 0 || len(m.Chaos) != 2 || m.Chaos[0].What != "SIGSTOP, then SIGCONT" || !strings.HasPrefix(m.Chaos[1].What, "kill -9") {
 		t.Errorf("outages %+v, %d events not delivered by Redis", m.Chaos, lostToOutage)
@@ -88,14 +91,14 @@ func TestSoakEndToEnd(t *testing.T) {
 	if c.Sessions <= 50 || c.PasswordLogins == 0 || c.PreAuthLogins == 0 || c.Pings == 0 || c.Drops != 0 {
 		t.Errorf("clients %+v", c)
 	}
-	if a.Excused[excuseFresh].Pairs == 0 || a.Excused[excuseClosing].Pairs == 0 {
+	if a.Excused[soak.ExcuseFresh].Pairs == 0 || a.Excused[soak.ExcuseClosing].Pairs == 0 {
 		t.Errorf("no connection came or went around an event: %+v", a.Excused)
 	}
 	// Reconnecting slots may be between two sessions at any moment.
-	if len(m.Samples) == 0 || m.LoadedStart == nil || m.LoadedStart.Conns < 40 || m.LoadedStart.Sockets[sockClients] < 40 {
+	if len(m.Samples) == 0 || m.LoadedStart == nil || m.LoadedStart.Conns < 40 || m.LoadedStart.Sockets[harness.SockClients] < 40 {
 		t.Errorf("samples %d, loaded %+v", len(m.Samples), m.LoadedStart)
 	}
-	if r.IdleStart.Runtime.Goroutines == 0 || r.IdleEnd.Runtime.Goroutines == 0 || r.IdleEnd.Sockets[sockClients] != 0 ||
+	if r.IdleStart.Runtime.Goroutines == 0 || r.IdleEnd.Runtime.Goroutines == 0 || r.IdleEnd.Sockets[harness.SockClients] != 0 ||
 		r.EndMetrics["active_connection_count"] != 0 || int(r.EndMetrics["total_connection_count"]) != r.Warmup.Clients.Sessions+c.Sessions {
 		t.Errorf("idle start %+v, end %+v, metrics %v", r.IdleStart, r.IdleEnd, r.EndMetrics)
 	}

@@ -1,0 +1,115 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+)
+
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func Dash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func KiB(v float64) string { return fmt.Sprintf("%.2f KiB", v/1024) }
+
+func MiB(v uint64) string { return fmt.Sprintf("%.1f MiB", float64(v)/(1<<20)) }
+
+func Micros(us uint64) string {
+	switch {
+	case us < 1000:
+		return fmt.Sprintf("%d µs", us)
+	case us < 10_000:
+		return fmt.Sprintf("%.2f ms", float64(us)/1000)
+	default:
+		return fmt.Sprintf("%.0f ms", float64(us)/1000)
+	}
+}
+
+func Ratio(a, b float64) string {
+	if b == 0 || math.IsNaN(a/b) {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f×", a/b)
+}
+
+// count writes a rate with thousands separators.
+func Count(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func Bytes(v int64) string {
+	switch {
+	case v < 0:
+		return "—"
+	case v < 1<<10:
+		return fmt.Sprintf("%d B", v)
+	case v < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(v)/(1<<10))
+	default:
+		return fmt.Sprintf("%.1f MiB", float64(v)/(1<<20))
+	}
+}
+
+func ErrorsText(errs map[string]int) string {
+	if len(errs) == 0 {
+		return ""
+	}
+	var parts []string
+	for e, n := range errs {
+		parts = append(parts, fmt.Sprintf("%d× %s", n, e))
+	}
+	sort.Strings(parts)
+	if len(parts) > 3 {
+		parts = append(parts[:3], "…")
+	}
+	return "; failures: " + strings.Join(parts, "; ")
+}
+
+func Total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func ReasonsText(m map[string]int) string {
+	if len(m) == 0 {
+		return ""
+	}
+	var parts []string
+	for k, v := range m {
+		parts = append(parts, fmt.Sprintf("%d× %s", v, k))
+	}
+	sort.Strings(parts)
+	if len(parts) > 3 {
+		parts = append(parts[:3], "…")
+	}
+	return ": " + strings.Join(parts, "; ")
+}
+
+func SignedMiB(v float64) string { return fmt.Sprintf("%+.2f MiB", v/(1<<20)) }
