@@ -17,18 +17,17 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/notifypush/notify_push/adapters/httpapi"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
 
-// pingTick is how often the servers look for connections to ping: the
+// PingTick is how often the servers look for connections to ping: the
 // first ping may come this much after the interval.
 func PingTick(ping time.Duration) time.Duration {
 	return min(max(ping/10, 10*time.Millisecond), time.Second)
 }
 
-// server is one server under test: notify_push or the reference.
+// Server is one server under test: notify_push or the reference.
 type Server struct {
 	Name     string
 	cmd      *exec.Cmd
@@ -42,7 +41,7 @@ type Server struct {
 
 func (s *Server) PID() int { return s.cmd.Process.Pid }
 
-// freePort asks the kernel for a loopback port nobody listens on now.
+// FreePort asks the kernel for a loopback port nobody listens on now.
 func FreePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -72,7 +71,7 @@ func launch(name string, cmd *exec.Cmd, logPath string) (*Server, error) {
 	return s, nil
 }
 
-// startNotifyPush runs bin against the world with env and waits until its
+// StartNotifyPush runs bin against the world with env and waits until its
 // /health says ok.
 func StartNotifyPush(ctx context.Context, bin, dir string, env []string) (*Server, error) {
 	port, err := FreePort()
@@ -120,13 +119,13 @@ func StartNotifyPush(ctx context.Context, bin, dir string, env []string) (*Serve
 	}
 }
 
-// refAddresses is the line the reference server prints once it listens.
+// RefAddresses is the line the reference server prints once it listens.
 type RefAddresses struct {
 	WS    string `json:"ws"`
 	Debug string `json:"debug"`
 }
 
-// startReference runs "loadgen refserver" and reads where it listens.
+// StartReference runs "loadgen refserver" and reads where it listens.
 func StartReference(ctx context.Context, self, dir string, ping time.Duration) (*Server, error) {
 	cmd := exec.Command(self, "refserver", "--ping-interval", ping.String())
 	cmd.Dir = dir
@@ -166,17 +165,17 @@ func StartReference(ctx context.Context, self, dir string, ping time.Duration) (
 	}
 }
 
-// gc forces a collection in the server and returns its runtime breakdown after it.
-func (s *Server) GC(ctx context.Context) (httpapi.RuntimeStats, error) {
+// GC forces a collection in the server and returns its runtime breakdown after it.
+func (s *Server) GC(ctx context.Context) (RuntimeStats, error) {
 	return s.runtimeCall(ctx, http.MethodPost, "/debug/gc")
 }
 
-func (s *Server) Runtime(ctx context.Context) (httpapi.RuntimeStats, error) {
+func (s *Server) Runtime(ctx context.Context) (RuntimeStats, error) {
 	return s.runtimeCall(ctx, http.MethodGet, "/debug/runtime")
 }
 
-func (s *Server) runtimeCall(ctx context.Context, method, path string) (httpapi.RuntimeStats, error) {
-	var stats httpapi.RuntimeStats
+func (s *Server) runtimeCall(ctx context.Context, method, path string) (RuntimeStats, error) {
+	var stats RuntimeStats
 	req, err := http.NewRequestWithContext(ctx, method, s.DebugURL+path, nil)
 	if err != nil {
 		return stats, err
@@ -196,7 +195,7 @@ func (s *Server) runtimeCall(ctx context.Context, method, path string) (httpapi.
 	return stats, nil
 }
 
-// scrape reads /metrics into name → value, with labelled samples as
+// Scrape reads /metrics into name → value, with labelled samples as
 // name{label="value"}.
 func (s *Server) Scrape(ctx context.Context) (map[string]float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.DebugURL+"/metrics", nil)
@@ -242,7 +241,7 @@ func parseMetrics(r io.Reader) (map[string]float64, error) {
 	return out, nil
 }
 
-// stop ends the server with SIGTERM, or SIGKILL after 15 s.
+// Stop ends the server with SIGTERM, or SIGKILL after 15 s.
 func (s *Server) Stop() {
 	select {
 	case <-s.exited:
@@ -258,7 +257,7 @@ func (s *Server) Stop() {
 	}
 }
 
-// alive fails once the server has exited.
+// Alive fails once the server has exited.
 func (s *Server) Alive() error {
 	select {
 	case <-s.exited:

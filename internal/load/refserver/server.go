@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/notifypush/notify_push/adapters/httpapi"
 	"github.com/notifypush/notify_push/domain"
 	"github.com/notifypush/notify_push/internal/load/harness"
 )
@@ -71,7 +70,7 @@ func runRefServer(ctx context.Context, args []string, stdout io.Writer) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", s.serve)
 	debugMux := http.NewServeMux()
-	httpapi.NewDebugRoutes().Register(debugMux)
+	harness.DebugRoutes(debugMux)
 	wsSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	debugSrv := &http.Server{Handler: debugMux, ReadHeaderTimeout: 10 * time.Second}
 
@@ -177,7 +176,7 @@ func (s *refServer) closeAll() {
 	}
 }
 
-// refserverMain is "loadgen refserver".
+// Main is "loadgen refserver".
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if _, err := harness.RaiseFileLimit(); err != nil {
 		fmt.Fprintf(stderr, "loadgen refserver: %v\n", err)

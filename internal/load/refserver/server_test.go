@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/notifypush/notify_push/adapters/httpapi"
 	"github.com/notifypush/notify_push/internal/load/harness"
 	"go.uber.org/goleak"
 )
@@ -96,7 +95,7 @@ func TestRefServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stats httpapi.RuntimeStats
+	var stats harness.RuntimeStats
 	err = json.NewDecoder(resp.Body).Decode(&stats)
 	resp.Body.Close()
 	if err != nil || stats.Goroutines == 0 {

@@ -6,7 +6,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/notifypush/notify_push/adapters/httpapi"
 	"github.com/notifypush/notify_push/internal/load/events"
 	"github.com/notifypush/notify_push/internal/load/harness"
 	"github.com/notifypush/notify_push/internal/load/hist"
@@ -57,7 +56,7 @@ type Params struct {
 type Snapshot struct {
 	Conns   int                  `json:"conns"`
 	Memory  harness.Memory       `json:"memory"`
-	Runtime httpapi.RuntimeStats `json:"runtime"`
+	Runtime harness.RuntimeStats `json:"runtime"`
 	// From /metrics (notify_push only; -1 otherwise).
 	MetricsRSS        float64 `json:"metrics_rss"`
 	MetricsGoroutines float64 `json:"metrics_goroutines"`

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/notifypush/notify_push/adapters/httpapi"
 	"github.com/notifypush/notify_push/internal/load/events"
 	"github.com/notifypush/notify_push/internal/load/harness"
 	"github.com/notifypush/notify_push/internal/load/hist"
@@ -29,9 +28,9 @@ func measured(name string, perConnRSS uint64, cpu float64) Measured {
 	return Measured{
 		Name: name,
 		Baseline: Snapshot{Conns: n0, Memory: harness.Memory{RSS: base, RSSAnon: base},
-			Runtime: httpapi.RuntimeStats{Goroutines: 200, StackBytes: 1 << 20}},
+			Runtime: harness.RuntimeStats{Goroutines: 200, StackBytes: 1 << 20}},
 		Loaded: Snapshot{Conns: n, Memory: harness.Memory{RSS: base + (n-n0)*perConnRSS, RSSAnon: base + (n-n0)*perConnRSS},
-			Runtime: httpapi.RuntimeStats{Goroutines: 200 + n - n0, StackBytes: 1<<20 + (n-n0)*4096}},
+			Runtime: harness.RuntimeStats{Goroutines: 200 + n - n0, StackBytes: 1<<20 + (n-n0)*4096}},
 		IdleSeconds: 62, CPUPercent: cpu, PingsPerConn: 2,
 		Storm1: Connect{Requested: 10_000, OK: 10_000, Seconds: 2.5, Latency: latencies(10, 40_000)},
 		Storm2: Connect{Requested: 10_000, OK: 10_000, Seconds: 2.7},

@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/notifypush/notify_push/adapters/httpapi"
 	"github.com/notifypush/notify_push/domain"
 	"github.com/notifypush/notify_push/internal/load/events"
 	"github.com/notifypush/notify_push/internal/load/harness"
@@ -24,7 +23,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 )
 
-// soakRunner is one soak: the world, the workers and the report.
+// runner is one soak: the world, the workers and the report.
 type runner struct {
 	o        options
 	progress io.Writer
@@ -56,7 +55,7 @@ func (r *runner) problem(format string, args ...any) {
 
 func (r *runner) since(t time.Time) float64 { return t.Sub(r.start).Seconds() }
 
-// runSoak runs the whole soak. The report comes back with an error too when
+// run runs the whole soak. The report comes back with an error too when
 // the run broke off after the world was up (the server died, say), so that
 // what was seen is shown.
 func run(ctx context.Context, o options, progress io.Writer) (*Report, error) {
@@ -298,7 +297,7 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// SoakSnapshot is the server at one moment.
+// Snapshot is the server at one moment.
 type Snapshot struct {
 	Label string  `json:"label"`
 	At    float64 `json:"at_s"`
@@ -306,7 +305,7 @@ type Snapshot struct {
 	GC      bool                 `json:"gc"`
 	Conns   float64              `json:"conns"` // active_connection_count
 	Memory  harness.Memory       `json:"memory"`
-	Runtime httpapi.RuntimeStats `json:"runtime"`
+	Runtime harness.RuntimeStats `json:"runtime"`
 	FDs     int                  `json:"fds"`
 	// Sockets counts the server's sockets by what is at the other end.
 	Sockets map[string]int `json:"sockets"`
@@ -706,7 +705,7 @@ func (r *runner) watch(ctx context.Context, name string, until time.Time, sample
 	}
 }
 
-// eachWorker runs f on every worker at once and returns the errors joined.
+// EachWorker runs f on every worker at once and returns the errors joined.
 func (r *runner) eachWorker(f func(i int, w *protocol.Worker) error) error {
 	return harness.EachWorker(r.workers, f)
 }
