@@ -11,7 +11,7 @@ import (
 
 // The phases that publish into Redis and count what the clients receive.
 
-// appendStorageUpdate writes a notify_storage_update payload whose file id
+// AppendStorageUpdate writes a notify_storage_update payload whose file id
 // is the publish time, so the receiver can tell the latency.
 func AppendStorageUpdate(b []byte, storage int, path string, nowUS int64) []byte {
 	b = append(b, `{"storage":`...)
@@ -34,11 +34,11 @@ func AppendUserEvent(b []byte, user int) []byte {
 // a loop. Every session is recorded with when it was up and what it received
 // when, for the orchestrator to account against the events it published.
 
-// soakMessage is the custom message type the soak publishes; its body
+// SoakMessage is the custom message type the soak publishes; its body
 // carries the event's id: soak {"e":<id>}.
 const SoakMessage = "soak"
 
-// soakEventID reads the id out of a custom body {"e":<id>}.
+// SoakEventID reads the id out of a custom body {"e":<id>}.
 func SoakEventID(body string) (int64, error) {
 	rest, ok := strings.CutPrefix(body, `{"e":`)
 	if !ok || !strings.HasSuffix(rest, "}") {
@@ -47,18 +47,18 @@ func SoakEventID(body string) (int64, error) {
 	return strconv.ParseInt(rest[:len(rest)-1], 10, 64)
 }
 
-// customMessage is the custom message type the load generator publishes; its
+// CustomMessage is the custom message type the load generator publishes; its
 // body carries the publish time: loadgen {"t":<Unix µs>}.
 const CustomMessage = "loadgen"
 
 const FileIDPrefix = "notify_file_id ["
 
-// preAuthToken is the 32-character token of user under prefix (16 characters).
+// PreAuthToken is the 32-character token of user under prefix (16 characters).
 func PreAuthToken(prefix string, user int) string {
 	return fmt.Sprintf("%s%016d", prefix, user)
 }
 
-// parseInt reads a decimal integer, optionally negative, without the string
+// ParseInt reads a decimal integer, optionally negative, without the string
 // strconv would need.
 func ParseInt(b []byte) (int64, error) {
 	neg := len(b) > 0 && b[0] == '-'
@@ -82,7 +82,7 @@ func ParseInt(b []byte) (int64, error) {
 	return v, nil
 }
 
-// publishTime reads the time out of a custom body {"t":<µs>}.
+// PublishTime reads the time out of a custom body {"t":<µs>}.
 func PublishTime(body []byte) (int64, error) {
 	rest, ok := bytes.CutPrefix(body, []byte(`{"t":`))
 	if !ok || !bytes.HasSuffix(rest, []byte("}")) {

@@ -11,7 +11,7 @@ import (
 	"github.com/notifypush/notify_push/internal/load/protocol"
 )
 
-// prepared is what a load run and a soak both need before they start
+// Prepared is what a load run and a soak both need before they start
 // anything: the machine's facts, this executable (to start workers), the
 // client source addresses and a temporary folder.
 type Prepared struct {
@@ -21,7 +21,7 @@ type Prepared struct {
 	Dir     string
 }
 
-// prepare raises the open-file limit and makes the temporary folder; the
+// Prepare raises the open-file limit and makes the temporary folder; the
 // caller removes it with finish.
 func Prepare(dirPrefix string, perSource int) (Prepared, error) {
 	var p Prepared
@@ -42,7 +42,7 @@ func Prepare(dirPrefix string, perSource int) (Prepared, error) {
 	return p, nil
 }
 
-// finish removes the temporary folder, or says where it was kept.
+// Finish removes the temporary folder, or says where it was kept.
 func (p Prepared) Finish(keep bool, logf func(string, ...any), what string) {
 	if keep {
 		logf("kept %s (%s)", p.Dir, what)
@@ -51,7 +51,7 @@ func (p Prepared) Finish(keep bool, logf func(string, ...any), what string) {
 	os.RemoveAll(p.Dir)
 }
 
-// parseArgs parses the flags and refuses positional arguments.
+// ParseArgs parses the flags and refuses positional arguments.
 func ParseArgs(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -62,7 +62,7 @@ func ParseArgs(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// checker collects one problem per failed check, so that all are reported.
+// Checker collects one problem per failed check, so that all are reported.
 func Checker(problems *[]error) func(ok bool, format string, args ...any) {
 	return func(ok bool, format string, args ...any) {
 		if !ok {

@@ -14,7 +14,7 @@ import (
 	"github.com/notifypush/notify_push/internal/process"
 )
 
-// chaosRedis is the soak's private redis-server: one port, one folder, and
+// ChaosRedis is the soak's private redis-server: one port, one folder, and
 // a process the soak kills (SIGKILL, as a crash), starts again on the same
 // port, or freezes (SIGSTOP) and thaws (SIGCONT). Every incarnation appends
 // to one log file.
@@ -42,7 +42,7 @@ func NewChaosRedis(bin, dir string) (*ChaosRedis, error) {
 		logPath: filepath.Join(dir, "redis.log")}, nil
 }
 
-// start runs redis-server and waits up to 10 s until it accepts.
+// Start runs redis-server and waits up to 10 s until it accepts.
 func (r *ChaosRedis) Start() error {
 	logFile, err := os.OpenFile(r.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -80,7 +80,7 @@ func (r *ChaosRedis) Start() error {
 	}
 }
 
-// kill ends the server at once, as a crash would, and waits until it is gone.
+// Kill ends the server at once, as a crash would, and waits until it is gone.
 func (r *ChaosRedis) Kill() {
 	r.mu.Lock()
 	cmd, exited := r.cmd, r.exited
@@ -92,7 +92,7 @@ func (r *ChaosRedis) Kill() {
 	}
 }
 
-// signal sends sig (SIGSTOP, SIGCONT) to the running server.
+// Signal sends sig (SIGSTOP, SIGCONT) to the running server.
 func (r *ChaosRedis) Signal(sig syscall.Signal) error {
 	r.mu.Lock()
 	cmd := r.cmd

@@ -10,7 +10,7 @@ import (
 	"github.com/notifypush/notify_push/internal/load/report"
 )
 
-// clockTicks is the unit of /proc/<pid>/stat's CPU times: USER_HZ, which
+// ClockTicks is the unit of /proc/<pid>/stat's CPU times: USER_HZ, which
 // Linux fixes at 100 for user space whatever the kernel's own tick rate.
 const ClockTicks = 100
 
@@ -22,7 +22,7 @@ type Memory struct {
 	Threads int    `json:"threads"`
 }
 
-// readMemory reads the resident memory of pid.
+// ReadMemory reads the resident memory of pid.
 func ReadMemory(pid int) (Memory, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -65,7 +65,7 @@ func parseStatus(text string) (Memory, error) {
 	return m, nil
 }
 
-// readCPUTicks is the user plus system CPU time pid has used, in clockTicks.
+// ReadCPUTicks is the user plus system CPU time pid has used, in ClockTicks.
 func ReadCPUTicks(pid int) (uint64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
@@ -94,7 +94,7 @@ func parseStat(text string) (uint64, error) {
 	return utime + stime, nil
 }
 
-// raiseFileLimit lifts the soft limit on open files to the hard one: the
+// RaiseFileLimit lifts the soft limit on open files to the hard one: the
 // workers and servers hold thousands of sockets each.
 func RaiseFileLimit() (syscall.Rlimit, error) {
 	var lim syscall.Rlimit
@@ -110,7 +110,7 @@ func RaiseFileLimit() (syscall.Rlimit, error) {
 	return lim, nil
 }
 
-// loadAverage is the first field of /proc/loadavg, or "" when unreadable.
+// LoadAverage is the first field of /proc/loadavg, or "" when unreadable.
 func LoadAverage() string {
 	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {

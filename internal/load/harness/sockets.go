@@ -57,7 +57,7 @@ func hexPort(addr string) (int, bool) {
 	return int(n), err == nil
 }
 
-// serverPorts are the ports that tell the server's sockets apart.
+// ServerPorts are the ports that tell the server's sockets apart.
 type ServerPorts struct {
 	WS, Metrics, Redis, Nextcloud int
 }
@@ -71,7 +71,7 @@ func PortOf(rawURL string) int {
 	return n
 }
 
-// classifySockets counts pid's open files and its sockets by kind.
+// ClassifySockets counts pid's open files and its sockets by kind.
 func ClassifySockets(pid int, ports ServerPorts) (fds int, kinds map[string]int, err error) {
 	// The files first: a socket opened meanwhile is in the tables read
 	// after; under churn, one closed meanwhile counts as "other".

@@ -5,7 +5,7 @@ import (
 	"net"
 )
 
-// firstSource is the first client source address, 127.0.0.2: the servers
+// FirstSource is the first client source address, 127.0.0.2: the servers
 // listen on 127.0.0.1.
 const FirstSource = 2
 

@@ -161,7 +161,7 @@ func (s *Stats) Merge(o Stats) {
 // maxLine bounds one protocol line (a reply listing failed users can be long).
 const maxLine = 64 << 20
 
-// workerProc is the orchestrator's handle on one worker process.
+// Worker is the orchestrator's handle on one worker process.
 type Worker struct {
 	index int
 	Cmd   *exec.Cmd
@@ -174,10 +174,10 @@ type Worker struct {
 	exited chan struct{}
 }
 
-// workerBatchFlag asks a worker to run its threads under SCHED_BATCH.
+// BatchFlag asks a worker to run its threads under SCHED_BATCH.
 const BatchFlag = "--batch"
 
-// startWorker runs this executable as "loadgen worker", under SCHED_BATCH
+// StartWorker runs this executable as "loadgen worker", under SCHED_BATCH
 // when batch is set (sched_linux.go).
 func StartWorker(self string, index int, batch bool, stderr io.Writer) (*Worker, error) {
 	args := []string{"worker"}
@@ -204,7 +204,7 @@ func StartWorker(self string, index int, batch bool, stderr io.Writer) (*Worker,
 	return w, nil
 }
 
-// newWorkerClient speaks the protocol over in and out; for tests, which run
+// NewWorker speaks the protocol over in and out; for tests, which run
 // the worker in-process.
 func NewWorker(in io.WriteCloser, out io.Reader) *Worker {
 	w := &Worker{in: in, out: bufio.NewScanner(out), exited: make(chan struct{})}
@@ -212,7 +212,7 @@ func NewWorker(in io.WriteCloser, out io.Reader) *Worker {
 	return w
 }
 
-// call sends c and waits for its reply; a worker error comes back as error.
+// Call sends c and waits for its reply; a worker error comes back as error.
 func (w *Worker) Call(ctx context.Context, c Command) (Reply, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -265,7 +265,7 @@ func (w *Worker) Call(ctx context.Context, c Command) (Reply, error) {
 	}
 }
 
-// quit asks the worker to exit, and kills it if it has not within 10 s.
+// Quit asks the worker to exit, and kills it if it has not within 10 s.
 func (w *Worker) Quit() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -288,7 +288,7 @@ func (w *Worker) kill() {
 	}
 }
 
-// readCommands feeds each line of in to handle, writing its reply to out,
+// Serve feeds each line of in to handle, writing its reply to out,
 // until in ends or handle says to stop. It is the worker's side.
 func Serve(in io.Reader, out io.Writer, handle func(Command) (Reply, bool)) error {
 	sc := bufio.NewScanner(in)

@@ -132,5 +132,5 @@ type SoakLog struct {
 	Sessions []SoakSession `json:"sessions"`
 }
 
-// tokenRetryAfter is the wait before a refused pre-auth token is tried again.
+// TokenRetryAfter is the wait before a refused pre-auth token is tried again.
 const TokenRetryAfter = 500 * time.Millisecond

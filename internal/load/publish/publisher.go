@@ -49,7 +49,7 @@ func (p *Publisher) Add(channel string, payload []byte) {
 	p.sent.Add(1)
 }
 
-// appendPublish writes the RESP command PUBLISH channel payload to b.
+// AppendPublish writes the RESP command PUBLISH channel payload to b.
 func AppendPublish(b []byte, channel string, payload []byte) []byte {
 	b = append(b, "*3\r\n$7\r\nPUBLISH\r\n$"...)
 	b = strconv.AppendInt(b, int64(len(channel)), 10)
@@ -151,11 +151,11 @@ func (p Paced) Rate() float64 {
 	return float64(p.Sent) / d
 }
 
-// event builds event i into buf: its channel and payload. nowUS is the
+// Event builds event i into buf: its channel and payload. nowUS is the
 // publish time to carry, in Unix microseconds.
 type Event func(i int, nowUS int64, buf []byte) (channel string, payload []byte)
 
-// pace publishes count events at rate a second (rate ≤ 0: as fast as
+// Pace publishes count events at rate a second (rate ≤ 0: as fast as
 // possible), in small batches as time passes, and returns when all are
 // written (not yet answered).
 func Pace(ctx context.Context, p *Publisher, rate float64, count int, gen Event) (Paced, error) {
@@ -194,7 +194,7 @@ func Pace(ctx context.Context, p *Publisher, rate float64, count int, gen Event)
 	return res, nil
 }
 
-// parseIntegerReply reads a RESP integer reply ":12\r\n".
+// ParseIntegerReply reads a RESP integer reply ":12\r\n".
 func ParseIntegerReply(line string) (int64, error) {
 	digits, ok := strings.CutPrefix(strings.TrimRight(line, "\r\n"), ":")
 	if !ok {

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// trackedPublisher publishes the soak's events over one plain Redis
+// Tracked publishes the soak's events over one plain Redis
 // connection and learns the fate of each: Redis answers every PUBLISH with
 // the number of subscribers that received it, in command order, so a queue
 // of the ids awaiting an answer pairs them. Publishing never blocks the
@@ -56,7 +56,7 @@ func NewTracked(addr string, answered func(id, receivers, at int64), unconfirmed
 	return p
 }
 
-// publish queues one event.
+// Publish queues one event.
 func (p *Tracked) Publish(id int64, channel string, payload []byte) {
 	p.mu.Lock()
 	p.queue = append(p.queue, queuedPublish{id: id, channel: channel, payload: payload})
@@ -71,7 +71,7 @@ func (p *Tracked) idle() bool {
 	return len(p.queue) == 0 && p.taken == 0 && (p.cur == nil || len(p.cur.pending) == 0)
 }
 
-// waitIdle waits until idle or ctx ends.
+// WaitIdle waits until idle or ctx ends.
 func (p *Tracked) WaitIdle(ctx context.Context) bool {
 	for !p.idle() {
 		select {
@@ -83,7 +83,7 @@ func (p *Tracked) WaitIdle(ctx context.Context) bool {
 	return true
 }
 
-// close stops the writer; ids still queued or awaiting an answer are
+// Close stops the writer; ids still queued or awaiting an answer are
 // reported unconfirmed.
 func (p *Tracked) Close() {
 	p.mu.Lock()

@@ -43,7 +43,7 @@ func Ratio(a, b float64) string {
 	return fmt.Sprintf("%.2f×", a/b)
 }
 
-// count writes a rate with thousands separators.
+// Count writes a rate with thousands separators.
 func Count(v float64) string {
 	s := fmt.Sprintf("%.0f", v)
 	neg := strings.HasPrefix(s, "-")

@@ -17,7 +17,7 @@ import (
 	"github.com/notifypush/notify_push/internal/load/world"
 )
 
-// loadMain is "loadgen": the load run.
+// Main is "loadgen": the load run.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opts, err := parseOptions(args)
 	switch {

@@ -187,7 +187,7 @@ func atoiOr(s string) int64 {
 	return n
 }
 
-// eachWorker runs f on every worker at once and returns the errors joined.
+// EachWorker runs f on every worker at once and returns the errors joined.
 func (r *runner) eachWorker(f func(i int, w *protocol.Worker) error) error {
 	return harness.EachWorker(r.workers, f)
 }

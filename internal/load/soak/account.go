@@ -101,7 +101,7 @@ func deliveryKind(k events.EventKind, listen bool) string {
 	return string(k)
 }
 
-// SoakAccount is the outcome of one soak round.
+// Account is the outcome of one soak round.
 type Account struct {
 	Deliveries map[string]*Deliveries `json:"deliveries"`
 	Total      Deliveries             `json:"total"`

@@ -19,13 +19,13 @@ const (
 	fatePending eventFate = iota
 	// fateDelivered: PUBLISH answered ≥ 1: the server's subscription has it.
 	fateDelivered
-	// fateNobody: PUBLISH answered 0: nobody was subscribed (Redis had just
+	// FateNobody: PUBLISH answered 0: nobody was subscribed (Redis had just
 	// restarted and the server had not subscribed again yet).
 	FateNobody
 	// fateUnconfirmed: written, but the connection to Redis died before the
 	// answer (a kill -9): Redis may or may not have passed it on.
 	fateUnconfirmed
-	// fateRefused: never written: Redis accepted no connection (down).
+	// FateRefused: never written: Redis accepted no connection (down).
 	FateRefused
 )
 
@@ -33,7 +33,7 @@ var fateNames = [...]string{"pending", "delivered", "nobody subscribed", "unconf
 
 func (f eventFate) String() string { return fateNames[f] }
 
-// SoakEvent is one event of the soak. Times are Unix microseconds.
+// Event is one event of the soak. Times are Unix microseconds.
 type Event struct {
 	ID   int64            `json:"id"`
 	Kind events.EventKind `json:"kind"`
@@ -73,7 +73,7 @@ func slotOf(k events.EventKind) int {
 // busy marks a slot whose last event Redis has not answered yet.
 const busy = math.MaxInt64
 
-// soakGen picks the soak's events: the mix's kinds in turn, each to the
+// generator picks the soak's events: the mix's kinds in turn, each to the
 // next user (round robin) whose slot is free, and the shared storage every
 // sharedEvery. A slot is free once Redis answered its previous event at
 // least gap ago: one such event is then in flight per user and slot, and a

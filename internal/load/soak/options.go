@@ -23,7 +23,7 @@ import (
 // (soakaccount.go), and the server's memory, goroutines and open files
 // before and after the load tell whether anything leaks.
 
-// soakOptions are the parameters of a soak.
+// options are the parameters of a soak.
 type options struct {
 	Conns        int           `json:"conns"`
 	Users        int           `json:"users"`
@@ -138,7 +138,7 @@ Flags:
 	fs.PrintDefaults()
 }
 
-// parseSoakOptions reads and checks the flags.
+// parseOptions reads and checks the flags.
 func parseOptions(args []string) (options, error) {
 	var o options
 	fs := flagSet(&o)
@@ -212,7 +212,7 @@ func (o options) chaosActions() int {
 	return n
 }
 
-// soakMain is "loadgen soak".
+// Main is "loadgen soak".
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o, err := parseOptions(args)
 	switch {

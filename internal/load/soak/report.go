@@ -13,7 +13,7 @@ import (
 	"github.com/notifypush/notify_push/internal/load/report"
 )
 
-// SoakReport is everything one soak saw.
+// Report is everything one soak saw.
 type Report struct {
 	Started   time.Time       `json:"started"`
 	Seconds   float64         `json:"seconds"`

@@ -9,7 +9,7 @@ import (
 	"unsafe"
 )
 
-// schedBatch is SCHED_BATCH of sched(7).
+// SchedBatch is SCHED_BATCH of sched(7).
 const SchedBatch = 3
 
 // batchScheduling puts every thread of this process under SCHED_BATCH. The

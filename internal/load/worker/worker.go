@@ -476,7 +476,7 @@ func dropReason(err error) string {
 	return maskAddresses(err.Error())
 }
 
-// workerMain is "loadgen worker".
+// Main is "loadgen worker".
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if _, err := harness.RaiseFileLimit(); err != nil {
 		fmt.Fprintf(stderr, "loadgen worker: %v\n", err)
