@@ -1,12 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,44 +8,23 @@ import (
 	"github.com/notifypush/notify_push/internal/load/events"
 	"github.com/notifypush/notify_push/internal/load/report"
 	"github.com/notifypush/notify_push/internal/load/run"
-	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // TestLoadgenEndToEnd runs the real tool, small and short, against the real
 // notify_push binary: every phase must measure, nothing may be lost, and the
 // servers must have pinged at the interval loadgen set.
 func TestLoadgenEndToEnd(t *testing.T) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		testenv.Unavailable(t, "redis-server", "apt-get install redis-server", err)
-	}
-	dir := t.TempDir()
-	loadgen, notifyPush := builtTools(t)
-	reportPath := filepath.Join(dir, "report.json")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, loadgen, "--server-bin", notifyPush,
-		"--conns", "50", "--baseline", "5", "--storm", "20", "--fanout-users", "30", "--fanout-rounds", "3",
-		"--ping-interval", "1s", "--idle", "2s", "--rate", "500", "--duration", "1s",
-		"--drain-rate", "500", "--drain-duration", "1s", "--drain-storages", "40", "--settle", "5s",
-		"--per-worker", "30", "--per-source", "10", "--json", reportPath)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("loadgen: %v\n%s\n%s", err, stderr.String(), stdout.String())
-	}
-	if !strings.Contains(stdout.String(), "Targets") || !strings.Contains(stdout.String(), "RSS per connection") {
-		t.Errorf("no report on stdout:\n%s", stdout.String())
-	}
-	b, err := os.ReadFile(reportPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var r struct {
 		run.Report
 		Targets []report.Target `json:"targets"`
 	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
+	stdout, stderr := runLoadgen(t, 3*time.Minute, &r,
+		"--conns", "50", "--baseline", "5", "--storm", "20", "--fanout-users", "30", "--fanout-rounds", "3",
+		"--ping-interval", "1s", "--idle", "2s", "--rate", "500", "--duration", "1s",
+		"--drain-rate", "500", "--drain-duration", "1s", "--drain-storages", "40", "--settle", "5s",
+		"--per-worker", "30", "--per-source", "10")
+	if !strings.Contains(stdout, "Targets") || !strings.Contains(stdout, "RSS per connection") {
+		t.Errorf("no report on stdout:\n%s", stdout)
 	}
 	if len(r.Problems) > 0 {
 		t.Errorf("problems: %v", r.Problems)
@@ -104,7 +77,7 @@ func TestLoadgenEndToEnd(t *testing.T) {
 	if len(r.Targets) < 9 {
 		t.Errorf("targets: %+v", r.Targets)
 	}
-	if !strings.Contains(stderr.String(), "idle for") {
-		t.Errorf("no progress on stderr:\n%s", stderr.String())
+	if !strings.Contains(stderr, "idle for") {
+		t.Errorf("no progress on stderr:\n%s", stderr)
 	}
 }

@@ -1,12 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +8,6 @@ import (
 	"github.com/notifypush/notify_push/internal/load/harness"
 	"github.com/notifypush/notify_push/internal/load/report"
 	"github.com/notifypush/notify_push/internal/load/soak"
-	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // TestSoakEndToEnd runs "loadgen soak" small and short against the real
@@ -23,39 +16,19 @@ import (
 // counted off), and the report must show that each part of the soak
 // happened.
 func TestSoakEndToEnd(t *testing.T) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		testenv.Unavailable(t, "redis-server", "apt-get install redis-server", err)
-	}
-	dir := t.TempDir()
-	loadgen, notifyPush := builtTools(t)
-	reportPath := filepath.Join(dir, "soak.json")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, loadgen, "soak", "--server-bin", notifyPush,
-		"--conns", "50", "--users", "40", "--shared-users", "20", "--churn", "0.4", "--hold-min", "1s", "--hold-max", "2s",
-		"--warmup", "1s", "--duration", "8s", "--restarts", "1", "--down", "1s", "--hang", "1s", "--rate", "150",
-		"--window", "1500ms", "--shared-every", "3s", "--sample-every", "2s", "--end-settle", "500ms", "--ping-interval", "1s",
-		"--per-worker", "30", "--per-source", "20", "--strict", "--json", reportPath)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("loadgen soak: %v\n%s\n%s", err, stderr.String(), stdout.String())
-	}
-	for _, want := range []string{"Checks", "Deliveries that had to arrive", "Excused pairs", "Redis outages", "Server over time"} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("report without %q:\n%s", want, stdout.String())
-		}
-	}
-	b, err := os.ReadFile(reportPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var r struct {
 		soak.Report
 		Checks []report.Target `json:"checks"`
 	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
+	stdout, stderr := runLoadgen(t, 2*time.Minute, &r, "soak",
+		"--conns", "50", "--users", "40", "--shared-users", "20", "--churn", "0.4", "--hold-min", "1s", "--hold-max", "2s",
+		"--warmup", "1s", "--duration", "8s", "--restarts", "1", "--down", "1s", "--hang", "1s", "--rate", "150",
+		"--window", "1500ms", "--shared-every", "3s", "--sample-every", "2s", "--end-settle", "500ms", "--ping-interval", "1s",
+		"--per-worker", "30", "--per-source", "20", "--strict")
+	for _, want := range []string{"Checks", "Deliveries that had to arrive", "Excused pairs", "Redis outages", "Server over time"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("report without %q:\n%s", want, stdout)
+		}
 	}
 	for _, c := range r.Checks {
 		if c.Result == "FAIL" {
@@ -102,7 +75,7 @@ func TestSoakEndToEnd(t *testing.T) {
 		r.EndMetrics["active_connection_count"] != 0 || int(r.EndMetrics["total_connection_count"]) != r.Warmup.Clients.Sessions+c.Sessions {
 		t.Errorf("idle start %+v, end %+v, metrics %v", r.IdleStart, r.IdleEnd, r.EndMetrics)
 	}
-	if !strings.Contains(stderr.String(), "chaos: Redis killed") {
-		t.Errorf("no progress on stderr:\n%s", stderr.String())
+	if !strings.Contains(stderr, "chaos: Redis killed") {
+		t.Errorf("no progress on stderr:\n%s", stderr)
 	}
 }
