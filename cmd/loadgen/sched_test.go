@@ -28,7 +28,7 @@ func TestWorkerSchedulingPolicy(t *testing.T) {
 			t.Fatal(err)
 		}
 		cancel()
-		pid := w.Cmd.Process.Pid
+		pid := w.PID()
 		tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
 		if err != nil {
 			t.Fatal(err)

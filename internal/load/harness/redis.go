@@ -29,17 +29,41 @@ type ChaosRedis struct {
 	starts int
 }
 
-func NewChaosRedis(bin, dir string) (*ChaosRedis, error) {
-	port, err := FreePort()
+// NewChaosRedis prepares a redis-server on a free port with its data in
+// dir/redis and its log in dir/redis.log; Start runs it.
+func NewChaosRedis(dir string) (*ChaosRedis, error) {
+	args, port, err := redisCommand(dir)
 	if err != nil {
 		return nil, err
 	}
-	dataDir := filepath.Join(dir, "redis")
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+	return &ChaosRedis{Addr: "127.0.0.1:" + strconv.Itoa(port), args: args, logPath: filepath.Join(dir, "redis.log")}, nil
+}
+
+// StartRedis runs a private redis-server on a free port with its data in
+// dir/redis, killed with this process; its output stays readable.
+func StartRedis(dir string) (*process.Redis, error) {
+	args, port, err := redisCommand(dir)
+	if err != nil {
 		return nil, err
 	}
-	return &ChaosRedis{Addr: "127.0.0.1:" + strconv.Itoa(port), args: process.RedisArgs(bin, port, dataDir),
-		logPath: filepath.Join(dir, "redis.log")}, nil
+	return process.StartRedis("127.0.0.1:"+strconv.Itoa(port), args, true)
+}
+
+// redisCommand is the command line of a redis-server on a free port with
+// its data in dir/redis.
+func redisCommand(dir string) (args []string, port int, err error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, 0, fmt.Errorf("redis-server not found (apt-get install redis-server): %w", err)
+	}
+	if port, err = FreePort(); err != nil {
+		return nil, 0, err
+	}
+	dataDir := filepath.Join(dir, "redis")
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, 0, err
+	}
+	return process.RedisArgs(bin, port, dataDir), port, nil
 }
 
 // Start runs redis-server and waits up to 10 s until it accepts.

@@ -27,18 +27,23 @@ func PingTick(ping time.Duration) time.Duration {
 	return min(max(ping/10, 10*time.Millisecond), time.Second)
 }
 
-// Server is one server under test: notify_push or the reference.
+// Server is one server under test, notify_push or the reference, running
+// as a process of its own.
 type Server struct {
-	Name     string
-	cmd      *exec.Cmd
-	exited   chan struct{}
-	WSURL    string
-	DebugURL string // base URL of the listener with /debug/* (and /metrics for notify_push)
+	Name  string
+	WSURL string
+	// DebugURL is the base URL of the listener with /debug/* (and /metrics
+	// for notify_push, which Metrics says).
+	DebugURL string
 	Metrics  bool
 	LogPath  string
-	HTTP     *http.Client
+
+	cmd    *exec.Cmd
+	exited chan struct{}
+	http   *http.Client
 }
 
+// PID is the server process's id.
 func (s *Server) PID() int { return s.cmd.Process.Pid }
 
 // FreePort asks the kernel for a loopback port nobody listens on now.
@@ -66,7 +71,7 @@ func launch(name string, cmd *exec.Cmd, logPath string) (*Server, error) {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	s := &Server{Name: name, cmd: cmd, exited: make(chan struct{}), LogPath: logPath,
-		HTTP: &http.Client{Timeout: 30 * time.Second}}
+		http: &http.Client{Timeout: 30 * time.Second}}
 	go func() { _ = cmd.Wait(); logFile.Close(); close(s.exited) }()
 	return s, nil
 }
@@ -96,7 +101,7 @@ func StartNotifyPush(ctx context.Context, bin, dir string, env []string) (*Serve
 	s.Metrics = true
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := s.HTTP.Get(base + "/health")
+		resp, err := s.http.Get(base + "/health")
 		if err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
@@ -165,6 +170,10 @@ func StartReference(ctx context.Context, self, dir string, ping time.Duration) (
 	}
 }
 
+// CloseIdleConnections closes the keep-alive connections of the health,
+// debug and metrics requests made so far.
+func (s *Server) CloseIdleConnections() { s.http.CloseIdleConnections() }
+
 // GC forces a collection in the server and returns its runtime breakdown after it.
 func (s *Server) GC(ctx context.Context) (RuntimeStats, error) {
 	return s.runtimeCall(ctx, http.MethodPost, "/debug/gc")
@@ -180,7 +189,7 @@ func (s *Server) runtimeCall(ctx context.Context, method, path string) (RuntimeS
 	if err != nil {
 		return stats, err
 	}
-	resp, err := s.HTTP.Do(req)
+	resp, err := s.http.Do(req)
 	if err != nil {
 		return stats, fmt.Errorf("%s %s %s: %w", s.Name, method, path, err)
 	}
@@ -202,7 +211,7 @@ func (s *Server) Scrape(ctx context.Context) (map[string]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := s.HTTP.Do(req)
+	resp, err := s.http.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("scrape %s metrics: %w", s.Name, err)
 	}

@@ -27,7 +27,7 @@ const (
 	OpStats   = "stats"   // Stats with latencies
 	OpQuit    = "quit"    // close everything and exit
 
-	// The soak mode's operations (soakworker.go).
+	// The soak mode's operations (package worker's soak.go).
 	OpSoakStart  = "soak-start"  // start Soak's sessions; replies once each slot's first login is done
 	OpSoakStatus = "soak-status" // cheap counts of the running soak
 	OpSoakStop   = "soak-stop"   // close every session; replies with the whole session log
@@ -164,7 +164,7 @@ const maxLine = 64 << 20
 // Worker is the orchestrator's handle on one worker process.
 type Worker struct {
 	index int
-	Cmd   *exec.Cmd
+	cmd   *exec.Cmd
 	in    io.WriteCloser
 	out   *bufio.Scanner
 
@@ -178,7 +178,7 @@ type Worker struct {
 const BatchFlag = "--batch"
 
 // StartWorker runs this executable as "loadgen worker", under SCHED_BATCH
-// when batch is set (sched_linux.go).
+// when batch is set.
 func StartWorker(self string, index int, batch bool, stderr io.Writer) (*Worker, error) {
 	args := []string{"worker"}
 	if batch {
@@ -198,7 +198,7 @@ func StartWorker(self string, index int, batch bool, stderr io.Writer) (*Worker,
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start worker %d: %w", index, err)
 	}
-	w := &Worker{index: index, Cmd: cmd, in: in, out: bufio.NewScanner(out), exited: make(chan struct{})}
+	w := &Worker{index: index, cmd: cmd, in: in, out: bufio.NewScanner(out), exited: make(chan struct{})}
 	w.out.Buffer(make([]byte, 64<<10), maxLine)
 	go func() { _ = cmd.Wait(); close(w.exited) }()
 	return w, nil
@@ -211,6 +211,9 @@ func NewWorker(in io.WriteCloser, out io.Reader) *Worker {
 	w.out.Buffer(make([]byte, 64<<10), maxLine)
 	return w
 }
+
+// PID is the worker process's id.
+func (w *Worker) PID() int { return w.cmd.Process.Pid }
 
 // Call sends c and waits for its reply; a worker error comes back as error.
 func (w *Worker) Call(ctx context.Context, c Command) (Reply, error) {
@@ -271,7 +274,7 @@ func (w *Worker) Quit() {
 	defer cancel()
 	_, _ = w.Call(ctx, Command{Op: OpQuit})
 	_ = w.in.Close()
-	if w.Cmd == nil {
+	if w.cmd == nil {
 		return
 	}
 	select {
@@ -282,8 +285,8 @@ func (w *Worker) Quit() {
 }
 
 func (w *Worker) kill() {
-	if w.Cmd != nil && w.Cmd.Process != nil {
-		_ = w.Cmd.Process.Kill()
+	if w.cmd != nil && w.cmd.Process != nil {
+		_ = w.cmd.Process.Kill()
 		<-w.exited
 	}
 }

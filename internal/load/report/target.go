@@ -1,3 +1,5 @@
+// Package report holds the pieces both of loadgen's reports are made of:
+// verdict lines and the units figures are written in.
 package report
 
 // Target is one line of the verdict.
@@ -11,6 +13,7 @@ type Target struct {
 	Note string `json:"note,omitempty"`
 }
 
+// Verdict is PASS or FAIL.
 func Verdict(ok bool) string {
 	if ok {
 		return "PASS"

@@ -7,6 +7,7 @@ import (
 	"strings"
 )
 
+// Truncate cuts s to n bytes, marking the cut with an ellipsis.
 func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -14,6 +15,7 @@ func Truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
+// Dash stands for an empty figure in a table.
 func Dash(s string) string {
 	if s == "" {
 		return "—"
@@ -21,10 +23,13 @@ func Dash(s string) string {
 	return s
 }
 
+// KiB writes bytes (a fraction, such as a per-connection cost) in KiB.
 func KiB(v float64) string { return fmt.Sprintf("%.2f KiB", v/1024) }
 
+// MiB writes bytes in MiB.
 func MiB(v uint64) string { return fmt.Sprintf("%.1f MiB", float64(v)/(1<<20)) }
 
+// Micros writes a latency given in microseconds, in µs below one millisecond.
 func Micros(us uint64) string {
 	switch {
 	case us < 1000:
@@ -36,6 +41,7 @@ func Micros(us uint64) string {
 	}
 }
 
+// Ratio writes a/b as a factor, or a dash when b is zero.
 func Ratio(a, b float64) string {
 	if b == 0 || math.IsNaN(a/b) {
 		return "—"
@@ -61,6 +67,7 @@ func Count(v float64) string {
 	return b.String()
 }
 
+// Bytes writes a size in B, KiB or MiB; a negative size is unknown.
 func Bytes(v int64) string {
 	switch {
 	case v < 0:
@@ -74,21 +81,7 @@ func Bytes(v int64) string {
 	}
 }
 
-func ErrorsText(errs map[string]int) string {
-	if len(errs) == 0 {
-		return ""
-	}
-	var parts []string
-	for e, n := range errs {
-		parts = append(parts, fmt.Sprintf("%d× %s", n, e))
-	}
-	sort.Strings(parts)
-	if len(parts) > 3 {
-		parts = append(parts[:3], "…")
-	}
-	return "; failures: " + strings.Join(parts, "; ")
-}
-
+// Total sums the counts of m.
 func Total(m map[string]int) int {
 	n := 0
 	for _, v := range m {
@@ -97,19 +90,22 @@ func Total(m map[string]int) int {
 	return n
 }
 
-func ReasonsText(m map[string]int) string {
+// Tally writes counts by reason, "n× reason" sorted, three at most,
+// after lead; nothing when there are none.
+func Tally(lead string, m map[string]int) string {
 	if len(m) == 0 {
 		return ""
 	}
 	var parts []string
-	for k, v := range m {
-		parts = append(parts, fmt.Sprintf("%d× %s", v, k))
+	for reason, n := range m {
+		parts = append(parts, fmt.Sprintf("%d× %s", n, reason))
 	}
 	sort.Strings(parts)
 	if len(parts) > 3 {
 		parts = append(parts[:3], "…")
 	}
-	return ": " + strings.Join(parts, "; ")
+	return lead + strings.Join(parts, "; ")
 }
 
+// SignedMiB writes a growth in MiB with its sign.
 func SignedMiB(v float64) string { return fmt.Sprintf("%+.2f MiB", v/(1<<20)) }

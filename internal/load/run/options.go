@@ -2,57 +2,27 @@ package run
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/notifypush/notify_push/internal/load/events"
 	"github.com/notifypush/notify_push/internal/load/harness"
-	"github.com/notifypush/notify_push/internal/load/report"
 	"github.com/notifypush/notify_push/internal/load/world"
 )
 
 // Main is "loadgen": the load run.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opts, err := parseOptions(args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		usage(stdout)
-		return 0
-	case err != nil:
-		fmt.Fprintf(stderr, "loadgen: %v (see loadgen --help)\n", err)
-		return 2
+	if err != nil {
+		return harness.FlagsExit("loadgen", err, usage, stdout, stderr)
 	}
 	rep, err := run(ctx, opts, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "loadgen: %v\n", err)
-		return 1
+		return harness.Conclude("loadgen", nil, err, "", false, "", stdout, stderr)
 	}
-	fmt.Fprintln(stdout)
-	rep.WriteText(stdout)
-	if opts.JSON != "" {
-		b, err := json.MarshalIndent(struct {
-			*Report
-			Targets []report.Target `json:"targets"`
-		}{rep, rep.Targets()}, "", "  ")
-		if err == nil {
-			err = os.WriteFile(opts.JSON, append(b, '\n'), 0o644)
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "loadgen: write the JSON report: %v\n", err)
-			return 1
-		}
-	}
-	if opts.Strict && rep.Failed() {
-		fmt.Fprintln(stderr, "loadgen: targets failed (--strict)")
-		return 1
-	}
-	return 0
+	return harness.Conclude("loadgen", rep, nil, opts.JSON, opts.Strict, "targets", stdout, stderr)
 }
 
 // options are the parameters of a run.
@@ -124,7 +94,8 @@ func flagSet(o *options) *flag.FlagSet {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, `loadgen: measure notify_push with many idle clients, against a minimal reference server
+	var o options
+	harness.Usage(w, `loadgen: measure notify_push with many idle clients, against a minimal reference server
 
 Usage:
   loadgen [flags]
@@ -140,52 +111,40 @@ stderr. Exit 0 when the run completed (whatever the verdicts, unless
 --strict), 1 when it could not, 2 on bad flags.
 
 Flags:
-`)
-	var o options
-	fs := flagSet(&o)
-	fs.SetOutput(w)
-	fs.PrintDefaults()
+`, flagSet(&o))
 }
 
 // parseOptions reads and checks the flags; figures that do not fit the
 // connection count are lowered to it.
 func parseOptions(args []string) (options, error) {
 	var o options
-	fs := flagSet(&o)
-	if err := harness.ParseArgs(fs, args); err != nil {
+	if err := harness.ParseArgs(flagSet(&o), args); err != nil {
 		return o, err
 	}
-	var problems []error
-	check := harness.Checker(&problems)
-	check(o.Conns >= 2 && o.Conns <= world.MaxUsers, "--conns %d: want 2-%d", o.Conns, world.MaxUsers)
-	check(o.Baseline >= 1 && o.Baseline < o.Conns, "--baseline %d: want at least 1 and below --conns", o.Baseline)
-	check(o.Storm >= 0, "--storm %d: want ≥ 0", o.Storm)
-	check(o.FanoutUsers >= 0, "--fanout-users %d: want ≥ 0", o.FanoutUsers)
-	check(o.FanoutRounds >= 0, "--fanout-rounds %d: want ≥ 0", o.FanoutRounds)
-	check(o.PingInterval >= time.Second && o.PingInterval%time.Second == 0,
+	var c harness.Checks
+	c.Check(o.Conns >= 2 && o.Conns <= world.MaxUsers, "--conns %d: want 2-%d", o.Conns, world.MaxUsers)
+	c.Check(o.Baseline >= 1 && o.Baseline < o.Conns, "--baseline %d: want at least 1 and below --conns", o.Baseline)
+	c.Check(o.Storm >= 0, "--storm %d: want ≥ 0", o.Storm)
+	c.Check(o.FanoutUsers >= 0, "--fanout-users %d: want ≥ 0", o.FanoutUsers)
+	c.Check(o.FanoutRounds >= 0, "--fanout-rounds %d: want ≥ 0", o.FanoutRounds)
+	c.Check(o.PingInterval >= time.Second && o.PingInterval%time.Second == 0,
 		"--ping-interval %v: want whole seconds, at least 1s (notify_push's setting is in seconds)", o.PingInterval)
-	check(o.Idle >= 0, "--idle %v: want ≥ 0", o.Idle)
-	check(o.Rate >= 0 && o.Duration >= 0, "--rate and --duration: want ≥ 0")
-	check(o.DrainRate >= 0 && o.DrainDuration >= 0 && o.DrainStorages >= 0, "--drain-rate, --drain-duration, --drain-storages: want ≥ 0")
-	check(o.PerWorker >= 1 && o.PerWorker <= 19_000, "--per-worker %d: want 1-19000 (a process may hold 20,000 open files)", o.PerWorker)
-	check(o.PerSource >= 1 && o.PerSource <= 28_000, "--per-source %d: want 1-28000", o.PerSource)
-	check(o.Concurrency >= 1, "--concurrency %d: want ≥ 1", o.Concurrency)
-	check(o.Settle > 0, "--settle %v: want > 0", o.Settle)
-	check(o.ClientSched == "batch" || o.ClientSched == "normal", "--client-sched %q: want batch or normal", o.ClientSched)
+	c.Check(o.Idle >= 0, "--idle %v: want ≥ 0", o.Idle)
+	c.Check(o.Rate >= 0 && o.Duration >= 0, "--rate and --duration: want ≥ 0")
+	c.Check(o.DrainRate >= 0 && o.DrainDuration >= 0 && o.DrainStorages >= 0, "--drain-rate, --drain-duration, --drain-storages: want ≥ 0")
+	c.Check(o.PerWorker >= 1 && o.PerWorker <= 19_000, "--per-worker %d: want 1-19000 (a process may hold 20,000 open files)", o.PerWorker)
+	c.Check(o.PerSource >= 1 && o.PerSource <= 28_000, "--per-source %d: want 1-28000", o.PerSource)
+	c.Check(o.Concurrency >= 1, "--concurrency %d: want ≥ 1", o.Concurrency)
+	c.Check(o.Settle > 0, "--settle %v: want > 0", o.Settle)
+	c.Check(o.ClientSched == "batch" || o.ClientSched == "normal", "--client-sched %q: want batch or normal", o.ClientSched)
 	mix, err := events.ParseMix(o.Mix)
 	if err != nil {
-		problems = append(problems, fmt.Errorf("--mix: %w", err))
+		c.Add(fmt.Errorf("--mix: %w", err))
 	}
 	o.mix = mix
-	if o.ServerBin != "" {
-		// The server runs in a folder of its own: a relative path must not change meaning.
-		abs, err := filepath.Abs(o.ServerBin)
-		if fi, statErr := os.Stat(abs); err != nil || statErr != nil || fi.IsDir() {
-			problems = append(problems, fmt.Errorf("--server-bin %s: not a file", o.ServerBin))
-		}
-		o.ServerBin = abs
-	}
-	if err := errors.Join(problems...); err != nil {
+	o.ServerBin, err = harness.ServerBinFlag(o.ServerBin)
+	c.Add(err)
+	if err := c.Err(); err != nil {
 		return o, err
 	}
 	o.Storm = min(o.Storm, o.Conns-o.Baseline)

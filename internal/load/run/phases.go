@@ -59,7 +59,7 @@ func (r *runner) fanout(ctx context.Context, srv *harness.Server) error {
 	f.Rounds = o.FanoutRounds
 	f.Expected = uint64(f.Users * o.FanoutRounds)
 	f.Received, f.Latency, f.Dropped = s.Received.FileIDs, *s.Latency, s.Dropped
-	r.logf("fan-out: %d users × %d rounds: %d/%d received, p50 %s, p99 %s, max %s (first round: p99 %s, max %s)",
+	r.Logf("fan-out: %d users × %d rounds: %d/%d received, p50 %s, p99 %s, max %s (first round: p99 %s, max %s)",
 		f.Users, f.Rounds, f.Received, f.Expected, report.Micros(f.Latency.Quantile(0.5)), report.Micros(f.Latency.Quantile(0.99)), report.Micros(f.Latency.Max),
 		report.Micros(f.WarmLatency.Quantile(0.99)), report.Micros(f.WarmLatency.Max))
 	return nil
@@ -91,7 +91,7 @@ func (r *runner) throughput(ctx context.Context, srv *harness.Server) error {
 	if err != nil {
 		return err
 	}
-	r.logf("throughput: %d events at %d/s (%s)", total, o.Rate, o.mix)
+	r.Logf("throughput: %d events at %d/s (%s)", total, o.Rate, o.mix)
 	paced, err := publish.Pace(ctx, r.pub, float64(o.Rate), total, func(i int, nowUS int64, b []byte) (string, []byte) {
 		u := users[i%len(users)]
 		switch pattern[i%len(pattern)] {
@@ -148,7 +148,7 @@ func (r *runner) throughput(ctx context.Context, srv *harness.Server) error {
 			t.Extra += kv.got - kv.want
 		}
 	}
-	r.logf("throughput: published %s/s, server counted %s/s, delivered %d in %.2f s (%s/s), lost %d, p99 %s",
+	r.Logf("throughput: published %s/s, server counted %s/s, delivered %d in %.2f s (%s/s), lost %d, p99 %s",
 		report.Count(t.PublishRate), report.Count(t.AcceptRate), t.Received.Deliveries(), t.Seconds, report.Count(t.DeliveredRate()), t.Lost,
 		report.Micros(t.Latency.Quantile(0.99)))
 	return nil
@@ -157,7 +157,7 @@ func (r *runner) throughput(ctx context.Context, srv *harness.Server) error {
 // subscriber reads the server's subscription from Redis: its client id and
 // output buffer.
 func (r *runner) subscriber(ctx context.Context) (id string, omem int64, err error) {
-	list, err := r.rdb.ClientList(ctx).Result()
+	list, err := r.Redis.ClientList(ctx).Result()
 	if err != nil {
 		return "", 0, fmt.Errorf("CLIENT LIST: %w", err)
 	}
@@ -187,7 +187,7 @@ func parseSubscriber(list string) (id string, omem int64, err error) {
 // counter (Redis 7.2 and later) when that is higher.
 func (r *runner) bufferDisconnects(ctx context.Context) int64 {
 	n := int64(strings.Count(r.redis.Output(), "overcoming of output buffer limits"))
-	info, err := r.rdb.Info(ctx, "stats").Result()
+	info, err := r.Redis.Info(ctx, "stats").Result()
 	if err != nil {
 		return n
 	}
@@ -253,7 +253,7 @@ func (r *runner) drain(ctx context.Context, srv *harness.Server) error {
 			}
 		}
 	}()
-	r.logf("drain: %d storage updates at %d/s over %d cached storages", total, o.DrainRate, len(storages))
+	r.Logf("drain: %d storage updates at %d/s over %d cached storages", total, o.DrainRate, len(storages))
 	paced, err := publish.Pace(ctx, r.pub, float64(o.DrainRate), total, func(i int, nowUS int64, b []byte) (string, []byte) {
 		return domain.ChannelStorageUpdate, events.AppendStorageUpdate(b, world.HomeStorage(storages[i%len(storages)]), "files/drain.txt", nowUS)
 	})
@@ -285,7 +285,7 @@ func (r *runner) drain(ctx context.Context, srv *harness.Server) error {
 	if d.Received < uint64(total) {
 		d.Lost = uint64(total) - d.Received
 	}
-	r.logf("drain: published %s/s, server counted %s/s, %.2f s behind at the end, max lag %d, max omem %s, delivered %d, lost %d",
+	r.Logf("drain: published %s/s, server counted %s/s, %.2f s behind at the end, max lag %d, max omem %s, delivered %d, lost %d",
 		report.Count(d.PublishRate), report.Count(d.AcceptRate), d.Behind, d.MaxLag, report.Bytes(d.MaxOmem), d.Received, d.Lost)
 	return nil
 }

@@ -444,7 +444,7 @@ func (r *Report) WriteText(w io.Writer) {
 			if c.c.Requested > 0 {
 				phase(m.Name+", "+c.name, "%d/%d up in %.2f s = %s logins/s; login p50 %s, p99 %s, max %s%s", c.c.OK, c.c.Requested,
 					c.c.Seconds, report.Count(c.c.Rate()), report.Micros(c.c.Latency.Quantile(0.5)), report.Micros(c.c.Latency.Quantile(0.99)), report.Micros(c.c.Latency.Max),
-					report.ErrorsText(c.c.Errors))
+					report.Tally("; failures: ", c.c.Errors))
 			}
 		}
 	}
@@ -500,4 +500,12 @@ func disconnects(v int64) string {
 		return "unknown"
 	}
 	return fmt.Sprint(v)
+}
+
+// JSON is the report as --json writes it: with its verdicts.
+func (r *Report) JSON() any {
+	return struct {
+		*Report
+		Targets []report.Target `json:"targets"`
+	}{r, r.Targets()}
 }

@@ -6,9 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -22,52 +19,33 @@ import (
 	"github.com/notifypush/notify_push/internal/load/report"
 	"github.com/notifypush/notify_push/internal/load/world"
 	"github.com/notifypush/notify_push/internal/process"
-	goredis "github.com/redis/go-redis/v9"
 )
 
-// runner is one load run: the world, the workers and the report.
+// runner is one load run: the bench, the workers' connections and the report.
 type runner struct {
-	opts     options
-	progress io.Writer
-	start    time.Time
-	dir      string
-	self     string
+	*harness.Bench
+	opts options
 
-	redis   *process.Redis
-	rdb     *goredis.Client
-	pub     *publish.Publisher
-	nc      *world.Nextcloud
-	workers []*protocol.Worker
+	redis *process.Redis
+	pub   *publish.Publisher
 	// groups[w][name] is how many connections worker w holds in group name.
-	groups  []map[string]int
-	sources *harness.SourcePool
+	groups []map[string]int
 	// up lists the users holding one notify_push connection each.
 	up map[int]bool
 
 	report Report
 }
 
-func (r *runner) logf(format string, args ...any) {
-	fmt.Fprintf(r.progress, "[%6.1f s] %s\n", time.Since(r.start).Seconds(), fmt.Sprintf(format, args...))
-}
-
-func (r *runner) problem(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	r.report.Problems = append(r.report.Problems, msg)
-	r.logf("problem: %s", msg)
-}
-
 // run measures everything the options ask for.
 func run(ctx context.Context, opts options, progress io.Writer) (*Report, error) {
-	r := &runner{opts: opts, progress: progress, start: time.Now(), up: map[int]bool{}}
-	r.report.Started = r.start
-	r.report.Params = opts.params()
-	p, err := harness.Prepare("loadgen-", opts.PerSource)
+	b, err := harness.NewBench("loadgen-", opts.PerSource, progress)
 	if err != nil {
 		return nil, err
 	}
-	r.report.Env, r.self, r.sources, r.dir = p.Env, p.Self, p.Sources, p.Dir
-	defer p.Finish(opts.Keep, r.logf, "server logs, database")
+	r := &runner{Bench: b, opts: opts, up: map[int]bool{}}
+	r.report.Started = b.Start
+	r.report.Params = opts.params()
+	defer b.Close(opts.Keep, "server logs, database")
 	defer r.teardown()
 
 	if err := r.setUp(ctx); err != nil {
@@ -81,87 +59,44 @@ func run(ctx context.Context, opts options, progress io.Writer) (*Report, error)
 			return nil, err
 		}
 	}
-	r.report.Env.LoadAfter = harness.LoadAverage()
-	r.report.Env.Sources = r.sources.Used(harness.FirstSource)
-	r.report.Seconds = time.Since(r.start).Seconds()
+	r.report.Env = b.EnvAfter()
+	r.report.Problems = b.Problems()
+	r.report.Seconds = time.Since(b.Start).Seconds()
 	return &r.report, nil
 }
 
 func (r *runner) setUp(ctx context.Context) error {
-	bin := r.opts.ServerBin
-	if bin == "" {
-		bin = filepath.Join(r.dir, "notify_push")
-		r.logf("building notify_push (or pass --server-bin)")
-		out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/notifypush/notify_push/cmd/notify_push").CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("build notify_push: %v\n%s\nrun loadgen inside the repository, or pass --server-bin", err, out)
-		}
-	}
-	r.opts.ServerBin = bin
-
-	redisBin, err := exec.LookPath("redis-server")
-	if err != nil {
-		return fmt.Errorf("redis-server not found (apt-get install redis-server): %w", err)
-	}
-	port, err := harness.FreePort()
-	if err != nil {
+	var err error
+	if r.opts.ServerBin, err = r.ServerBinary(ctx, r.opts.ServerBin); err != nil {
 		return err
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	redisDir := filepath.Join(r.dir, "redis")
-	if err := os.Mkdir(redisDir, 0o700); err != nil {
+	if r.redis, err = harness.StartRedis(r.Dir); err != nil {
 		return err
 	}
-	if r.redis, err = process.StartRedis(addr, process.RedisArgs(redisBin, port, redisDir), true); err != nil {
+	if r.pub, err = publish.DialPublisher(ctx, r.redis.Addr); err != nil {
 		return err
 	}
-	r.rdb = goredis.NewClient(&goredis.Options{Addr: addr})
-	if r.pub, err = publish.DialPublisher(ctx, addr); err != nil {
-		return err
-	}
-	if v, err := r.rdb.ConfigGet(ctx, "client-output-buffer-limit").Result(); err == nil {
-		r.report.Env.RedisBuffer = pubsubLimit(v["client-output-buffer-limit"])
-	}
-
-	r.nc, err = world.StartNextcloud(func(ctx context.Context) error {
-		return r.rdb.Set(ctx, "notify_push_app_version", domain.Version, 0).Err()
-	})
-	if err != nil {
-		return err
-	}
-
 	t0 := time.Now()
-	if err := world.SeedDatabase(ctx, filepath.Join(r.dir, "nextcloud.db"), r.opts.Conns, r.opts.FanoutUsers); err != nil {
+	if err := r.StartWorld(ctx, r.redis.Addr, r.opts.Conns, r.opts.FanoutUsers); err != nil {
 		return err
 	}
-	r.logf("database: %d users with home storages, storage %d shared with %d of them (%.1f s)",
+	r.Logf("database: %d users with home storages, storage %d shared with %d of them (%.1f s)",
 		r.opts.Conns, world.SharedStorage, r.opts.FanoutUsers, time.Since(t0).Seconds())
-
-	nWorkers := (r.opts.Conns + r.opts.PerWorker - 1) / r.opts.PerWorker
-	for i := range nWorkers {
-		w, err := protocol.StartWorker(r.self, i, r.opts.ClientSched == "batch", r.progress)
-		if err != nil {
-			return err
-		}
-		r.workers = append(r.workers, w)
-		r.groups = append(r.groups, map[string]int{})
+	if v, err := r.Redis.ConfigGet(ctx, "client-output-buffer-limit").Result(); err == nil {
+		r.Env.RedisBuffer = pubsubLimit(v["client-output-buffer-limit"])
 	}
-	r.report.Env.Workers = nWorkers
-	return nil
+	nWorkers := (r.opts.Conns + r.opts.PerWorker - 1) / r.opts.PerWorker
+	r.groups = make([]map[string]int, nWorkers)
+	for i := range r.groups {
+		r.groups[i] = map[string]int{}
+	}
+	return r.StartWorkers(nWorkers, r.opts.ClientSched == "batch")
 }
 
+// teardown stops what the bench does not own; the bench closes after.
 func (r *runner) teardown() {
-	for _, w := range r.workers {
-		w.Quit()
-	}
-	if r.nc != nil {
-		r.nc.Close()
-	}
 	if r.pub != nil {
 		r.pub.Close()
-	}
-	if r.rdb != nil {
-		_ = r.rdb.Close()
 	}
 	if r.redis != nil {
 		r.redis.Kill()
@@ -187,11 +122,6 @@ func atoiOr(s string) int64 {
 	return n
 }
 
-// EachWorker runs f on every worker at once and returns the errors joined.
-func (r *runner) eachWorker(f func(i int, w *protocol.Worker) error) error {
-	return harness.EachWorker(r.workers, f)
-}
-
 // connect opens count connections for users first… to srv as group name,
 // spread over the workers with room.
 func (r *runner) connect(ctx context.Context, srv *harness.Server, name string, first, count int, preAuth string) (Connect, []int, error) {
@@ -199,7 +129,7 @@ func (r *runner) connect(ctx context.Context, srv *harness.Server, name string, 
 	if count == 0 {
 		return res, nil, nil
 	}
-	free := make([]int, len(r.workers))
+	free := make([]int, len(r.Workers))
 	for i, g := range r.groups {
 		free[i] = r.opts.PerWorker
 		for _, n := range g {
@@ -210,13 +140,13 @@ func (r *runner) connect(ctx context.Context, srv *harness.Server, name string, 
 	if err != nil {
 		return res, nil, err
 	}
-	specs := make([]*protocol.ConnectSpec, len(r.workers))
+	specs := make([]*protocol.ConnectSpec, len(r.Workers))
 	user := first
 	for i, n := range shares {
 		if n == 0 {
 			continue
 		}
-		srcs, err := r.sources.Take(n)
+		srcs, err := r.Sources.Take(n)
 		if err != nil {
 			return res, nil, err
 		}
@@ -224,10 +154,10 @@ func (r *runner) connect(ctx context.Context, srv *harness.Server, name string, 
 			PreAuthPrefix: preAuth, Listen: true, Concurrency: r.opts.Concurrency, TimeoutMS: 30_000}
 		user += n
 	}
-	results := make([]*protocol.ConnectResult, len(r.workers))
+	results := make([]*protocol.ConnectResult, len(r.Workers))
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	err = r.eachWorker(func(i int, w *protocol.Worker) error {
+	err = r.EachWorker(func(i int, w *protocol.Worker) error {
 		if specs[i] == nil {
 			return nil
 		}
@@ -270,7 +200,7 @@ func (r *runner) connect(ctx context.Context, srv *harness.Server, name string, 
 func (r *runner) closeGroup(ctx context.Context, name string) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	return r.eachWorker(func(i int, w *protocol.Worker) error {
+	return r.EachWorker(func(i int, w *protocol.Worker) error {
 		if r.groups[i][name] == 0 {
 			return nil
 		}
@@ -298,7 +228,7 @@ func (r *runner) closeAll(ctx context.Context) error {
 }
 
 func (r *runner) resetAll(ctx context.Context) error {
-	return r.eachWorker(func(_ int, w *protocol.Worker) error {
+	return r.EachWorker(func(_ int, w *protocol.Worker) error {
 		_, err := w.Call(ctx, protocol.Command{Op: protocol.OpReset})
 		return err
 	})
@@ -310,8 +240,8 @@ func (r *runner) gather(ctx context.Context, full bool) (protocol.Stats, error) 
 	if full {
 		op = protocol.OpStats
 	}
-	all := make([]protocol.Stats, len(r.workers))
-	err := r.eachWorker(func(i int, w *protocol.Worker) error {
+	all := make([]protocol.Stats, len(r.Workers))
+	err := r.EachWorker(func(i int, w *protocol.Worker) error {
 		reply, err := w.Call(ctx, protocol.Command{Op: op})
 		if err == nil && reply.Stats != nil {
 			all[i] = *reply.Stats
@@ -428,7 +358,7 @@ func (r *runner) idle(ctx context.Context, srv *harness.Server, m *Measured) err
 		return err
 	}
 	wait := max(r.opts.Idle, 2*r.opts.PingInterval+harness.PingTick(r.opts.PingInterval)+2*time.Second)
-	r.logf("%s: idle for %.0f s (CPU at rest, %d ping cycles)", srv.Name, wait.Seconds(), int(wait/r.opts.PingInterval))
+	r.Logf("%s: idle for %.0f s (CPU at rest, %d ping cycles)", srv.Name, wait.Seconds(), int(wait/r.opts.PingInterval))
 	t0 := time.Now()
 	cpu0, err := harness.ReadCPUTicks(srv.PID())
 	if err != nil {
@@ -461,16 +391,16 @@ func (r *runner) idle(ctx context.Context, srv *harness.Server, m *Measured) err
 	}
 	m.IdleDropped = stats.Dropped
 	if m.PingsPerConn < 2 {
-		r.problem("%s: %.2f pings per connection in the idle window: the memory figure is not after two ping cycles",
+		r.Problem("%s: %.2f pings per connection in the idle window: the memory figure is not after two ping cycles",
 			srv.Name, m.PingsPerConn)
 	}
 	if stats.Dropped > 0 {
-		r.problem("%s: %d connections dropped while idle: %v", srv.Name, stats.Dropped, stats.DropReasons)
+		r.Problem("%s: %d connections dropped while idle: %v", srv.Name, stats.Dropped, stats.DropReasons)
 	}
 	if m.Loaded, err = r.snapshot(ctx, srv); err != nil {
 		return err
 	}
-	r.logf("%s: %d connections: RSS %s, CPU at rest %.2f %%, %.1f pings per connection", srv.Name, m.Loaded.Conns,
+	r.Logf("%s: %d connections: RSS %s, CPU at rest %.2f %%, %.1f pings per connection", srv.Name, m.Loaded.Conns,
 		report.MiB(m.Loaded.Memory.RSS), m.CPUPercent, m.PingsPerConn)
 	return nil
 }
@@ -499,27 +429,19 @@ func (r *runner) logConnect(what string, c Connect) {
 	if c.Requested == 0 {
 		return
 	}
-	r.logf("%s: %d/%d up in %.2f s (%s/s)%s", what, c.OK, c.Requested, c.Seconds, report.Count(c.Rate()), report.ErrorsText(c.Errors))
+	r.Logf("%s: %d/%d up in %.2f s (%s/s)%s", what, c.OK, c.Requested, c.Seconds, report.Count(c.Rate()), report.Tally("; failures: ", c.Errors))
 }
 
 func (r *runner) measureNotifyPush(ctx context.Context) error {
 	o := r.opts
-	env := []string{
-		"DATABASE_URL=sqlite://" + filepath.Join(r.dir, "nextcloud.db"),
-		"REDIS_URL=redis://" + r.redis.Addr,
-		"NEXTCLOUD_URL=" + r.nc.URL(),
-		"DEBOUNCE_DISABLE=1",
-		"NOTIFY_PUSH_PING_INTERVAL=" + strconv.Itoa(int(o.PingInterval/time.Second)),
-		"LOG=warn",
-	}
-	srv, err := harness.StartNotifyPush(ctx, o.ServerBin, r.dir, env)
+	srv, err := r.StartNotifyPush(ctx, o.ServerBin, r.redis.Addr, o.PingInterval, "warn")
 	if err != nil {
 		return err
 	}
 	defer srv.Stop()
 	m := &r.report.Server
 	m.Name = "notify_push"
-	r.logf("notify_push: up (pid %d), ws %s", srv.PID(), srv.WSURL)
+	r.Logf("notify_push: up (pid %d), ws %s", srv.PID(), srv.WSURL)
 	if err := r.populate(ctx, srv, m, true); err != nil {
 		return err
 	}
@@ -538,7 +460,7 @@ func (r *runner) measureNotifyPush(ctx context.Context) error {
 	if err := srv.Alive(); err != nil {
 		return err
 	}
-	r.report.CredentialChecks = r.nc.Logins.Load()
+	r.report.CredentialChecks = r.Nextcloud.Logins.Load()
 	return r.closeAll(ctx)
 }
 
@@ -560,12 +482,12 @@ func (r *runner) populate(ctx context.Context, srv *harness.Server, m *Measured,
 	}
 	track(0, c, failed)
 	if c.Failed > 0 {
-		r.problem("%s baseline: %d of %d logins failed%s", srv.Name, c.Failed, c.Requested, report.ErrorsText(c.Errors))
+		r.Problem("%s baseline: %d of %d logins failed%s", srv.Name, c.Failed, c.Requested, report.Tally("; failures: ", c.Errors))
 	}
 	if m.Baseline, err = r.snapshot(ctx, srv); err != nil {
 		return err
 	}
-	r.logf("%s: baseline %d connections, RSS %s", srv.Name, m.Baseline.Conns, report.MiB(m.Baseline.Memory.RSS))
+	r.Logf("%s: baseline %d connections, RSS %s", srv.Name, m.Baseline.Conns, report.MiB(m.Baseline.Memory.RSS))
 
 	first := o.Baseline
 	if m.Storm1, _, err = r.connect(ctx, srv, "storm-1", first, o.Storm, ""); err != nil {
@@ -632,7 +554,7 @@ func (r *runner) publishTokens(ctx context.Context, srv *harness.Server, first, 
 		return "", err
 	}
 	if n < before+count {
-		r.problem("pre-auth: the server read %d of %d tokens", n-before, count)
+		r.Problem("pre-auth: the server read %d of %d tokens", n-before, count)
 	}
 	return prefix, nil
 }
@@ -649,7 +571,7 @@ func (r *runner) awaitConnections(ctx context.Context, srv *harness.Server, want
 			return nil
 		}
 		if time.Now().After(deadline) {
-			r.problem("notify_push counts %.0f connections, want %d", m["active_connection_count"], want)
+			r.Problem("notify_push counts %.0f connections, want %d", m["active_connection_count"], want)
 			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -665,14 +587,14 @@ func tokenPrefix() (string, error) {
 }
 
 func (r *runner) measureReference(ctx context.Context) error {
-	srv, err := harness.StartReference(ctx, r.self, r.dir, r.opts.PingInterval)
+	srv, err := harness.StartReference(ctx, r.Self, r.Dir, r.opts.PingInterval)
 	if err != nil {
 		return err
 	}
 	defer srv.Stop()
 	m := &Measured{Name: "reference"}
 	r.report.Ref = m
-	r.logf("reference: up (pid %d), ws %s", srv.PID(), srv.WSURL)
+	r.Logf("reference: up (pid %d), ws %s", srv.PID(), srv.WSURL)
 	if err := r.populate(ctx, srv, m, false); err != nil {
 		return err
 	}

@@ -2,26 +2,16 @@ package soak
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/notifypush/notify_push/internal/load/events"
 	"github.com/notifypush/notify_push/internal/load/harness"
-	"github.com/notifypush/notify_push/internal/load/report"
 	"github.com/notifypush/notify_push/internal/load/world"
 )
-
-// "loadgen soak": a few thousand clients, some of them reconnecting in a
-// loop, receive a steady mix of events for minutes while Redis is killed,
-// restarted and frozen under the server; every delivery is accounted
-// (soakaccount.go), and the server's memory, goroutines and open files
-// before and after the load tell whether anything leaks.
 
 // options are the parameters of a soak.
 type options struct {
@@ -115,7 +105,8 @@ func flagSet(o *options) *flag.FlagSet {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, `loadgen soak: hold thousands of reconnecting clients on notify_push for minutes while
+	var o options
+	harness.Usage(w, `loadgen soak: hold thousands of reconnecting clients on notify_push for minutes while
 events flow and Redis is killed, restarted and frozen; account every delivery and
 compare the server's memory, goroutines and open files before and after
 
@@ -131,76 +122,65 @@ report goes to stdout, progress to stderr. Exit 0 when the run completed
 (whatever the checks, unless --strict), 1 when it could not, 2 on bad flags.
 
 Flags:
-`)
-	var o options
-	fs := flagSet(&o)
-	fs.SetOutput(w)
-	fs.PrintDefaults()
+`, flagSet(&o))
 }
 
 // parseOptions reads and checks the flags.
 func parseOptions(args []string) (options, error) {
 	var o options
-	fs := flagSet(&o)
-	if err := harness.ParseArgs(fs, args); err != nil {
+	if err := harness.ParseArgs(flagSet(&o), args); err != nil {
 		return o, err
 	}
-	var problems []error
-	check := harness.Checker(&problems)
-	check(o.Conns >= 1 && o.Conns <= 19_000, "--conns %d: want 1-19000 (the server may hold 20,000 open files)", o.Conns)
-	check(o.Users >= 1 && o.Users <= o.Conns && o.Users <= world.MaxUsers, "--users %d: want 1 to --conns", o.Users)
-	check(o.SharedUsers >= 0 && o.SharedUsers <= o.Users, "--shared-users %d: want 0 to --users", o.SharedUsers)
-	check(o.Churn >= 0 && o.Churn <= 1, "--churn %g: want a share from 0 to 1", o.Churn)
-	check(o.Listen >= 0 && o.Listen <= 1, "--listen %g: want a share from 0 to 1", o.Listen)
-	check(o.HoldMin >= 100*time.Millisecond && o.HoldMax >= o.HoldMin, "--hold-min %v, --hold-max %v: want 100ms ≤ min ≤ max",
+	var c harness.Checks
+	c.Check(o.Conns >= 1 && o.Conns <= 19_000, "--conns %d: want 1-19000 (the server may hold 20,000 open files)", o.Conns)
+	c.Check(o.Users >= 1 && o.Users <= o.Conns && o.Users <= world.MaxUsers, "--users %d: want 1 to --conns", o.Users)
+	c.Check(o.SharedUsers >= 0 && o.SharedUsers <= o.Users, "--shared-users %d: want 0 to --users", o.SharedUsers)
+	c.Check(o.Churn >= 0 && o.Churn <= 1, "--churn %g: want a share from 0 to 1", o.Churn)
+	c.Check(o.Listen >= 0 && o.Listen <= 1, "--listen %g: want a share from 0 to 1", o.Listen)
+	c.Check(o.HoldMin >= 100*time.Millisecond && o.HoldMax >= o.HoldMin, "--hold-min %v, --hold-max %v: want 100ms ≤ min ≤ max",
 		o.HoldMin, o.HoldMax)
-	check(o.PauseMax >= 0, "--pause-max %v: want ≥ 0", o.PauseMax)
-	check(o.Duration >= time.Second, "--duration %v: want at least 1s", o.Duration)
-	check(o.Warmup >= 0, "--warmup %v: want ≥ 0", o.Warmup)
-	check(o.Rate >= 0, "--rate %d: want ≥ 0", o.Rate)
-	check(o.Window >= 100*time.Millisecond, "--window %v: want at least 100ms", o.Window)
-	check(o.Grace >= 0 && o.CrashGuard >= 0, "--grace, --crash-guard: want ≥ 0")
-	check(o.SharedEvery == 0 || o.SharedEvery >= 2*o.Window,
+	c.Check(o.PauseMax >= 0, "--pause-max %v: want ≥ 0", o.PauseMax)
+	c.Check(o.Duration >= time.Second, "--duration %v: want at least 1s", o.Duration)
+	c.Check(o.Warmup >= 0, "--warmup %v: want ≥ 0", o.Warmup)
+	c.Check(o.Rate >= 0, "--rate %d: want ≥ 0", o.Rate)
+	c.Check(o.Window >= 100*time.Millisecond, "--window %v: want at least 100ms", o.Window)
+	c.Check(o.Grace >= 0 && o.CrashGuard >= 0, "--grace, --crash-guard: want ≥ 0")
+	c.Check(o.SharedEvery == 0 || o.SharedEvery >= 2*o.Window,
 		"--shared-every %v: want 0 or at least twice --window (home updates to its users keep a window away from it)", o.SharedEvery)
-	check(o.Restarts >= 0, "--restarts %d: want ≥ 0", o.Restarts)
-	check(o.Restarts == 0 || o.Down > 0, "--down %v: want > 0", o.Down)
-	check(o.Hang >= 0 && o.Hang < 10*time.Second,
+	c.Check(o.Restarts >= 0, "--restarts %d: want ≥ 0", o.Restarts)
+	c.Check(o.Restarts == 0 || o.Down > 0, "--down %v: want > 0", o.Down)
+	c.Check(o.Hang >= 0 && o.Hang < 10*time.Second,
 		"--hang %v: want 0 or below 10s (after 10 s of silence the server renews its subscription, and what the frozen Redis "+
 			"answers after that is no longer a question of the server)", o.Hang)
-	check(o.PingInterval >= time.Second && o.PingInterval%time.Second == 0, "--ping-interval %v: want whole seconds, at least 1s",
+	c.Check(o.PingInterval >= time.Second && o.PingInterval%time.Second == 0, "--ping-interval %v: want whole seconds, at least 1s",
 		o.PingInterval)
-	check(o.SampleEvery > 0 && o.EndSettle >= 0 && o.PreAuthDelay >= 0, "--sample-every > 0, --end-settle and --pre-auth-delay ≥ 0")
-	check(o.PerWorker >= 1 && o.PerWorker <= 19_000, "--per-worker %d: want 1-19000", o.PerWorker)
-	check(o.PerSource >= 1 && o.PerSource <= 28_000, "--per-source %d: want 1-28000", o.PerSource)
-	check(o.Concurrency >= 1, "--concurrency %d: want ≥ 1", o.Concurrency)
-	check(o.MaxGoroutineGrowth >= 0 && o.MaxFDGrowth >= 0 && o.MaxHeapGrowthMiB >= 0 && o.MaxRSSGrowthMiB >= 0,
+	c.Check(o.SampleEvery > 0 && o.EndSettle >= 0 && o.PreAuthDelay >= 0, "--sample-every > 0, --end-settle and --pre-auth-delay ≥ 0")
+	c.Check(o.PerWorker >= 1 && o.PerWorker <= 19_000, "--per-worker %d: want 1-19000", o.PerWorker)
+	c.Check(o.PerSource >= 1 && o.PerSource <= 28_000, "--per-source %d: want 1-28000", o.PerSource)
+	c.Check(o.Concurrency >= 1, "--concurrency %d: want ≥ 1", o.Concurrency)
+	c.Check(o.MaxGoroutineGrowth >= 0 && o.MaxFDGrowth >= 0 && o.MaxHeapGrowthMiB >= 0 && o.MaxRSSGrowthMiB >= 0,
 		"--max-*-growth: want ≥ 0")
 	// Each Redis outage gets a stretch of the run; it must be over (and the
 	// window passed) before the next one and before the end.
 	if n := o.chaosActions(); n > 0 {
 		stretch := o.Duration / time.Duration(n+1)
-		check(o.Down+o.Window < stretch && o.Hang+o.Window < stretch,
+		c.Check(o.Down+o.Window < stretch && o.Hang+o.Window < stretch,
 			"--duration %v is too short for %d Redis outages of --down %v / --hang %v: each needs more than itself plus --window %v",
 			o.Duration, n, o.Down, o.Hang, o.Window)
 	}
 	mix, err := events.ParseMix(o.Mix)
 	if err != nil {
-		problems = append(problems, fmt.Errorf("--mix: %w", err))
+		c.Add(fmt.Errorf("--mix: %w", err))
 	}
 	for _, p := range mix {
 		if p.Kind == events.KindShared {
-			problems = append(problems, errors.New("--mix: the shared storage has its own setting, --shared-every"))
+			c.Add(errors.New("--mix: the shared storage has its own setting, --shared-every"))
 		}
 	}
 	o.mix = mix
-	if o.ServerBin != "" {
-		abs, err := filepath.Abs(o.ServerBin)
-		if fi, statErr := os.Stat(abs); err != nil || statErr != nil || fi.IsDir() {
-			problems = append(problems, fmt.Errorf("--server-bin %s: not a file", o.ServerBin))
-		}
-		o.ServerBin = abs
-	}
-	return o, errors.Join(problems...)
+	o.ServerBin, err = harness.ServerBinFlag(o.ServerBin)
+	c.Add(err)
+	return o, c.Err()
 }
 
 // chaosActions is the number of Redis outages: the kills and the hang.
@@ -215,42 +195,13 @@ func (o options) chaosActions() int {
 // Main is "loadgen soak".
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o, err := parseOptions(args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		usage(stdout)
-		return 0
-	case err != nil:
-		fmt.Fprintf(stderr, "loadgen soak: %v (see loadgen soak --help)\n", err)
-		return 2
+	if err != nil {
+		return harness.FlagsExit("loadgen soak", err, usage, stdout, stderr)
 	}
 	rep, err := run(ctx, o, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "loadgen soak: %v\n", err)
-		if rep == nil {
-			return 1
-		}
+	var out harness.Outcome
+	if rep != nil { // what a broken-off soak saw is still shown
+		out = rep
 	}
-	fmt.Fprintln(stdout)
-	rep.WriteText(stdout)
-	if o.JSON != "" {
-		b, jerr := json.MarshalIndent(struct {
-			*Report
-			Checks []report.Target `json:"checks"`
-		}{rep, rep.Checks()}, "", "  ")
-		if jerr == nil {
-			jerr = os.WriteFile(o.JSON, append(b, '\n'), 0o644)
-		}
-		if jerr != nil {
-			fmt.Fprintf(stderr, "loadgen soak: write the JSON report: %v\n", jerr)
-			return 1
-		}
-	}
-	if err != nil {
-		return 1
-	}
-	if o.Strict && rep.Failed() {
-		fmt.Fprintln(stderr, "loadgen soak: checks failed (--strict)")
-		return 1
-	}
-	return 0
+	return harness.Conclude("loadgen soak", out, err, o.JSON, o.Strict, "checks", stdout, stderr)
 }

@@ -96,8 +96,8 @@ func (r *Report) Checks() []report.Target {
 		a.Misdelivered == 0 && a.Unattributed == 0 && c.Other == 0)
 	add("file changes without ids to listening connections", report.Count(float64(a.FileWithoutIDs)), a.FileWithoutIDs == 0)
 	info(fmt.Sprintf("deliveries later than --window (%v)", p.Window), report.Count(float64(a.Total.Late)))
-	add("connections the server dropped", fmt.Sprintf("%d%s", c.Drops, report.ReasonsText(c.DropReasons)), c.Drops == 0)
-	add("logins refused", fmt.Sprintf("%d%s", report.Total(c.LoginFailures), report.ReasonsText(c.LoginFailures)), report.Total(c.LoginFailures) == 0)
+	add("connections the server dropped", fmt.Sprintf("%d%s", c.Drops, report.Tally(": ", c.DropReasons)), c.Drops == 0)
+	add("logins refused", fmt.Sprintf("%d%s", report.Total(c.LoginFailures), report.Tally(": ", c.LoginFailures)), report.Total(c.LoginFailures) == 0)
 	info(fmt.Sprintf("pre-auth logins that overtook their token (accepted %v later)", protocol.TokenRetryAfter), fmt.Sprint(c.TokenRetries))
 	if measured {
 		add(fmt.Sprintf("goroutines beyond keep-alive pools, idle after vs before (≤ +%d)", p.MaxGoroutineGrowth),
@@ -231,9 +231,9 @@ func (r *Report) WriteText(w io.Writer) {
 		"  publishable: Redis down or nobody subscribed); %d pre-auth logins were refused although Redis had passed the token\n"+
 		"  on, and accepted with the same token %v later (the login overtook the token in the server's event stream);\n"+
 		"  %d login failures%s\n", c.Sessions, c.PasswordLogins, c.PreAuthLogins, c.TokenFallbacks, c.TokenRetries, protocol.TokenRetryAfter,
-		report.Total(c.LoginFailures), report.ReasonsText(c.LoginFailures))
+		report.Total(c.LoginFailures), report.Tally(": ", c.LoginFailures))
 	fmt.Fprintf(w, "  %d dropped by the server%s; %s frames received, %d unknown%s; %d pings answered\n", c.Drops,
-		report.ReasonsText(c.DropReasons), report.Count(float64(c.Receipts)), c.Other, sampleText(c.OtherSample), c.Pings)
+		report.Tally(": ", c.DropReasons), report.Count(float64(c.Receipts)), c.Other, sampleText(c.OtherSample), c.Pings)
 	if r.Warmup != nil {
 		wa := r.Warmup.Account
 		fmt.Fprintf(w, "  warm-up: %d events, %d sessions, %d deliveries required, %d lost, %d duplicates\n", r.Warmup.Events,
@@ -332,4 +332,12 @@ func sampleText(s string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (e.g. %q)", s)
+}
+
+// JSON is the report as --json writes it: with its verdicts.
+func (r *Report) JSON() any {
+	return struct {
+		*Report
+		Checks []report.Target `json:"checks"`
+	}{r, r.Checks()}
 }

@@ -5,113 +5,72 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/notifypush/notify_push/domain"
 	"github.com/notifypush/notify_push/internal/load/events"
 	"github.com/notifypush/notify_push/internal/load/harness"
 	"github.com/notifypush/notify_push/internal/load/protocol"
 	"github.com/notifypush/notify_push/internal/load/publish"
 	"github.com/notifypush/notify_push/internal/load/report"
-	"github.com/notifypush/notify_push/internal/load/world"
-	goredis "github.com/redis/go-redis/v9"
 )
 
-// runner is one soak: the world, the workers and the report.
+// runner is one soak: the bench, the chaos Redis, the server, the slots
+// and the report.
 type runner struct {
-	o        options
-	progress io.Writer
-	start    time.Time
-	dir      string
-	self     string
+	*harness.Bench
+	o options
 
-	redis   *harness.ChaosRedis
-	rdb     *goredis.Client
-	nc      *world.Nextcloud
-	srv     *harness.Server
-	workers []*protocol.Worker
-	slots   [][]protocol.SoakSlot // per worker
-	ports   harness.ServerPorts
-	sources *harness.SourcePool
+	redis *harness.ChaosRedis
+	srv   *harness.Server
+	slots [][]protocol.SoakSlot // per worker
+	ports harness.ServerPorts
 
 	rep Report
 }
-
-func (r *runner) logf(format string, args ...any) {
-	fmt.Fprintf(r.progress, "[%6.1f s] %s\n", time.Since(r.start).Seconds(), fmt.Sprintf(format, args...))
-}
-
-func (r *runner) problem(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	r.rep.Problems = append(r.rep.Problems, msg)
-	r.logf("problem: %s", msg)
-}
-
-func (r *runner) since(t time.Time) float64 { return t.Sub(r.start).Seconds() }
 
 // run runs the whole soak. The report comes back with an error too when
 // the run broke off after the world was up (the server died, say), so that
 // what was seen is shown.
 func run(ctx context.Context, o options, progress io.Writer) (*Report, error) {
-	r := &runner{o: o, progress: progress, start: time.Now()}
-	r.rep.Started = r.start
-	r.rep.Params = o
-	p, err := harness.Prepare("loadgen-soak-", o.PerSource)
+	b, err := harness.NewBench("loadgen-soak-", o.PerSource, progress)
 	if err != nil {
 		return nil, err
 	}
-	r.rep.Env, r.self, r.sources, r.dir = p.Env, p.Self, p.Sources, p.Dir
-	defer p.Finish(o.Keep, r.logf, "server and Redis logs, database")
+	r := &runner{Bench: b, o: o}
+	r.rep.Started = b.Start
+	r.rep.Params = o
+	defer b.Close(o.Keep, "server and Redis logs, database")
 	defer r.teardown()
 	if err := r.setUp(ctx); err != nil {
 		return nil, err
 	}
 	err = r.soak(ctx)
-	r.rep.Env.LoadAfter = harness.LoadAverage()
-	r.rep.Env.Sources = r.sources.Used(harness.FirstSource)
-	r.rep.Seconds = time.Since(r.start).Seconds()
+	r.rep.Env = b.EnvAfter()
+	r.rep.Seconds = time.Since(b.Start).Seconds()
 	r.rep.ServerLog = readServerLog(r.srv.LogPath)
 	if err != nil {
-		r.problem("%v", err)
+		r.Problem("%v", err)
 	}
+	r.rep.Problems = b.Problems()
 	return &r.rep, err
 }
 
 func (r *runner) setUp(ctx context.Context) error {
 	o := r.o
-	bin := o.ServerBin
-	if bin == "" {
-		bin = filepath.Join(r.dir, "notify_push")
-		r.logf("building notify_push (or pass --server-bin)")
-		out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/notifypush/notify_push/cmd/notify_push").CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("build notify_push: %v\n%s\nrun loadgen inside the repository, or pass --server-bin", err, out)
-		}
-	}
-	redisBin, err := exec.LookPath("redis-server")
+	bin, err := r.ServerBinary(ctx, o.ServerBin)
 	if err != nil {
-		return fmt.Errorf("redis-server not found (apt-get install redis-server): %w", err)
+		return err
 	}
-	if r.redis, err = harness.NewChaosRedis(redisBin, r.dir); err != nil {
+	if r.redis, err = harness.NewChaosRedis(r.Dir); err != nil {
 		return err
 	}
 	if err := r.redis.Start(); err != nil {
 		return err
 	}
-	r.rdb = goredis.NewClient(&goredis.Options{Addr: r.redis.Addr})
-	r.nc, err = world.StartNextcloud(func(ctx context.Context) error {
-		return r.rdb.Set(ctx, "notify_push_app_version", domain.Version, 0).Err()
-	})
-	if err != nil {
-		return err
-	}
-	if err := world.SeedDatabase(ctx, filepath.Join(r.dir, "nextcloud.db"), o.Users, o.SharedUsers); err != nil {
+	if err := r.StartWorld(ctx, r.redis.Addr, o.Users, o.SharedUsers); err != nil {
 		return err
 	}
 
@@ -129,32 +88,19 @@ func (r *runner) setUp(ctx context.Context) error {
 		r.slots[i%nWorkers] = append(r.slots[i%nWorkers], s)
 	}
 	r.rep.Churners, r.rep.Listeners = churners, listeners
-	for i := range nWorkers {
-		w, err := protocol.StartWorker(r.self, i, false, r.progress) // the soak counts deliveries, not latencies: normal scheduling
-		if err != nil {
-			return err
-		}
-		r.workers = append(r.workers, w)
+	// The soak counts deliveries, not latencies: normal scheduling.
+	if err := r.StartWorkers(nWorkers, false); err != nil {
+		return err
 	}
-	r.rep.Env.Workers = nWorkers
-
-	env := []string{
-		"DATABASE_URL=sqlite://" + filepath.Join(r.dir, "nextcloud.db"),
-		"REDIS_URL=redis://" + r.redis.Addr,
-		"NEXTCLOUD_URL=" + r.nc.URL(),
-		"DEBOUNCE_DISABLE=1",
-		"NOTIFY_PUSH_PING_INTERVAL=" + strconv.Itoa(int(o.PingInterval/time.Second)),
-		"LOG=info",
-	}
-	if r.srv, err = harness.StartNotifyPush(ctx, bin, r.dir, env); err != nil {
+	if r.srv, err = r.StartNotifyPush(ctx, bin, r.redis.Addr, o.PingInterval, "info"); err != nil {
 		return err
 	}
 	// The health checks' keep-alive connection ends on the WebSocket port,
 	// where a socket left at the end would look like a client's.
-	r.srv.HTTP.CloseIdleConnections()
-	r.ports = harness.ServerPorts{WS: harness.PortOf(r.srv.WSURL), Metrics: harness.PortOf(r.srv.DebugURL), Redis: harness.PortOf("redis://" + r.redis.Addr),
-		Nextcloud: harness.PortOf(r.nc.URL())}
-	r.logf("notify_push up (pid %d), ws %s; Redis %s; %d users (%d mount the shared storage); %d connections in %d workers "+
+	r.srv.CloseIdleConnections()
+	r.ports = harness.ServerPorts{WS: harness.PortOf(r.srv.WSURL), Metrics: harness.PortOf(r.srv.DebugURL),
+		Redis: harness.PortOf("redis://" + r.redis.Addr), Nextcloud: harness.PortOf(r.Nextcloud.URL())}
+	r.Logf("notify_push up (pid %d), ws %s; Redis %s; %d users (%d mount the shared storage); %d connections in %d workers "+
 		"(%d reconnecting, %d listening for file ids)", r.srv.PID(), r.srv.WSURL, r.redis.Addr, o.Users, o.SharedUsers, o.Conns,
 		nWorkers, churners, listeners)
 	return nil
@@ -175,18 +121,10 @@ const (
 	listenAlpha = 0.4142135623730951
 )
 
+// teardown stops what the bench does not own; the bench closes after.
 func (r *runner) teardown() {
-	for _, w := range r.workers {
-		w.Quit()
-	}
 	if r.srv != nil {
 		r.srv.Stop()
-	}
-	if r.nc != nil {
-		r.nc.Close()
-	}
-	if r.rdb != nil {
-		_ = r.rdb.Close()
 	}
 	if r.redis != nil {
 		_ = r.redis.Signal(syscall.SIGCONT) // a kill reaches a stopped process, but be plain about it
@@ -198,7 +136,7 @@ func (r *runner) teardown() {
 func (r *runner) soak(ctx context.Context) error {
 	o := r.o
 	if o.Warmup > 0 {
-		r.logf("warm-up: %v with every connection, every home storage's mapping, reconnects, no Redis outage", o.Warmup)
+		r.Logf("warm-up: %v with every connection, every home storage's mapping, reconnects, no Redis outage", o.Warmup)
 		w, err := r.round(ctx, "warm-up", o.Warmup, false)
 		if err != nil {
 			return err
@@ -212,7 +150,7 @@ func (r *runner) soak(ctx context.Context) error {
 	if r.rep.IdleStart, err = r.snapshot(ctx, "idle, before the soak", true); err != nil {
 		return err
 	}
-	r.logf("idle before: %s", r.rep.IdleStart.brief())
+	r.Logf("idle before: %s", r.rep.IdleStart.brief())
 
 	main, err := r.round(ctx, "soak", o.Duration, true)
 	if main != nil {
@@ -224,7 +162,7 @@ func (r *runner) soak(ctx context.Context) error {
 	if err := r.awaitNoConnections(ctx); err != nil {
 		return err
 	}
-	r.logf("all clients gone; settling %v", o.EndSettle)
+	r.Logf("all clients gone; settling %v", o.EndSettle)
 	if !sleepCtx(ctx, o.EndSettle) {
 		return ctx.Err()
 	}
@@ -237,7 +175,7 @@ func (r *runner) soak(ctx context.Context) error {
 	if r.rep.IdleEnd, err = r.snapshot(ctx, "idle, after the soak", true); err != nil {
 		return err
 	}
-	r.logf("idle after: %s", r.rep.IdleEnd.brief())
+	r.Logf("idle after: %s", r.rep.IdleEnd.brief())
 	m, err := r.srv.Scrape(ctx)
 	if err != nil {
 		return err
@@ -277,7 +215,7 @@ func (r *runner) awaitNoConnections(ctx context.Context) error {
 		}
 		if time.Now().After(deadline) {
 			r.rep.ZeroAfter = -1
-			r.problem("30 s after every client closed, the server still counts %.0f connections of %.0f users", conns, users)
+			r.Problem("30 s after every client closed, the server still counts %.0f connections of %.0f users", conns, users)
 			return nil
 		}
 		if !sleepCtx(ctx, 50*time.Millisecond) {
@@ -360,7 +298,7 @@ func (r *runner) snapshot(ctx context.Context, label string, gc bool) (Snapshot,
 		}
 		time.Sleep(300 * time.Millisecond) // the scavenger's returns show in RSS
 	}
-	s.At = r.since(time.Now())
+	s.At = r.Since(time.Now())
 	var err error
 	if s.Memory, err = harness.ReadMemory(r.srv.PID()); err != nil {
 		return s, err
@@ -417,9 +355,9 @@ func (r *runner) round(ctx context.Context, name string, d time.Duration, chaos 
 
 	// Sessions up.
 	t0 := time.Now()
-	specs := make([]*protocol.SoakSpec, len(r.workers))
+	specs := make([]*protocol.SoakSpec, len(r.Workers))
 	for i, slots := range r.slots {
-		srcs, err := r.sources.Take(len(slots))
+		srcs, err := r.Sources.Take(len(slots))
 		if err != nil {
 			return res, err
 		}
@@ -428,25 +366,15 @@ func (r *runner) round(ctx context.Context, name string, d time.Duration, chaos 
 			PauseMaxMS: int(o.PauseMax / time.Millisecond), TimeoutMS: 30_000,
 			PreAuthDelayMS: int(o.PreAuthDelay / time.Millisecond), Seed: o.Seed + uint64(len(name))}
 	}
-	var first protocol.SoakStatus
-	var mu sync.Mutex
-	startCtx, startCancel := context.WithTimeout(ctx, 5*time.Minute)
-	err := r.eachWorker(func(i int, w *protocol.Worker) error {
-		reply, err := w.Call(startCtx, protocol.Command{Op: protocol.OpSoakStart, Soak: specs[i]})
-		if err == nil && reply.Soak != nil {
-			mu.Lock()
-			first.Merge(*reply.Soak)
-			mu.Unlock()
-		}
-		return err
+	first, err := r.soakStatus(ctx, 5*time.Minute, func(i int) protocol.Command {
+		return protocol.Command{Op: protocol.OpSoakStart, Soak: specs[i]}
 	})
-	startCancel()
 	if err != nil {
 		return res, err
 	}
-	r.logf("%s: %d/%d connections up in %.2f s%s", name, first.FirstOK, o.Conns, time.Since(t0).Seconds(), report.ErrorsText(first.LoginFailures))
+	r.Logf("%s: %d/%d connections up in %.2f s%s", name, first.FirstOK, o.Conns, time.Since(t0).Seconds(), report.Tally("; failures: ", first.LoginFailures))
 	if first.FirstFailed > 0 {
-		r.problem("%s: %d of %d first logins failed%s", name, first.FirstFailed, o.Conns, report.ErrorsText(first.LoginFailures))
+		r.Problem("%s: %d of %d first logins failed%s", name, first.FirstFailed, o.Conns, report.Tally("; failures: ", first.LoginFailures))
 	}
 	if chaos {
 		s, err := r.snapshot(ctx, "every connection up", true)
@@ -454,7 +382,7 @@ func (r *runner) round(ctx context.Context, name string, d time.Duration, chaos 
 			return res, err
 		}
 		res.LoadedStart = &s
-		r.logf("%s: loaded: %.0f connections, %s", name, s.Conns, s.brief())
+		r.Logf("%s: loaded: %.0f connections, %s", name, s.Conns, s.brief())
 	}
 
 	// Events, outages and samples.
@@ -512,13 +440,13 @@ func (r *runner) round(ctx context.Context, name string, d time.Duration, chaos 
 	// Let the last events land, then close every session.
 	waitCtx, waitCancel := context.WithTimeout(context.Background(), 10*time.Second)
 	if !pub.WaitIdle(waitCtx) {
-		r.problem("%s: Redis had not answered every PUBLISH 10 s after the last", name)
+		r.Problem("%s: Redis had not answered every PUBLISH 10 s after the last", name)
 	}
 	waitCancel()
 	time.Sleep(o.Window + 200*time.Millisecond)
-	logs := make([]protocol.SoakLog, len(r.workers))
+	logs := make([]protocol.SoakLog, len(r.Workers))
 	stopCtx, stopCancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	stopErr := r.eachWorker(func(i int, w *protocol.Worker) error {
+	stopErr := r.EachWorker(func(i int, w *protocol.Worker) error {
 		reply, err := w.Call(stopCtx, protocol.Command{Op: protocol.OpSoakStop})
 		if err == nil && reply.SoakLog != nil {
 			logs[i] = *reply.SoakLog
@@ -544,7 +472,7 @@ func (r *runner) round(ctx context.Context, name string, d time.Duration, chaos 
 	res.Account = account(evs, sessions, kills, accountParams{Mounters: o.SharedUsers, Grace: int64(o.Grace / time.Microsecond),
 		Window: int64(o.Window / time.Microsecond), CrashGuard: int64(o.CrashGuard / time.Microsecond), Start: roundStart.UnixMicro()})
 	a := res.Account
-	r.logf("%s: %d events, %d sessions; %d deliveries required, %d received, %d lost, %d duplicates; %d misdelivered",
+	r.Logf("%s: %d events, %d sessions; %d deliveries required, %d received, %d lost, %d duplicates; %d misdelivered",
 		name, len(evs), len(sessions), a.Total.Expected, a.Total.Received, a.Total.Lost, a.Total.Duplicates, a.Misdelivered)
 	return res, err
 }
@@ -623,7 +551,7 @@ func (r *runner) chaos(ctx context.Context, start time.Time, d time.Duration) ([
 		case "kill":
 			kills = append(kills, t.UnixMicro())
 			r.redis.Kill()
-			r.logf("chaos: Redis killed (SIGKILL); down for %v", o.Down)
+			r.Logf("chaos: Redis killed (SIGKILL); down for %v", o.Down)
 			if !sleepCtx(ctx, o.Down) {
 				return log, kills, nil
 			}
@@ -631,18 +559,18 @@ func (r *runner) chaos(ctx context.Context, start time.Time, d time.Duration) ([
 				return log, kills, fmt.Errorf("start Redis again: %w", err)
 			}
 			log = append(log, ChaosEntry{What: "kill -9, started again", At: t.Sub(start).Seconds(), Until: time.Since(start).Seconds()})
-			r.logf("chaos: Redis started again on %s", r.redis.Addr)
+			r.Logf("chaos: Redis started again on %s", r.redis.Addr)
 		case "hang":
 			if err := r.redis.Signal(syscall.SIGSTOP); err != nil {
 				return log, kills, err
 			}
-			r.logf("chaos: Redis stopped (SIGSTOP) for %v", o.Hang)
+			r.Logf("chaos: Redis stopped (SIGSTOP) for %v", o.Hang)
 			sleepCtx(ctx, o.Hang) // continue it even when the run is cut short
 			if err := r.redis.Signal(syscall.SIGCONT); err != nil {
 				return log, kills, err
 			}
 			log = append(log, ChaosEntry{What: "SIGSTOP, then SIGCONT", At: t.Sub(start).Seconds(), Until: time.Since(start).Seconds()})
-			r.logf("chaos: Redis continued (SIGCONT)")
+			r.Logf("chaos: Redis continued (SIGCONT)")
 		}
 	}
 	return log, kills, nil
@@ -669,19 +597,7 @@ func (r *runner) watch(ctx context.Context, name string, until time.Time, sample
 			continue
 		}
 		next = next.Add(r.o.SampleEvery)
-		var st protocol.SoakStatus
-		var mu sync.Mutex
-		statusCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := r.eachWorker(func(_ int, w *protocol.Worker) error {
-			reply, err := w.Call(statusCtx, protocol.Command{Op: protocol.OpSoakStatus})
-			if err == nil && reply.Soak != nil {
-				mu.Lock()
-				st.Merge(*reply.Soak)
-				mu.Unlock()
-			}
-			return err
-		})
-		cancel()
+		st, err := r.soakStatus(ctx, 30*time.Second, func(int) protocol.Command { return protocol.Command{Op: protocol.OpSoakStatus} })
 		if err != nil {
 			return samples, err
 		}
@@ -701,11 +617,25 @@ func (r *runner) watch(ctx context.Context, name string, until time.Time, sample
 			samples = append(samples, s)
 			line += fmt.Sprintf("; server: %.0f connections, %s", s.Conns, s.brief())
 		}
-		r.logf("%s", line)
+		r.Logf("%s", line)
 	}
 }
 
-// EachWorker runs f on every worker at once and returns the errors joined.
-func (r *runner) eachWorker(f func(i int, w *protocol.Worker) error) error {
-	return harness.EachWorker(r.workers, f)
+// soakStatus sends every worker its command (OpSoakStart, OpSoakStatus),
+// within timeout, and sums the soak statuses they answer.
+func (r *runner) soakStatus(ctx context.Context, timeout time.Duration, command func(worker int) protocol.Command) (protocol.SoakStatus, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var sum protocol.SoakStatus
+	var mu sync.Mutex
+	err := r.EachWorker(func(i int, w *protocol.Worker) error {
+		reply, err := w.Call(ctx, command(i))
+		if err == nil && reply.Soak != nil {
+			mu.Lock()
+			sum.Merge(*reply.Soak)
+			mu.Unlock()
+		}
+		return err
+	})
+	return sum, err
 }

@@ -34,7 +34,7 @@ type worker struct {
 	mu      sync.Mutex
 	groups  map[string]*group
 	dialers map[string]*websocket.Dialer
-	// soak is the running soak, nil when none (soakworker.go).
+	// soak is the running soak, nil when none (soak.go).
 	soak *soakRun
 
 	received    [6]atomic.Uint64 // indexed like Received's fields
