@@ -1,3 +1,28 @@
+// Command loadgen measures what an admin pays for with many idle clients:
+// memory per idle connection, CPU at rest, how fast one change reaches
+// everyone, and how many events a second get through. It needs nothing but
+// this machine: it builds notify_push (or takes --server-bin), starts a
+// private redis-server, a fast fake Nextcloud and a SQLite database holding
+// N users, runs the server and then a minimal reference server, holds the
+// client connections in worker processes of its own, and prints a report
+// judged against the targets of issue 8. "loadgen soak" is the soak test:
+// thousands of reconnecting clients for minutes while events flow and Redis
+// is killed and frozen, every delivery accounted, and the server's memory,
+// goroutines and open files compared before and after.
+//
+// This file only picks the subcommand; the work lives in internal/load:
+//
+//   - run: "loadgen", the load run and its report against the targets.
+//   - soak: "loadgen soak", its event generator, delivery accounting and report.
+//   - worker: "loadgen worker", the client connections, driven over stdin/stdout
+//     in the line protocol of package protocol.
+//   - refserver: "loadgen refserver", the reference server.
+//   - harness: what run and soak share around the server under test: the bench
+//     (folder, progress, workers), the server processes, the private and chaos
+//     Redis, /proc readers, runtime stats and metrics, flags and exit codes.
+//   - world (users, storages, SQLite database, fake Nextcloud), events (kinds,
+//     mix, payloads), publish (PUBLISH into Redis), hist (latency histograms)
+//     and report (verdict lines, units).
 package main
 
 import (
@@ -20,6 +45,8 @@ func main() {
 	os.Exit(code)
 }
 
+// mainCode runs the subcommand args name (none: the load run) and returns
+// the exit code.
 func mainCode(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
