@@ -25,7 +25,7 @@ import (
 // addresses, the progress log and its problems, the world (a Redis client,
 // the fake Nextcloud, the SQLite database) and the client workers.
 type Bench struct {
-	// Env is filled as the bench learns the machine; EnvAfter completes it.
+	// Env is filled as the bench learns the machine; RunInfo completes it.
 	Env     EnvInfo
 	Dir     string
 	Self    string
@@ -92,12 +92,20 @@ func (b *Bench) Problems() []string { return b.problems }
 // Since is t in seconds after the start.
 func (b *Bench) Since(t time.Time) float64 { return t.Sub(b.Start).Seconds() }
 
-// EnvAfter is Env completed at the end of the run.
-func (b *Bench) EnvAfter() EnvInfo {
+// RunInfo heads both reports: when the run started, how long it took and
+// what it ran on.
+type RunInfo struct {
+	Started time.Time `json:"started"`
+	Seconds float64   `json:"seconds"`
+	Env     EnvInfo   `json:"env"`
+}
+
+// RunInfo is the run so far, with the environment as it is at the end.
+func (b *Bench) RunInfo() RunInfo {
 	env := b.Env
 	env.LoadAfter = LoadAverage()
 	env.Sources = b.Sources.Used(FirstSource)
-	return env
+	return RunInfo{Started: b.Start, Seconds: time.Since(b.Start).Seconds(), Env: env}
 }
 
 // ServerBinary is bin, or notify_push built into the folder when bin is "".

@@ -16,15 +16,13 @@ import (
 // Report is everything one run measured; Targets judges it against the
 // figures of the issue.
 type Report struct {
-	Started time.Time       `json:"started"`
-	Seconds float64         `json:"seconds"`
-	Env     harness.EnvInfo `json:"env"`
-	Params  Params          `json:"params"`
-	Server  Measured        `json:"server"`
-	Ref     *Measured       `json:"reference,omitempty"`
-	Fanout  Fanout          `json:"fanout"`
-	Through Through         `json:"throughput"`
-	Drain   Drain           `json:"drain"`
+	harness.RunInfo
+	Params  Params    `json:"params"`
+	Server  Measured  `json:"server"`
+	Ref     *Measured `json:"reference,omitempty"`
+	Fanout  Fanout    `json:"fanout"`
+	Through Through   `json:"throughput"`
+	Drain   Drain     `json:"drain"`
 	// CredentialChecks counts the logins the fake Nextcloud confirmed:
 	// every Basic-checked login of notify_push must have asked it.
 	CredentialChecks uint64   `json:"credential_checks"`

@@ -43,7 +43,6 @@ func run(ctx context.Context, opts options, progress io.Writer) (*Report, error)
 		return nil, err
 	}
 	r := &runner{Bench: b, opts: opts, up: map[int]bool{}}
-	r.report.Started = b.Start
 	r.report.Params = opts.params()
 	defer b.Close(opts.Keep, "server logs, database")
 	defer r.teardown()
@@ -59,9 +58,8 @@ func run(ctx context.Context, opts options, progress io.Writer) (*Report, error)
 			return nil, err
 		}
 	}
-	r.report.Env = b.EnvAfter()
+	r.report.RunInfo = b.RunInfo()
 	r.report.Problems = b.Problems()
-	r.report.Seconds = time.Since(b.Start).Seconds()
 	return &r.report, nil
 }
 

@@ -15,12 +15,10 @@ import (
 
 // Report is everything one soak saw.
 type Report struct {
-	Started   time.Time       `json:"started"`
-	Seconds   float64         `json:"seconds"`
-	Env       harness.EnvInfo `json:"env"`
-	Params    options         `json:"params"`
-	Churners  int             `json:"churners"`
-	Listeners int             `json:"listeners"`
+	harness.RunInfo
+	Params    options `json:"params"`
+	Churners  int     `json:"churners"`
+	Listeners int     `json:"listeners"`
 	// Warmup is the round before the first idle figures.
 	Warmup *RoundSummary `json:"warmup,omitempty"`
 	Main   RoundSummary  `json:"soak"`

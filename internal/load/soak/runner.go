@@ -40,7 +40,6 @@ func run(ctx context.Context, o options, progress io.Writer) (*Report, error) {
 		return nil, err
 	}
 	r := &runner{Bench: b, o: o}
-	r.rep.Started = b.Start
 	r.rep.Params = o
 	defer b.Close(o.Keep, "server and Redis logs, database")
 	defer r.teardown()
@@ -48,8 +47,7 @@ func run(ctx context.Context, o options, progress io.Writer) (*Report, error) {
 		return nil, err
 	}
 	err = r.soak(ctx)
-	r.rep.Env = b.EnvAfter()
-	r.rep.Seconds = time.Since(b.Start).Seconds()
+	r.rep.RunInfo = b.RunInfo()
 	r.rep.ServerLog = readServerLog(r.srv.LogPath)
 	if err != nil {
 		r.Problem("%v", err)
