@@ -23,6 +23,7 @@ func AppendStorageUpdate(b []byte, storage int, path string, nowUS int64) []byte
 	return append(b, '}')
 }
 
+// AppendUserEvent writes the payload of an activity or notification for user.
 func AppendUserEvent(b []byte, user int) []byte {
 	b = append(b, `{"user":"user`...)
 	b = strconv.AppendInt(b, int64(user), 10)
@@ -51,6 +52,7 @@ func SoakEventID(body string) (int64, error) {
 // body carries the publish time: loadgen {"t":<Unix µs>}.
 const CustomMessage = "loadgen"
 
+// FileIDPrefix opens the frame that lists changed file ids.
 const FileIDPrefix = "notify_file_id ["
 
 // PreAuthToken is the 32-character token of user under prefix (16 characters).

@@ -179,6 +179,7 @@ func (s *Server) GC(ctx context.Context) (RuntimeStats, error) {
 	return s.runtimeCall(ctx, http.MethodPost, "/debug/gc")
 }
 
+// Runtime reads the server's runtime breakdown now.
 func (s *Server) Runtime(ctx context.Context) (RuntimeStats, error) {
 	return s.runtimeCall(ctx, http.MethodGet, "/debug/runtime")
 }

@@ -14,16 +14,17 @@ import (
 
 // Socket kinds of the server, by what is at the other end.
 const (
-	sockListen    = "listening"
+	SockListen    = "listening"
 	SockClients   = "clients"   // WebSocket port, accepted
 	SockMetrics   = "metrics"   // metrics port, accepted: the soak's own scrapes
 	SockRedis     = "Redis"     // to Redis
 	SockNextcloud = "Nextcloud" // to the fake Nextcloud: the credential check's keep-alive pool
-	sockOtherTCP  = "other TCP"
-	sockOther     = "other" // unix, netlink, …
+	SockOtherTCP  = "other TCP"
+	SockOther     = "other" // unix, netlink, …
 )
 
-var SocketKinds = []string{sockListen, SockClients, SockMetrics, SockRedis, SockNextcloud, sockOtherTCP, sockOther}
+// SocketKinds are the kinds, in the order reports list them.
+var SocketKinds = []string{SockListen, SockClients, SockMetrics, SockRedis, SockNextcloud, SockOtherTCP, SockOther}
 
 // tcpSocket is one line of /proc/net/tcp{,6}.
 type tcpSocket struct {
@@ -62,6 +63,7 @@ type ServerPorts struct {
 	WS, Metrics, Redis, Nextcloud int
 }
 
+// PortOf is the port of a URL, 0 when it has none.
 func PortOf(rawURL string) int {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -106,9 +108,9 @@ func socketKind(tcp map[string]tcpSocket, inode string, p ServerPorts) string {
 	s, ok := tcp[inode]
 	switch {
 	case !ok:
-		return sockOther
+		return SockOther
 	case s.listen:
-		return sockListen
+		return SockListen
 	case s.remotePort == p.Redis:
 		return SockRedis
 	case s.remotePort == p.Nextcloud:
@@ -118,5 +120,5 @@ func socketKind(tcp map[string]tcpSocket, inode string, p ServerPorts) string {
 	case s.localPort == p.Metrics:
 		return SockMetrics
 	}
-	return sockOtherTCP
+	return SockOtherTCP
 }

@@ -17,8 +17,8 @@ func TestParseProcNetTCP(t *testing.T) {
 	m := map[string]tcpSocket{}
 	parseProcNetTCP(text, m)
 	ports := ServerPorts{WS: 0x1F90, Metrics: 0x1F91, Redis: 0x18EB, Nextcloud: 0x50}
-	for inode, want := range map[string]string{"111": sockListen, "222": SockClients, "333": SockRedis, "444": SockNextcloud,
-		"555": SockMetrics, "999": sockOther} {
+	for inode, want := range map[string]string{"111": SockListen, "222": SockClients, "333": SockRedis, "444": SockNextcloud,
+		"555": SockMetrics, "999": SockOther} {
 		if got := socketKind(m, inode, ports); got != want {
 			t.Errorf("inode %s: %s, want %s", inode, got, want)
 		}
@@ -53,7 +53,7 @@ func TestClassifySocketsOfThisProcess(t *testing.T) {
 	}
 	// The dialled end's peer is the port (Redis, by the rule's order), the
 	// accepted end's local port is it (clients).
-	if kinds[sockListen] < 1 || kinds[SockRedis] != 1 || kinds[SockClients] != 1 || fds < 3 {
+	if kinds[SockListen] < 1 || kinds[SockRedis] != 1 || kinds[SockClients] != 1 || fds < 3 {
 		t.Fatalf("%d files, %v", fds, kinds)
 	}
 }

@@ -116,6 +116,7 @@ func (s *SoakStatus) Merge(o SoakStatus) {
 	s.Pings += o.Pings
 }
 
+// MergeCounts adds b's counts to a, making a when it is nil, and returns a.
 func MergeCounts(a, b map[string]int) map[string]int {
 	for k, v := range b {
 		if a == nil {

@@ -70,9 +70,10 @@ func (p *Publisher) Flush() error {
 	return nil
 }
 
-// Sent and Acked count commands written and answered.
+// Sent counts commands written.
 func (p *Publisher) Sent() uint64 { return p.sent.Load() }
 
+// Acked counts commands answered.
 func (p *Publisher) Acked() uint64 { return p.acked.Load() }
 
 // ZeroReceivers counts events no subscriber received.

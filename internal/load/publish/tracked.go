@@ -49,6 +49,8 @@ type pubConn struct {
 	dead    bool
 }
 
+// NewTracked publishes to the Redis at addr and reports each id's fate to
+// answered, unconfirmed or refused.
 func NewTracked(addr string, answered func(id, receivers, at int64), unconfirmed, refused func(id, at int64)) *Tracked {
 	p := &Tracked{addr: addr, answered: answered, unconfirmed: unconfirmed, refused: refused, done: make(chan struct{})}
 	p.cond = sync.NewCond(&p.mu)

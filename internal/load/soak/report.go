@@ -49,6 +49,7 @@ type Growth struct {
 	Threads       int64
 }
 
+// Growth is the idle server's change from before the soak to after it.
 func (r *Report) Growth() Growth {
 	a, b := r.IdleStart, r.IdleEnd
 	return Growth{

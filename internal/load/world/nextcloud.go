@@ -21,6 +21,8 @@ type Nextcloud struct {
 	done      chan struct{}
 }
 
+// StartNextcloud listens on a free loopback port; onVersion, when set, runs
+// at each version check (the real app sets its version in Redis then).
 func StartNextcloud(onVersion func(ctx context.Context) error) (*Nextcloud, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -62,6 +64,7 @@ func (f *Nextcloud) version(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
+// Close stops the server and waits until it is down.
 func (f *Nextcloud) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
