@@ -18,6 +18,8 @@ import (
 	"github.com/notifypush/notify_push/internal/load/world"
 )
 
+// The phases that publish into Redis and count what the clients receive.
+
 func (r *runner) fanout(ctx context.Context, srv *harness.Server) error {
 	o := r.opts
 	f := &r.report.Fanout
@@ -104,11 +106,7 @@ func (r *runner) throughput(ctx context.Context, srv *harness.Server) error {
 		case events.KindShared:
 			return domain.ChannelStorageUpdate, events.AppendStorageUpdate(b, world.SharedStorage, "files/loadgen.txt", nowUS)
 		default:
-			b = append(b, `{"user":"user`...)
-			b = strconv.AppendInt(b, int64(u), 10)
-			b = append(b, `","message":"`+events.CustomMessage+`","body":{"t":`...)
-			b = strconv.AppendInt(b, nowUS, 10)
-			return domain.ChannelCustom, append(b, `}}`...)
+			return domain.ChannelCustom, events.AppendCustom(b, u, events.CustomMessage, "t", nowUS)
 		}
 	})
 	if err != nil {

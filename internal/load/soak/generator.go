@@ -3,7 +3,6 @@ package soak
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"sync"
 
 	"github.com/notifypush/notify_push/domain"
@@ -235,11 +234,7 @@ func soakPayload(b []byte, ev Event) (string, []byte) {
 	case events.KindShared:
 		return domain.ChannelStorageUpdate, events.AppendStorageUpdate(b, world.SharedStorage, soakPath(ev.ID), ev.ID)
 	default:
-		b = append(b, `{"user":"user`...)
-		b = strconv.AppendInt(b, int64(ev.User), 10)
-		b = append(b, `","message":"`+events.SoakMessage+`","body":{"e":`...)
-		b = strconv.AppendInt(b, ev.ID, 10)
-		return domain.ChannelCustom, append(b, `}}`...)
+		return domain.ChannelCustom, events.AppendCustom(b, ev.User, events.SoakMessage, "e", ev.ID)
 	}
 }
 

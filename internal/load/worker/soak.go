@@ -22,6 +22,11 @@ import (
 	"github.com/notifypush/notify_push/internal/load/report"
 )
 
+// The soak mode's side in a worker: slots of client connections, some held
+// for the whole run, the others closed after a while and logged in again in
+// a loop. Every session is recorded with when it was up and what it received
+// when, for the orchestrator to account against the events it published.
+
 // How a churning session is closed, in turn: a close frame, a bare TCP
 // close (FIN), a reset (RST). "stop" is the end of the soak.
 var closeStyles = []string{"close frame", "FIN", "RST"}
