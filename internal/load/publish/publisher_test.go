@@ -6,8 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifypush/notify_push/internal/testenv"
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 func TestPublisherPacesAndIsCounted(t *testing.T) {

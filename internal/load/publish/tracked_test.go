@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifypush/notify_push/internal/testenv"
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // The publisher learns each event's fate from a real Redis: answered with

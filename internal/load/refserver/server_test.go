@@ -11,8 +11,9 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/notifypush/notify_push/internal/load/harness"
 	"go.uber.org/goleak"
+
+	"github.com/notifypush/notify_push/internal/load/harness"
 )
 
 func TestRefServer(t *testing.T) {

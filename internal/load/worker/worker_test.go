@@ -13,10 +13,11 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
+
 	"github.com/notifypush/notify_push/internal/load/events"
 	"github.com/notifypush/notify_push/internal/load/protocol"
 	"github.com/notifypush/notify_push/internal/load/world"
-	"go.uber.org/goleak"
 )
 
 func TestSourceForSpreadsEvenly(t *testing.T) {
