@@ -286,21 +286,6 @@ func TestWorkerProtocol(t *testing.T) {
 	}
 }
 
-func TestReadCommandsAnswersUndecodableLines(t *testing.T) {
-	var out strings.Builder
-	err := protocol.Serve(strings.NewReader("{not json\n{\"id\":7,\"op\":\"x\"}\n"), &out, func(c protocol.Command) (protocol.Reply, bool) {
-		return protocol.Reply{Error: "seen " + c.Op}, false
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 2 || !strings.Contains(lines[0], "does not decode") || !strings.Contains(lines[1], `"id":7`) ||
-		!strings.Contains(lines[1], "seen x") {
-		t.Fatalf("replies:\n%s", out.String())
-	}
-}
-
 func TestWorkerConnectFailures(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	w, done := startTestWorker(t)
