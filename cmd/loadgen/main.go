@@ -4,30 +4,38 @@
 // this machine: it builds notify_push (or takes --server-bin), starts a
 // private redis-server, a fast fake Nextcloud and a SQLite database holding
 // N users, runs the server and then a minimal reference server, holds the
-// client connections in worker processes of its own ("loadgen worker"), and
-// prints a report judged against the targets of issue 8.
+// client connections in worker processes of its own, and prints a report
+// judged against the targets of issue 8. "loadgen soak" is the soak test:
+// thousands of reconnecting clients for minutes while events flow and Redis
+// is killed and frozen, every delivery accounted, and the server's memory,
+// goroutines and open files compared before and after.
 //
-// "loadgen soak" is the soak test: thousands of reconnecting clients for
-// minutes while events flow and Redis is killed and frozen, every delivery
-// accounted, and the server's memory, goroutines and open files compared
-// before and after (soak.go).
+// This file only picks the subcommand; the work lives in internal/load:
 //
-// Subcommands used internally: "loadgen worker" (client connections, driven
-// over stdin/stdout) and "loadgen refserver" (the reference server).
+//   - run: "loadgen", the load run and its report against the targets.
+//   - soak: "loadgen soak", its event generator, delivery accounting and report.
+//   - worker: "loadgen worker", the client connections, driven over stdin/stdout
+//     in the line protocol of package protocol.
+//   - refserver: "loadgen refserver", the reference server.
+//   - harness: what run and soak share around the server under test: the bench
+//     (folder, progress, workers), the server processes, the private and chaos
+//     Redis, /proc readers, runtime stats and metrics, flags and exit codes.
+//   - world (users, storages, SQLite database, fake Nextcloud), events (kinds,
+//     mix, payloads), publish (PUBLISH into Redis), hist (latency histograms)
+//     and report (verdict lines, units).
 package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
-	"time"
+
+	"github.com/notifypush/notify_push/internal/load/refserver"
+	"github.com/notifypush/notify_push/internal/load/run"
+	"github.com/notifypush/notify_push/internal/load/soak"
+	"github.com/notifypush/notify_push/internal/load/worker"
 )
 
 func main() {
@@ -37,210 +45,18 @@ func main() {
 	os.Exit(code)
 }
 
+// mainCode runs the subcommand args name (none: the load run) and returns
+// the exit code.
 func mainCode(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "worker":
-			if _, err := raiseFileLimit(); err != nil {
-				fmt.Fprintf(stderr, "loadgen worker: %v\n", err)
-				return 1
-			}
-			if len(args) > 1 && args[1] == workerBatchFlag {
-				if err := batchScheduling(); err != nil {
-					fmt.Fprintf(stderr, "loadgen worker: %v (try --client-sched normal)\n", err)
-					return 1
-				}
-			}
-			if err := runWorker(stdin, stdout); err != nil {
-				fmt.Fprintf(stderr, "loadgen worker: %v\n", err)
-				return 1
-			}
-			return 0
+			return worker.Main(args[1:], stdin, stdout, stderr)
 		case "soak":
-			return soakMain(ctx, args[1:], stdout, stderr)
+			return soak.Main(ctx, args[1:], stdout, stderr)
 		case "refserver":
-			if _, err := raiseFileLimit(); err != nil {
-				fmt.Fprintf(stderr, "loadgen refserver: %v\n", err)
-				return 1
-			}
-			if err := runRefServer(ctx, args[1:], stdout); err != nil {
-				fmt.Fprintf(stderr, "loadgen refserver: %v\n", err)
-				return 1
-			}
-			return 0
+			return refserver.Main(ctx, args[1:], stdout, stderr)
 		}
 	}
-	opts, err := parseOptions(args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		usage(stdout)
-		return 0
-	case err != nil:
-		fmt.Fprintf(stderr, "loadgen: %v (see loadgen --help)\n", err)
-		return 2
-	}
-	rep, err := run(ctx, opts, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "loadgen: %v\n", err)
-		return 1
-	}
-	fmt.Fprintln(stdout)
-	rep.WriteText(stdout)
-	if opts.JSON != "" {
-		b, err := json.MarshalIndent(struct {
-			*Report
-			Targets []Target `json:"targets"`
-		}{rep, rep.Targets()}, "", "  ")
-		if err == nil {
-			err = os.WriteFile(opts.JSON, append(b, '\n'), 0o644)
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "loadgen: write the JSON report: %v\n", err)
-			return 1
-		}
-	}
-	if opts.Strict && rep.Failed() {
-		fmt.Fprintln(stderr, "loadgen: targets failed (--strict)")
-		return 1
-	}
-	return 0
-}
-
-// options are the parameters of a run.
-type options struct {
-	Conns         int
-	Baseline      int
-	Storm         int
-	FanoutUsers   int
-	FanoutRounds  int
-	PingInterval  time.Duration
-	Idle          time.Duration
-	Rate          int
-	Duration      time.Duration
-	Mix           string
-	mix           Mix
-	DrainRate     int
-	DrainDuration time.Duration
-	DrainStorages int
-	PerWorker     int
-	PerSource     int
-	Concurrency   int
-	ClientSched   string
-	Settle        time.Duration
-	ServerBin     string
-	NoReference   bool
-	Strict        bool
-	Keep          bool
-	JSON          string
-}
-
-func (o options) params() Params {
-	return Params{Conns: o.Conns, Baseline: o.Baseline, Storm: o.Storm, FanoutUsers: o.FanoutUsers, FanoutRounds: o.FanoutRounds,
-		PingSeconds: o.PingInterval.Seconds(), IdleSeconds: o.Idle.Seconds(), Rate: o.Rate, ThroughputS: o.Duration.Seconds(),
-		Mix: o.mix.String(), DrainRate: o.DrainRate, DrainS: o.DrainDuration.Seconds(), DrainStorages: o.DrainStorages,
-		PerWorker: o.PerWorker, PerSource: o.PerSource, Concurrency: o.Concurrency, ClientSched: o.ClientSched}
-}
-
-func flagSet(o *options) *flag.FlagSet {
-	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.IntVar(&o.Conns, "conns", 19_000, "idle authenticated connections N for memory and CPU at rest (the server may hold\n"+
-		"at most ~19,500: 20,000 open files per process)")
-	fs.IntVar(&o.Baseline, "baseline", 100, "connections N0 of the baseline memory snapshot; per connection = ΔRSS/(N−N0)")
-	fs.IntVar(&o.Storm, "storm", 10_000, "logins per connect storm (one Basic-checked, one with pre-auth tokens)")
-	fs.IntVar(&o.FanoutUsers, "fanout-users", 10_000, "users who mount the shared storage: deliveries per fan-out event")
-	fs.IntVar(&o.FanoutRounds, "fanout-rounds", 10, "fan-out events measured, one at a time, after one uncached round")
-	fs.DurationVar(&o.PingInterval, "ping-interval", 30*time.Second, "ping interval of both servers, whole seconds (notify_push's\n"+
-		"--ping-interval); the idle window lasts at least two of them")
-	fs.DurationVar(&o.Idle, "idle", 60*time.Second, "idle window over which CPU at rest is measured")
-	fs.IntVar(&o.Rate, "rate", 50_000, "per-user events a second in the throughput phase")
-	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "length of the throughput phase")
-	fs.StringVar(&o.Mix, "mix", "custom=50,activity=25,notification=25", "throughput events by kind and weight: custom (timed),\n"+
-		"activity, notification, home (storage update of the user's home), shared (storage update seen by every fan-out user)")
-	fs.IntVar(&o.DrainRate, "drain-rate", 20_000, "storage updates a second in the Redis drain phase")
-	fs.DurationVar(&o.DrainDuration, "drain-duration", 10*time.Second, "length of the drain phase")
-	fs.IntVar(&o.DrainStorages, "drain-storages", 10_000, "home storages the drain phase updates, mappings cached beforehand")
-	fs.IntVar(&o.PerWorker, "per-worker", 9_000, "client sockets per worker process")
-	fs.IntVar(&o.PerSource, "per-source", 5_000, "client sockets per source address 127.0.0.x")
-	fs.IntVar(&o.Concurrency, "concurrency", 64, "logins in flight per worker during connects")
-	fs.StringVar(&o.ClientSched, "client-sched", "batch", "scheduling policy of the client workers: batch (SCHED_BATCH: their fair\n"+
-		"share of the CPUs, without preempting the server at every frame it writes) or normal")
-	fs.DurationVar(&o.Settle, "settle", 10*time.Second, "how long to wait for missing deliveries once nothing arrives any more")
-	fs.StringVar(&o.ServerBin, "server-bin", "", "notify_push binary to measure (default: go build ./cmd/notify_push)")
-	fs.BoolVar(&o.NoReference, "no-reference", false, "skip the reference server")
-	fs.BoolVar(&o.Strict, "strict", false, "exit 1 when a target fails")
-	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary folder with the servers' logs and the database")
-	fs.StringVar(&o.JSON, "json", "", "also write the report as JSON to this file")
-	return fs
-}
-
-func usage(w io.Writer) {
-	fmt.Fprint(w, `loadgen: measure notify_push with many idle clients, against a minimal reference server
-
-Usage:
-  loadgen [flags]
-  loadgen soak [flags]     the soak test instead (loadgen soak --help)
-
-Starts its own redis-server, fake Nextcloud, SQLite database and servers on
-loopback; client connections come from worker processes dialing from
-127.0.0.2 upwards. Phases: baseline, connect storms (Basic-checked, pre-auth),
-top-up to N, idle (CPU at rest, memory after two ping cycles and a forced
-GC), fan-out latency, per-user throughput, storage-update drain; then the
-same N against the reference server. The report goes to stdout, progress to
-stderr. Exit 0 when the run completed (whatever the verdicts, unless
---strict), 1 when it could not, 2 on bad flags.
-
-Flags:
-`)
-	var o options
-	fs := flagSet(&o)
-	fs.SetOutput(w)
-	fs.PrintDefaults()
-}
-
-// parseOptions reads and checks the flags; figures that do not fit the
-// connection count are lowered to it.
-func parseOptions(args []string) (options, error) {
-	var o options
-	fs := flagSet(&o)
-	if err := parseArgs(fs, args); err != nil {
-		return o, err
-	}
-	var problems []error
-	check := checker(&problems)
-	check(o.Conns >= 2 && o.Conns <= maxUsers, "--conns %d: want 2-%d", o.Conns, maxUsers)
-	check(o.Baseline >= 1 && o.Baseline < o.Conns, "--baseline %d: want at least 1 and below --conns", o.Baseline)
-	check(o.Storm >= 0, "--storm %d: want ≥ 0", o.Storm)
-	check(o.FanoutUsers >= 0, "--fanout-users %d: want ≥ 0", o.FanoutUsers)
-	check(o.FanoutRounds >= 0, "--fanout-rounds %d: want ≥ 0", o.FanoutRounds)
-	check(o.PingInterval >= time.Second && o.PingInterval%time.Second == 0,
-		"--ping-interval %v: want whole seconds, at least 1s (notify_push's setting is in seconds)", o.PingInterval)
-	check(o.Idle >= 0, "--idle %v: want ≥ 0", o.Idle)
-	check(o.Rate >= 0 && o.Duration >= 0, "--rate and --duration: want ≥ 0")
-	check(o.DrainRate >= 0 && o.DrainDuration >= 0 && o.DrainStorages >= 0, "--drain-rate, --drain-duration, --drain-storages: want ≥ 0")
-	check(o.PerWorker >= 1 && o.PerWorker <= 19_000, "--per-worker %d: want 1-19000 (a process may hold 20,000 open files)", o.PerWorker)
-	check(o.PerSource >= 1 && o.PerSource <= 28_000, "--per-source %d: want 1-28000", o.PerSource)
-	check(o.Concurrency >= 1, "--concurrency %d: want ≥ 1", o.Concurrency)
-	check(o.Settle > 0, "--settle %v: want > 0", o.Settle)
-	check(o.ClientSched == "batch" || o.ClientSched == "normal", "--client-sched %q: want batch or normal", o.ClientSched)
-	mix, err := ParseMix(o.Mix)
-	if err != nil {
-		problems = append(problems, fmt.Errorf("--mix: %w", err))
-	}
-	o.mix = mix
-	if o.ServerBin != "" {
-		// The server runs in a folder of its own: a relative path must not change meaning.
-		abs, err := filepath.Abs(o.ServerBin)
-		if fi, statErr := os.Stat(abs); err != nil || statErr != nil || fi.IsDir() {
-			problems = append(problems, fmt.Errorf("--server-bin %s: not a file", o.ServerBin))
-		}
-		o.ServerBin = abs
-	}
-	if err := errors.Join(problems...); err != nil {
-		return o, err
-	}
-	o.Storm = min(o.Storm, o.Conns-o.Baseline)
-	o.FanoutUsers = min(o.FanoutUsers, o.Conns)
-	o.DrainStorages = min(o.DrainStorages, o.Conns)
-	return o, nil
+	return run.Main(ctx, args, stdout, stderr)
 }

@@ -8,6 +8,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/notifypush/notify_push/internal/load/protocol"
+	"github.com/notifypush/notify_push/internal/load/worker"
 )
 
 // A worker started for a batch run has every thread under SCHED_BATCH, and
@@ -15,24 +18,24 @@ import (
 func TestWorkerSchedulingPolicy(t *testing.T) {
 	loadgen, _ := builtTools(t)
 	for _, batch := range []bool{true, false} {
-		w, err := startWorker(loadgen, 0, batch, os.Stderr)
+		w, err := protocol.StartWorker(loadgen, 0, batch, os.Stderr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(w.quit) // also when a check below fails
+		t.Cleanup(w.Quit) // also when a check below fails
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if _, err := w.call(ctx, Command{Op: OpCount}); err != nil { // the worker is up and serving
+		if _, err := w.Call(ctx, protocol.Command{Op: protocol.OpCount}); err != nil { // the worker is up and serving
 			t.Fatal(err)
 		}
 		cancel()
-		pid := w.cmd.Process.Pid
+		pid := w.PID()
 		tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := 0 // SCHED_OTHER
 		if batch {
-			want = schedBatch
+			want = worker.SchedBatch
 		}
 		for _, task := range tasks {
 			tid, _ := strconv.Atoi(task.Name())

@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/notifypush/notify_push/internal/testenv"
+	"github.com/notifypush/notify_push/internal/load/harness"
+	"github.com/notifypush/notify_push/internal/load/report"
+	"github.com/notifypush/notify_push/internal/load/soak"
 )
 
 // TestSoakEndToEnd runs "loadgen soak" small and short against the real
@@ -20,39 +16,19 @@ import (
 // counted off), and the report must show that each part of the soak
 // happened.
 func TestSoakEndToEnd(t *testing.T) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		testenv.Unavailable(t, "redis-server", "apt-get install redis-server", err)
+	var r struct {
+		soak.Report
+		Checks []report.Target `json:"checks"`
 	}
-	dir := t.TempDir()
-	loadgen, notifyPush := builtTools(t)
-	report := filepath.Join(dir, "soak.json")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, loadgen, "soak", "--server-bin", notifyPush,
+	stdout, stderr := runLoadgen(t, 2*time.Minute, &r, "soak",
 		"--conns", "50", "--users", "40", "--shared-users", "20", "--churn", "0.4", "--hold-min", "1s", "--hold-max", "2s",
 		"--warmup", "1s", "--duration", "8s", "--restarts", "1", "--down", "1s", "--hang", "1s", "--rate", "150",
 		"--window", "1500ms", "--shared-every", "3s", "--sample-every", "2s", "--end-settle", "500ms", "--ping-interval", "1s",
-		"--per-worker", "30", "--per-source", "20", "--strict", "--json", report)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("loadgen soak: %v\n%s\n%s", err, stderr.String(), stdout.String())
-	}
+		"--per-worker", "30", "--per-source", "20", "--strict")
 	for _, want := range []string{"Checks", "Deliveries that had to arrive", "Excused pairs", "Redis outages", "Server over time"} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("report without %q:\n%s", want, stdout.String())
+		if !strings.Contains(stdout, want) {
+			t.Errorf("report without %q:\n%s", want, stdout)
 		}
-	}
-	b, err := os.ReadFile(report)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r struct {
-		SoakReport
-		Checks []Target `json:"checks"`
-	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
 	}
 	for _, c := range r.Checks {
 		if c.Result == "FAIL" {
@@ -65,7 +41,7 @@ func TestSoakEndToEnd(t *testing.T) {
 		t.Fatalf("%d workers, warm-up %+v", r.Env.Workers, r.Warmup)
 	}
 	// Every kind of delivery was required somewhere and all arrived.
-	for _, k := range deliveryKinds {
+	for _, k := range soak.DeliveryKinds {
 		if d := a.Deliveries[k]; d == nil || d.Expected == 0 || d.Received != d.Expected {
 			t.Errorf("%s: %+v", k, d)
 		}
@@ -74,7 +50,7 @@ func TestSoakEndToEnd(t *testing.T) {
 	// before the server subscribed again.
 	lostToOutage := 0
 	for _, f := range a.Fates {
-		lostToOutage += f[fateRefused.String()] + f[fateNobody.String()]
+		lostToOutage += f[soak.FateRefused.String()] + f[soak.FateNobody.String()]
 	}
 	if lostToOutage == 0 || len(m.Chaos) != 2 || m.Chaos[0].What != "SIGSTOP, then SIGCONT" || !strings.HasPrefix(m.Chaos[1].What, "kill -9") {
 		t.Errorf("outages %+v, %d events not delivered by Redis", m.Chaos, lostToOutage)
@@ -88,18 +64,18 @@ func TestSoakEndToEnd(t *testing.T) {
 	if c.Sessions <= 50 || c.PasswordLogins == 0 || c.PreAuthLogins == 0 || c.Pings == 0 || c.Drops != 0 {
 		t.Errorf("clients %+v", c)
 	}
-	if a.Excused[excuseFresh].Pairs == 0 || a.Excused[excuseClosing].Pairs == 0 {
+	if a.Excused[soak.ExcuseFresh].Pairs == 0 || a.Excused[soak.ExcuseClosing].Pairs == 0 {
 		t.Errorf("no connection came or went around an event: %+v", a.Excused)
 	}
 	// Reconnecting slots may be between two sessions at any moment.
-	if len(m.Samples) == 0 || m.LoadedStart == nil || m.LoadedStart.Conns < 40 || m.LoadedStart.Sockets[sockClients] < 40 {
+	if len(m.Samples) == 0 || m.LoadedStart == nil || m.LoadedStart.Conns < 40 || m.LoadedStart.Sockets[harness.SockClients] < 40 {
 		t.Errorf("samples %d, loaded %+v", len(m.Samples), m.LoadedStart)
 	}
-	if r.IdleStart.Runtime.Goroutines == 0 || r.IdleEnd.Runtime.Goroutines == 0 || r.IdleEnd.Sockets[sockClients] != 0 ||
+	if r.IdleStart.Runtime.Goroutines == 0 || r.IdleEnd.Runtime.Goroutines == 0 || r.IdleEnd.Sockets[harness.SockClients] != 0 ||
 		r.EndMetrics["active_connection_count"] != 0 || int(r.EndMetrics["total_connection_count"]) != r.Warmup.Clients.Sessions+c.Sessions {
 		t.Errorf("idle start %+v, end %+v, metrics %v", r.IdleStart, r.IdleEnd, r.EndMetrics)
 	}
-	if !strings.Contains(stderr.String(), "chaos: Redis killed") {
-		t.Errorf("no progress on stderr:\n%s", stderr.String())
+	if !strings.Contains(stderr, "chaos: Redis killed") {
+		t.Errorf("no progress on stderr:\n%s", stderr)
 	}
 }

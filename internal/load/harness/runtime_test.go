@@ -1,0 +1,69 @@
+package harness
+
+import (
+	"encoding/json"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"testing"
+
+	"github.com/notifypush/notify_push/adapters/httpapi"
+)
+
+// keys is the sorted field names of v's JSON object.
+func keys(t *testing.T, v any) []string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return slices.Sorted(maps.Keys(m))
+}
+
+// The load tool reads notify_push's /debug/runtime with its own struct: the
+// two must name the same fields, or figures would silently read as zero.
+func TestRuntimeStatsMatchTheServersJSON(t *testing.T) {
+	ours, theirs := keys(t, ReadRuntimeStats()), keys(t, httpapi.ReadRuntimeStats())
+	if !slices.Equal(ours, theirs) {
+		t.Fatalf("harness.RuntimeStats has %v, notify_push answers %v", ours, theirs)
+	}
+}
+
+func TestDebugRoutes(t *testing.T) {
+	mux := http.NewServeMux()
+	DebugRoutes(mux)
+	for _, c := range []struct {
+		method, path, remote string
+		want                 int
+	}{
+		{http.MethodGet, "/debug/runtime", "127.0.0.1:5000", http.StatusOK},
+		{http.MethodPost, "/debug/gc", "[::1]:5000", http.StatusOK},
+		{http.MethodGet, "/debug/gc", "127.0.0.1:5000", http.StatusMethodNotAllowed},
+		{http.MethodGet, "/debug/runtime", "192.0.2.1:5000", http.StatusForbidden},
+		{http.MethodPost, "/debug/gc", "192.0.2.1:5000", http.StatusForbidden},
+	} {
+		req := httptest.NewRequest(c.method, c.path, nil)
+		req.RemoteAddr = c.remote
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		if rec.Code != c.want {
+			t.Errorf("%s %s from %s: status %d, want %d", c.method, c.path, c.remote, rec.Code, c.want)
+			continue
+		}
+		if c.want != http.StatusOK {
+			continue
+		}
+		var s RuntimeStats
+		if err := json.NewDecoder(rec.Body).Decode(&s); err != nil || s.Goroutines == 0 || s.TotalBytes == 0 {
+			t.Errorf("%s %s: %+v %v", c.method, c.path, s, err)
+		}
+		if c.path == "/debug/gc" && s.GCCycles == 0 {
+			t.Errorf("no collection counted after POST /debug/gc: %+v", s)
+		}
+	}
+}

@@ -1,0 +1,42 @@
+package run
+
+import (
+	"errors"
+	"flag"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseOptions(t *testing.T) {
+	o, err := parseOptions(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Conns != 19_000 || o.Baseline != 100 || o.Storm != 10_000 || o.FanoutUsers != 10_000 || o.PingInterval != 30*time.Second ||
+		o.Idle != time.Minute || o.Rate != 50_000 || o.DrainRate != 20_000 || o.PerWorker != 9_000 || o.mix.String() != "custom=50,activity=25,notification=25" {
+		t.Fatalf("defaults: %+v", o)
+	}
+	// Figures beyond the connection count are lowered to it.
+	o, err = parseOptions([]string{"--conns", "50", "--baseline", "5"})
+	if err != nil || o.Storm != 45 || o.FanoutUsers != 50 || o.DrainStorages != 50 {
+		t.Fatalf("capped: %+v %v", o, err)
+	}
+	if _, err := parseOptions([]string{"--help"}); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v", err)
+	}
+	_, err = parseOptions([]string{"--conns", "1", "--ping-interval", "1500ms", "--mix", "storm=1", "--per-worker", "30000",
+		"--server-bin", "/nonexistent/notify_push"})
+	for _, want := range []string{"--conns 1", "--ping-interval 1.5s", "--mix", "--per-worker 30000", "--server-bin"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %s", err, want)
+		}
+	}
+	if o, err := parseOptions([]string{"--server-bin", "options_test.go"}); err != nil || !filepath.IsAbs(o.ServerBin) {
+		t.Errorf("a relative --server-bin must become absolute: %q %v", o.ServerBin, err)
+	}
+	if _, err := parseOptions([]string{"extra"}); err == nil {
+		t.Error("a stray argument was accepted")
+	}
+}

@@ -1,0 +1,407 @@
+package soak
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/notifypush/notify_push/internal/load/events"
+	"github.com/notifypush/notify_push/internal/load/hist"
+	"github.com/notifypush/notify_push/internal/load/protocol"
+)
+
+// The soak's accounting: which connection had to receive which event, and
+// what it did receive.
+//
+// An event can only reach the server through Redis, and Redis's pub/sub
+// keeps nothing: it passes a message on to whoever is subscribed at that
+// moment, and its answer to PUBLISH says to how many. So the publisher's
+// answer decides first, per event:
+//   - refused (no connection to Redis: it was down) and nobody subscribed
+//     (answered 0: Redis had restarted and the server had not subscribed
+//     again yet) are not delivered, by design, and expect nothing;
+//   - unconfirmed (the connection died before the answer: Redis was killed
+//     with it in flight) and answered less than --crash-guard before a kill -9
+//     may or may not have reached the server: excused;
+//   - delivered (answered ≥ 1): the server's subscription has it.
+// Then, per delivered event and per connection of a user it concerns (the
+// user addressed, the owner of a home storage, everyone who mounts the
+// shared storage), the event must arrive exactly once when the connection
+// was logged in at least --grace before the event was published (so that
+// its listen command is through) and was still open --window after Redis
+// answered (then the server has had that long to deliver). Connections that
+// logged in later or closed earlier are excused; what they got anyway is
+// counted. Frames that carry the event's id (custom messages, file ids) are
+// matched by id; frames that carry none (activity, notification,
+// notify_file) belong to the latest event of their slot published before
+// they arrived: the generator keeps one event in flight per user and slot,
+// spaced by the window, so this is exact while deliveries take less than
+// the window; later ones are counted as late.
+
+// Deliveries counts, for one kind of delivery, the pairs of event and
+// connection that had to arrive, and what did.
+type Deliveries struct {
+	Expected   uint64 `json:"expected"`
+	Received   uint64 `json:"received"`
+	Lost       uint64 `json:"lost"`
+	Duplicates uint64 `json:"duplicates"`
+	// Late arrived more than the window after Redis answered.
+	Late uint64 `json:"late"`
+	// Latency is from Redis's answer to the PUBLISH to the first receipt:
+	// the server's part, without the time a frozen Redis held the event
+	// (the server gets the message when the publisher gets the answer, so
+	// a fast delivery may read as 0).
+	Latency hist.Latencies `json:"latency"`
+	// MaxFromPublish is the longest from publish to receipt, µs.
+	MaxFromPublish uint64 `json:"max_from_publish_us"`
+}
+
+func (d *Deliveries) add(o Deliveries) {
+	d.Expected += o.Expected
+	d.Received += o.Received
+	d.Lost += o.Lost
+	d.Duplicates += o.Duplicates
+	d.Late += o.Late
+	d.Latency.Merge(o.Latency)
+	d.MaxFromPublish = max(d.MaxFromPublish, o.MaxFromPublish)
+}
+
+// Excused counts pairs of event and connection that did not have to arrive,
+// and how many arrived anyway.
+type Excused struct {
+	Pairs   uint64 `json:"pairs"`
+	Arrived uint64 `json:"arrived"`
+	// Otherwise and OtherwiseArrived are, for events excused for their
+	// fate (unconfirmed, crash window), the pairs that the connection's
+	// times would have required, and how many of them arrived: how much a
+	// kill -9 really costs.
+	Otherwise        uint64 `json:"otherwise_required"`
+	OtherwiseArrived uint64 `json:"otherwise_arrived"`
+}
+
+// Why a pair is excused.
+const (
+	ExcuseFresh       = "fresh login"
+	ExcuseClosing     = "closed within the window"
+	excuseUnconfirmed = "unconfirmed"
+	excuseCrash       = "crash window"
+)
+
+// Delivery kinds, in report order.
+var DeliveryKinds = []string{"custom", "activity", "notification", "home → ids", "home → notify_file",
+	"shared → ids", "shared → notify_file"}
+
+func deliveryKind(k events.EventKind, listen bool) string {
+	switch k {
+	case events.KindHome, events.KindShared:
+		if listen {
+			return string(k) + " → ids"
+		}
+		return string(k) + " → notify_file"
+	}
+	return string(k)
+}
+
+// Account is the outcome of one soak round.
+type Account struct {
+	Deliveries map[string]*Deliveries `json:"deliveries"`
+	Total      Deliveries             `json:"total"`
+	// Fates counts events by kind and fate.
+	Fates map[events.EventKind]map[string]int `json:"fates"`
+	// CrashEvents were answered less than the crash guard before a kill -9.
+	CrashEvents int                 `json:"crash_events"`
+	Excused     map[string]*Excused `json:"excused"`
+	// Misdelivered are frames with an id that the connection had no business
+	// receiving: unknown, for another user, never passed on by Redis, or
+	// file ids to a connection that did not ask for them.
+	Misdelivered uint64 `json:"misdelivered"`
+	// Unattributed are frames without an id that no event could have caused.
+	Unattributed uint64 `json:"unattributed"`
+	// FileWithoutIDs are required storage deliveries to connections that
+	// asked for ids but came as plain notify_file.
+	FileWithoutIDs uint64 `json:"file_without_ids"`
+	// Samples describe the first few losses, duplicates and misdeliveries,
+	// to reproduce them from the server's log.
+	LostSamples      []string `json:"lost_samples,omitempty"`
+	DuplicateSamples []string `json:"duplicate_samples,omitempty"`
+	OtherSamples     []string `json:"other_samples,omitempty"`
+}
+
+// accountParams are the accounting's rules, times in µs.
+type accountParams struct {
+	Mounters   int
+	Grace      int64
+	Window     int64
+	CrashGuard int64
+	// Start is the round's start, to write sample times relative to it.
+	Start int64
+}
+
+const maxSamples = 8
+
+type pairKey struct {
+	event   int64
+	session int32
+}
+
+type pairGot struct {
+	n       uint32
+	first   int64 // µs of the first receipt
+	viaFile bool  // a notify_file (no ids) was among them
+}
+
+// account matches sessions' receipts to events. kills are the times of the
+// kill -9s.
+func account(evs []Event, sessions []protocol.SoakSession, kills []int64, p accountParams) Account {
+	a := Account{Deliveries: map[string]*Deliveries{}, Fates: map[events.EventKind]map[string]int{}, Excused: map[string]*Excused{}}
+	for _, k := range DeliveryKinds {
+		a.Deliveries[k] = &Deliveries{}
+	}
+	for _, r := range []string{ExcuseFresh, ExcuseClosing, excuseUnconfirmed, excuseCrash} {
+		a.Excused[r] = &Excused{}
+	}
+	rel := func(us int64) string { return fmt.Sprintf("%.3f s", float64(us-p.Start)/1e6) }
+	byID := func(id int64) *Event {
+		if id < 1 || id > int64(len(evs)) || evs[id-1].ID != id {
+			return nil
+		}
+		return &evs[id-1]
+	}
+	mayArrive := func(ev *Event) bool {
+		return ev.Fate == fateDelivered || ev.Fate == fateUnconfirmed || ev.Fate == fatePending
+	}
+	concerns := func(ev *Event, user int) bool {
+		if ev.Kind == events.KindShared {
+			return user < p.Mounters
+		}
+		return ev.User == user
+	}
+
+	// Events that frames without ids may belong to, per user and slot, in
+	// publish order (ids are handed out in publish order).
+	var perUser [numSlots]map[int][]int64
+	for s := range perUser {
+		perUser[s] = map[int][]int64{}
+	}
+	var shared []int64
+	for i := range evs {
+		ev := &evs[i]
+		if !mayArrive(ev) {
+			continue
+		}
+		switch ev.Kind {
+		case events.KindShared:
+			shared = append(shared, ev.ID)
+		case events.KindActivity, events.KindNotification, events.KindHome:
+			s := slotOf(ev.Kind)
+			perUser[s][ev.User] = append(perUser[s][ev.User], ev.ID)
+		}
+	}
+	// latestBefore is the last event of list published before at, or 0.
+	latestBefore := func(list []int64, at int64) int64 {
+		i := sort.Search(len(list), func(i int) bool { return evs[list[i]-1].Published >= at })
+		if i == 0 {
+			return 0
+		}
+		return list[i-1]
+	}
+
+	got := map[pairKey]pairGot{}
+	other := func(format string, args ...any) {
+		if len(a.OtherSamples) < maxSamples {
+			a.OtherSamples = append(a.OtherSamples, fmt.Sprintf(format, args...))
+		}
+	}
+	for si := range sessions {
+		s := &sessions[si]
+		for i := 0; i+2 < len(s.Receipts); i += 3 {
+			kind, id, at := int(s.Receipts[i]), s.Receipts[i+1], s.Receipts[i+2]
+			var ev *Event
+			switch kind {
+			case protocol.ReceiptCustom, protocol.ReceiptFileID:
+				ev = byID(id)
+				ok := ev != nil && mayArrive(ev) && concerns(ev, s.User) && at > ev.Published
+				if ok && kind == protocol.ReceiptCustom {
+					ok = ev.Kind == events.KindCustom
+				} else if ok {
+					ok = (ev.Kind == events.KindHome || ev.Kind == events.KindShared) && s.Listen
+				}
+				if !ok {
+					a.Misdelivered++
+					other("misdelivered: user%d (slot %d, listen %v) got event %d (%s) at %s", s.User, s.Slot, s.Listen, id,
+						describeEvent(ev), rel(at))
+					continue
+				}
+			case protocol.ReceiptActivity, protocol.ReceiptNotification, protocol.ReceiptFile:
+				slot := receiptSlot(kind)
+				cand := latestBefore(perUser[slot][s.User], at)
+				if kind == protocol.ReceiptFile && s.User < p.Mounters {
+					if c := latestBefore(shared, at); c > cand {
+						cand = c
+					}
+				}
+				if cand == 0 {
+					a.Unattributed++
+					other("unattributed: user%d (slot %d) got a frame of kind %d at %s that no event published before could cause",
+						s.User, s.Slot, kind, rel(at))
+					continue
+				}
+				ev = byID(cand)
+			default:
+				a.Unattributed++
+				continue
+			}
+			k := pairKey{event: ev.ID, session: int32(si)}
+			g := got[k]
+			if g.n == 0 || at < g.first {
+				g.first = at
+			}
+			g.n++
+			g.viaFile = g.viaFile || kind == protocol.ReceiptFile
+			got[k] = g
+		}
+	}
+
+	// Sessions by user, and of everyone who mounts the shared storage.
+	byUser := map[int][]int32{}
+	var mounterSessions []int32
+	for si := range sessions {
+		u := sessions[si].User
+		byUser[u] = append(byUser[u], int32(si))
+		if u < p.Mounters {
+			mounterSessions = append(mounterSessions, int32(si))
+		}
+	}
+	crashed := func(ev *Event) bool {
+		for _, k := range kills {
+			if ev.Answered <= k && k-ev.Answered < p.CrashGuard {
+				return true
+			}
+		}
+		return false
+	}
+	lat := map[string]*hist.Histogram{}
+	for _, k := range DeliveryKinds {
+		lat[k] = &hist.Histogram{}
+	}
+	for i := range evs {
+		ev := &evs[i]
+		if a.Fates[ev.Kind] == nil {
+			a.Fates[ev.Kind] = map[string]int{}
+		}
+		fate := ev.Fate
+		if fate == fatePending {
+			fate = fateUnconfirmed
+		}
+		a.Fates[ev.Kind][fate.String()]++
+		if !mayArrive(ev) {
+			continue
+		}
+		crash := ev.Fate == fateDelivered && crashed(ev)
+		if crash {
+			a.CrashEvents++
+		}
+		targets := byUser[ev.User]
+		if ev.Kind == events.KindShared {
+			targets = mounterSessions
+		}
+		deadline := max(ev.Answered, ev.Published) + p.Window
+		for _, si := range targets {
+			s := &sessions[si]
+			if s.End <= ev.Published || s.Auth >= deadline {
+				continue // not open while the event was under way
+			}
+			g := got[pairKey{event: ev.ID, session: si}]
+			reason := ""
+			switch {
+			case s.Auth+p.Grace > ev.Published:
+				reason = ExcuseFresh
+			case s.End < ev.Answered+p.Window:
+				reason = ExcuseClosing
+			}
+			if ev.Fate != fateDelivered || crash {
+				x := a.Excused[excuseCrash]
+				if ev.Fate != fateDelivered {
+					x = a.Excused[excuseUnconfirmed]
+				}
+				x.Pairs++
+				if g.n > 0 {
+					x.Arrived++
+				}
+				if reason == "" {
+					x.Otherwise++
+					if g.n > 0 {
+						x.OtherwiseArrived++
+					}
+				}
+				continue
+			}
+			if reason != "" {
+				a.Excused[reason].Pairs++
+				if g.n > 0 {
+					a.Excused[reason].Arrived++
+				}
+				continue
+			}
+			kind := deliveryKind(ev.Kind, s.Listen)
+			d := a.Deliveries[kind]
+			d.Expected++
+			where := func() string {
+				return fmt.Sprintf("event %d (%s) published at %s, Redis answered at %s; user%d's connection (slot %d, listen %v, "+
+					"pre-auth %v) up from %s to %s", ev.ID, describeEvent(ev), rel(ev.Published), rel(ev.Answered), s.User, s.Slot,
+					s.Listen, s.PreAuth, rel(s.Auth), rel(s.End))
+			}
+			if g.n == 0 {
+				d.Lost++
+				if len(a.LostSamples) < maxSamples {
+					a.LostSamples = append(a.LostSamples, where())
+				}
+				continue
+			}
+			d.Received++
+			if g.n > 1 {
+				d.Duplicates += uint64(g.n - 1)
+				if len(a.DuplicateSamples) < maxSamples {
+					a.DuplicateSamples = append(a.DuplicateSamples, fmt.Sprintf("%d× %s", g.n, where()))
+				}
+			}
+			if g.first > ev.Answered+p.Window {
+				d.Late++
+			}
+			if g.viaFile && s.Listen {
+				a.FileWithoutIDs++
+			}
+			lat[kind].Record(uint64(max(g.first-ev.Answered, 0)))
+			d.MaxFromPublish = max(d.MaxFromPublish, uint64(max(g.first-ev.Published, 0)))
+		}
+	}
+	for _, k := range DeliveryKinds {
+		d := a.Deliveries[k]
+		d.Latency = lat[k].Snapshot()
+		a.Total.add(*d)
+	}
+	return a
+}
+
+func describeEvent(ev *Event) string {
+	if ev == nil {
+		return "unknown"
+	}
+	if ev.Kind == events.KindShared {
+		return fmt.Sprintf("shared storage, %s", ev.Fate)
+	}
+	return fmt.Sprintf("%s for user%d, %s", ev.Kind, ev.User, ev.Fate)
+}
+
+// Lost is every required delivery that did not arrive.
+func (a Account) Lost() uint64 { return a.Total.Lost }
+
+// receiptSlot is the slot of a frame without an id.
+func receiptSlot(kind int) int {
+	switch kind {
+	case protocol.ReceiptActivity:
+		return slotActivity
+	case protocol.ReceiptNotification:
+		return slotNotification
+	}
+	return slotFile
+}

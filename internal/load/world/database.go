@@ -1,0 +1,107 @@
+package world
+
+import (
+	"context"
+	"crypto/md5"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"gorm.io/driver/sqlite"
+)
+
+// SeedDatabase creates a SQLite database at path with Nextcloud's tables
+// holding users' homes and the shared storage mounted by users 0 to fanout-1.
+func SeedDatabase(ctx context.Context, path string, users, fanout int) error {
+	if users < 1 || users > MaxUsers || fanout < 0 || fanout > users {
+		return fmt.Errorf("seed %d users, %d sharing: want 1-%d users and at most as many sharing", users, fanout, MaxUsers)
+	}
+	db, err := sql.Open(sqlite.DriverName, path)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer db.Close()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("seed database: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	for _, stmt := range schema {
+		if _, err := tx.ExecContext(ctx, strings.ReplaceAll(stmt, "{p}", TablePrefix)); err != nil {
+			return fmt.Errorf("create table: %w", err)
+		}
+	}
+	rootHash := pathHash("")
+	// Multi-row inserts: one statement per 500 rows keeps seeding 20,000
+	// users under a second.
+	const batch = 500
+	insert := func(head string, rows int, placeholders string, args func(i int) []any) error {
+		for from := 0; from < rows; from += batch {
+			n := min(batch, rows-from)
+			var q strings.Builder
+			q.WriteString(head)
+			vals := make([]any, 0, n*strings.Count(placeholders, "?"))
+			for i := range n {
+				if i > 0 {
+					q.WriteByte(',')
+				}
+				q.WriteString(placeholders)
+				vals = append(vals, args(from+i)...)
+			}
+			if _, err := tx.ExecContext(ctx, q.String(), vals...); err != nil {
+				return fmt.Errorf("seed database: %w", err)
+			}
+		}
+		return nil
+	}
+	// Home roots have file id = storage id; the shared root is SharedStorage.
+	err = insert("INSERT INTO "+TablePrefix+"filecache (fileid, storage, path, path_hash, parent, name, permissions) VALUES ",
+		users+1, "(?, ?, '', ?, -1, '', 31)", func(i int) []any {
+			if i == users {
+				return []any{SharedStorage, SharedStorage, rootHash}
+			}
+			return []any{HomeStorage(i), HomeStorage(i), rootHash}
+		})
+	if err != nil {
+		return err
+	}
+	err = insert("INSERT INTO "+TablePrefix+"mounts (storage_id, root_id, user_id, mount_point, mount_provider_class) VALUES ",
+		users+fanout, "(?, ?, ?, ?, ?)", func(i int) []any {
+			if i < users {
+				u := "user" + strconv.Itoa(i)
+				return []any{HomeStorage(i), HomeStorage(i), u, "/" + u + "/", `OC\Files\Mount\LocalHomeMountProvider`}
+			}
+			u := "user" + strconv.Itoa(i-users)
+			return []any{SharedStorage, SharedStorage, u, "/" + u + "/files/Shared/", `OCA\Files_Sharing\MountProvider`}
+		})
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("seed database: %w", err)
+	}
+	return nil
+}
+
+// pathHash is Nextcloud's filecache path_hash: the hex MD5 of the path.
+func pathHash(p string) string {
+	sum := md5.Sum([]byte(p))
+	return hex.EncodeToString(sum[:])
+}
+
+// schema is the part of Nextcloud's tables that notify_push reads: which
+// users mount a storage (mounts) and where the mount's root is (filecache),
+// with the indexes its mapping query uses, {p} for the table prefix.
+var schema = []string{
+	`CREATE TABLE {p}filecache (fileid INTEGER PRIMARY KEY NOT NULL, storage BIGINT DEFAULT 0 NOT NULL,
+		path VARCHAR(4000) DEFAULT NULL, path_hash VARCHAR(32) DEFAULT '' NOT NULL, parent BIGINT DEFAULT 0 NOT NULL,
+		name VARCHAR(250) DEFAULT NULL, permissions INTEGER DEFAULT 0)`,
+	`CREATE UNIQUE INDEX {p}fs_storage_path_hash ON {p}filecache (storage, path_hash)`,
+	`CREATE TABLE {p}mounts (id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, storage_id BIGINT NOT NULL,
+		root_id BIGINT NOT NULL, user_id VARCHAR(64) NOT NULL, mount_point VARCHAR(4000) NOT NULL,
+		mount_provider_class VARCHAR(128) DEFAULT NULL)`,
+	`CREATE INDEX {p}mounts_storage_index ON {p}mounts (storage_id)`,
+	`CREATE INDEX {p}mounts_user_index ON {p}mounts (user_id)`,
+}
