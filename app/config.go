@@ -55,6 +55,9 @@ type Config struct {
 	MaxDebounceTime   time.Duration
 	MaxConnectionTime time.Duration
 	DebounceDisable   bool
+	// ResyncSpread is the window over which clients told to re-check after
+	// a possible loss of events are told, each at a random moment in it.
+	ResyncSpread time.Duration
 	// PingInterval is how long a connection may go without traffic before
 	// it is pinged (PROTOCOL §3's 30 s); load tests shorten it. Zero is 30 s.
 	PingInterval time.Duration
@@ -89,4 +92,8 @@ const (
 	// DefaultMaxPendingLogins: a login in progress holds tens of KiB (an HTTP
 	// goroutine and its buffers) until Nextcloud answers; this caps that.
 	DefaultMaxPendingLogins = 4096
+	// DefaultResyncSpread: 10,000 clients told to re-check their files,
+	// activities and notifications make about 3,000 requests a second to
+	// Nextcloud over 10 s, the order of a normal debounce window at that load.
+	DefaultResyncSpread = 10 * time.Second
 )

@@ -27,6 +27,12 @@ type Dependency struct {
 	// has answered, so that health reflects an outage; zero is every
 	// DependencyTiming.Recheck.
 	Recheck time.Duration
+	// Gate: logins wait for this dependency at start. Only what every login
+	// needs gates them: the subscription (a client must not trust a
+	// connection that cannot hear its changes yet). Without the database
+	// updates are remembered and resynced; a password is checked by
+	// Nextcloud itself, and a pre-auth token needs no Nextcloud at all.
+	Gate bool
 }
 
 // DependencyTiming paces the probes; the zero value is DefaultDependencyTiming.
@@ -64,14 +70,15 @@ var DefaultDependencyTiming = DependencyTiming{
 var errNotChecked = errors.New("not checked yet")
 
 // Dependencies watches what one deployment shape needs, for three readers:
-// the login gate (Refusal: until every dependency has answered once, logins
-// are refused with a domain.StartingError naming what is missing; a refused
-// client keeps polling Nextcloud, which is right while the server could not
-// deliver its changes), /health and readiness (Ready: the last result of
-// each probe, live ones asked afresh, so that an anonymous request never
-// makes the server contact a dependency), and the startup check (AllUp).
-// Once open the gate stays open: later outages are handled by each adapter's
-// own retries, and shown by Ready. Build it with NewDependencies and Run it.
+// the login gate (Refusal: until every gating dependency has answered once,
+// logins are refused with a domain.StartingError naming what is missing; a
+// refused client keeps polling Nextcloud, which is right while the server
+// could not deliver its changes), /health and readiness (Ready: the last
+// result of each probe, live ones asked afresh, so that an anonymous request
+// never makes the server contact a dependency), and the startup check
+// (AllUp). Once open the gate stays open: later outages are handled by each
+// adapter's own retries, and shown by Ready. Build it with NewDependencies
+// and Run it.
 type Dependencies struct {
 	deps   []Dependency
 	timing DependencyTiming
@@ -79,7 +86,9 @@ type Dependencies struct {
 	log    *slog.Logger
 
 	allUp    chan struct{} // closed once every dependency answered
+	gateOpen chan struct{} // closed once every gating dependency answered
 	openOnce sync.Once
+	upOnce   sync.Once
 	started  time.Time
 
 	mu     sync.Mutex
@@ -120,26 +129,38 @@ func NewDependencies(deps []Dependency, timing DependencyTiming, clock ports.Clo
 		return nil, errors.New("dependencies: no clock")
 	}
 	d := &Dependencies{deps: deps, timing: timing, clock: clock, log: log, allUp: make(chan struct{}),
-		started: clock.Now(), last: make(map[string]error), up: make(map[string]bool)}
+		gateOpen: make(chan struct{}), started: clock.Now(), last: make(map[string]error), up: make(map[string]bool)}
+	if !d.gating() {
+		close(d.gateOpen)
+	}
 	if len(deps) == 0 {
 		close(d.allUp)
 	}
 	return d, nil
 }
 
-// AllUp is closed once every dependency has answered: logins are accepted
-// from then on.
+// AllUp is closed once every dependency has answered.
 func (d *Dependencies) AllUp() <-chan struct{} { return d.allUp }
 
-// Refusal is nil once every dependency has answered; before, it is a
-// *domain.StartingError naming each dependency still missing. A login that
-// comes before that waits for it (within ctx and 3 s), looking at live
-// dependencies afresh every few milliseconds: on a normal start the
-// subscription follows the first probes by milliseconds, and a client should
-// not be refused for that.
+// gating reports whether any dependency gates the logins.
+func (d *Dependencies) gating() bool {
+	for _, dep := range d.deps {
+		if dep.Gate {
+			return true
+		}
+	}
+	return false
+}
+
+// Refusal is nil once every gating dependency has answered; before, it is a
+// *domain.StartingError naming each one still missing. A login that comes
+// before that waits for it (within ctx and 3 s), looking at live dependencies
+// afresh every few milliseconds: on a normal start the subscription follows
+// the first probes by milliseconds, and a client should not be refused for
+// that.
 func (d *Dependencies) Refusal(ctx context.Context) error {
 	select {
-	case <-d.allUp:
+	case <-d.gateOpen:
 		return nil
 	default:
 	}
@@ -150,7 +171,7 @@ func (d *Dependencies) Refusal(ctx context.Context) error {
 	for {
 		d.lookAtLive(ctx)
 		select {
-		case <-d.allUp:
+		case <-d.gateOpen:
 			return nil
 		case <-ctx.Done():
 			return d.refusal()
@@ -211,7 +232,8 @@ func (d *Dependencies) probed(name string) bool {
 	return ok
 }
 
-// refusal names what is missing; nil when nothing is (the gate is opening).
+// refusal names the gating dependencies missing; nil when none is (the gate
+// is opening).
 func (d *Dependencies) refusal() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -219,7 +241,7 @@ func (d *Dependencies) refusal() error {
 	for _, dep := range d.deps {
 		err, probed := d.last[dep.Name]
 		switch {
-		case d.up[dep.Name]:
+		case !dep.Gate || d.up[dep.Name]:
 		case !probed:
 			waiting = append(waiting, dep.Name+" not checked yet")
 		case err != nil:
@@ -238,8 +260,8 @@ func (d *Dependencies) isUp(name string) bool {
 	return d.up[name]
 }
 
-// record keeps a probe's result and opens the gate once every dependency
-// has answered.
+// record keeps a probe's result, opens the gate once every gating
+// dependency has answered, and closes AllUp once every one has.
 func (d *Dependencies) record(name string, err error) {
 	d.mu.Lock()
 	d.last[name] = err
@@ -247,14 +269,28 @@ func (d *Dependencies) record(name string, err error) {
 		d.up[name] = true
 	}
 	all := len(d.up) == len(d.deps)
+	gated := true
+	for _, dep := range d.deps {
+		gated = gated && (!dep.Gate || d.up[dep.Name])
+	}
 	warned := d.warned
 	d.mu.Unlock()
-	if all {
+	took := d.clock.Now().Sub(d.started).Round(time.Millisecond)
+	if gated && d.gating() {
 		d.openOnce.Do(func() {
-			took := d.clock.Now().Sub(d.started).Round(time.Millisecond)
 			if warned {
 				// The warnings before said logins are refused: say they are not any more.
-				d.log.Warn("every dependency answers: accepting logins", "after", took)
+				d.log.Warn("accepting logins", "after", took)
+			} else {
+				d.log.Debug("accepting logins", "after", took)
+			}
+			close(d.gateOpen)
+		})
+	}
+	if all {
+		d.upOnce.Do(func() {
+			if warned {
+				d.log.Warn("every dependency answers", "after", took)
 			} else {
 				d.log.Info("every dependency answers", "after", took)
 			}
@@ -334,8 +370,11 @@ func (d *Dependencies) awaitFirst(ctx context.Context, dep Dependency) bool {
 			d.mu.Lock()
 			d.warned = true
 			d.mu.Unlock()
-			d.log.Warn("waiting for "+dep.Name+"; logins are refused until it answers (logged once a minute)",
-				"dependency", dep.Name, "err", err, "waiting", missing.Round(time.Second))
+			what := "waiting for " + dep.Name + " (logged once a minute)"
+			if dep.Gate {
+				what = "waiting for " + dep.Name + "; logins are refused until it answers (logged once a minute)"
+			}
+			d.log.Warn(what, "dependency", dep.Name, "err", err, "waiting", missing.Round(time.Second))
 		}
 		d.record(dep.Name, err)
 		// Every dependency up opens the gate: a live one may be up

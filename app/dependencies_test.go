@@ -105,8 +105,8 @@ func TestDependenciesRefuseLoginsUntilEveryOneAnswers(t *testing.T) {
 	f := newFixture(t, HubOptions{})
 	db, redis := &switchable{}, &switchable{}
 	logs := &lockedLog{}
-	s, err := NewDependencies([]Dependency{{Name: "database", Probe: db.probe}, {Name: "redis", Probe: redis.probe}},
-		fastDependencies, realTime, slog.New(slog.NewTextHandler(logs, nil)))
+	s, err := NewDependencies([]Dependency{{Name: "database", Probe: db.probe, Gate: true},
+		{Name: "redis", Probe: redis.probe, Gate: true}}, fastDependencies, realTime, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,8 @@ func TestDependenciesRefuseLoginsUntilEveryOneAnswers(t *testing.T) {
 		t.Fatalf("pre-auth login once ready: %q %v", user, err)
 	}
 	// One warning per dependency despite many failed probes, then the recovery.
-	for _, want := range []string{"waiting for database", "waiting for redis", "database answers", "redis answers", "accepting logins"} {
+	for _, want := range []string{"waiting for database", "waiting for redis", "database answers", "redis answers",
+		"accepting logins", "every dependency answers"} {
 		if n := logs.count(want); n != 1 {
 			t.Errorf("%d lines with %q, want 1:\n%s", n, want, logs.b.String())
 		}
@@ -280,7 +281,7 @@ func TestDependenciesLoginWaitsForTheFirstProbes(t *testing.T) {
 			return ctx.Err()
 		}
 	}
-	s, err := NewDependencies([]Dependency{{Name: "nextcloud", Probe: slow}}, fastDependencies, realTime, discard())
+	s, err := NewDependencies([]Dependency{{Name: "nextcloud", Probe: slow, Gate: true}}, fastDependencies, realTime, discard())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +305,7 @@ func TestDependenciesLookAtLiveOnesAtLogin(t *testing.T) {
 	redis := &switchable{}
 	timing := fastDependencies
 	timing.FirstRetry, timing.MaxRetry = time.Hour, time.Hour // no second probe during the test
-	s, err := NewDependencies([]Dependency{{Name: "redis", Probe: redis.probe, Live: true}}, timing, realTime, discard())
+	s, err := NewDependencies([]Dependency{{Name: "redis", Probe: redis.probe, Live: true, Gate: true}}, timing, realTime, discard())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,4 +399,40 @@ func TestDependenciesReadyNamesEveryFailingOne(t *testing.T) {
 	if err := s.Ready(context.Background()); err == nil || err.Error() != "redis: not subscribed\ndatabase: connection refused" {
 		t.Fatalf("Ready = %v", err)
 	}
+}
+
+// TestDependenciesGateLoginsOnlyOnWhatTheyNeed: the database and Nextcloud
+// down do not keep clients out once the subscription is there; /health
+// still names them, and the startup check still waits for them.
+func TestDependenciesGateLoginsOnlyOnWhatTheyNeed(t *testing.T) {
+	db, redis, nc := &switchable{}, &switchable{}, &switchable{}
+	s, err := NewDependencies([]Dependency{
+		{Name: "database", Probe: db.probe},
+		{Name: "redis", Probe: redis.probe, Live: true, Gate: true},
+		{Name: "nextcloud", Probe: nc.probe},
+	}, fastDependencies, realTime, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	watch(t, s)
+	waitUntil(t, "the first probes", func() bool { return redis.calls.Load() > 0 && db.calls.Load() > 0 })
+	if got := refusal(s); got != "Push server is starting: redis unreachable" {
+		t.Fatalf("refusal %q, want only the gating redis named", got)
+	}
+	redis.up.Store(true)
+	if err := s.Refusal(context.Background()); err != nil {
+		t.Fatalf("refused with the subscription up: %v", err)
+	}
+	waitUntil(t, "the probes to record", func() bool { return s.Ready(context.Background()) != nil })
+	if err := s.Ready(context.Background()); !strings.Contains(err.Error(), "database: ") || !strings.Contains(err.Error(), "nextcloud: ") {
+		t.Fatalf("health: %v", err)
+	}
+	select {
+	case <-s.AllUp():
+		t.Fatal("all up with the database and Nextcloud down")
+	default:
+	}
+	db.up.Store(true)
+	nc.up.Store(true)
+	awaitAllUp(t, s)
 }

@@ -45,6 +45,10 @@ func (d *Dispatcher) TestCookie() uint32 { return d.testCookie.Load() }
 
 // HandleEvent is the ports.EventHandler of the event source.
 func (d *Dispatcher) HandleEvent(ctx context.Context, ev domain.Event) {
+	if _, ok := ev.(domain.Resubscribed); ok {
+		d.resync()
+		return
+	}
 	d.counters.EventsReceived.Add(1)
 	d.counters.EventOn(ev.Channel())
 	now := d.clock.Now()
@@ -75,6 +79,19 @@ func (d *Dispatcher) HandleEvent(ctx context.Context, ev domain.Event) {
 	default:
 		d.log.Warn("unhandled event", "channel", ev.Channel())
 	}
+}
+
+// everyKind is what a client re-checks after a possible loss of events.
+var everyKind = []domain.MessageKind{domain.KindFile, domain.KindActivity, domain.KindNotification}
+
+// resync tells every client to re-check files, activities and
+// notifications: the subscription is back after an interruption, and what
+// the app published meanwhile is lost.
+func (d *Dispatcher) resync() {
+	n := d.hub.Resync(everyKind, d.clock.Now())
+	d.counters.Resynced(domain.ResyncRedis, n)
+	d.log.Info("event subscription back after an interruption: every client told to re-check",
+		"clients", n, "reason", domain.ResyncRedis.String(), "spread", d.hub.opts.ResyncSpread)
 }
 
 func (d *Dispatcher) answerMetrics(ctx context.Context) {

@@ -16,11 +16,15 @@ import (
 type HubOptions struct {
 	MaxDebounceTime time.Duration
 	DebounceDisable bool
+	// ResyncSpread is the window over which a resync reaches the
+	// connections, each at a random moment in it (zero: all at once).
+	ResyncSpread time.Duration
 }
 
 // HubOptionsFrom picks the hub's part of cfg.
 func HubOptionsFrom(cfg Config) HubOptions {
-	return HubOptions{MaxDebounceTime: cfg.MaxDebounceTime, DebounceDisable: cfg.DebounceDisable}
+	return HubOptions{MaxDebounceTime: cfg.MaxDebounceTime, DebounceDisable: cfg.DebounceDisable,
+		ResyncSpread: cfg.ResyncSpread}
 }
 
 // Hub knows every authenticated connection by user and delivers messages to
@@ -338,6 +342,58 @@ func (h *Hub) FlushDue(now time.Time) time.Time {
 		}
 	}
 	return h.sched.next()
+}
+
+// Resync tells connections to re-check the kinds given, because events for
+// them may have been lost: Resync for every connection, ResyncUsers for the
+// connections of users. Each connection's slots are filled at a random
+// moment within ResyncSpread from now and then sent through the normal
+// debounce, so that a storm of reconnects sends each message at most once
+// per debounce window and thousands of clients do not reach Nextcloud in the
+// same instant. They return the number of connections told.
+func (h *Hub) Resync(kinds []domain.MessageKind, now time.Time) int {
+	h.mu.RLock()
+	sessions := make([]*session, 0, h.counters.ActiveConnections.Load())
+	for _, ss := range h.users {
+		sessions = append(sessions, ss...)
+	}
+	h.mu.RUnlock()
+	return h.resync(sessions, kinds, now)
+}
+
+// ResyncUsers is Resync for the connections of users.
+func (h *Hub) ResyncUsers(users []domain.UserID, kinds []domain.MessageKind, now time.Time) int {
+	var sessions []*session
+	h.mu.RLock()
+	for _, u := range users {
+		sessions = append(sessions, h.users[u]...)
+	}
+	h.mu.RUnlock()
+	return h.resync(sessions, kinds, now)
+}
+
+func (h *Hub) resync(sessions []*session, kinds []domain.MessageKind, now time.Time) int {
+	base := h.debounceBase()
+	told := 0
+	for _, s := range sessions {
+		at := now
+		if spread := h.opts.ResyncSpread; spread > 0 {
+			at = now.Add(rand.N(spread))
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			continue
+		}
+		for _, k := range kinds {
+			slotUpdate{kind: k}.apply(&s.sub, at)
+		}
+		due, _ := s.sub.NextDue(base)
+		s.mu.Unlock()
+		h.sched.schedule(s, due)
+		told++
+	}
+	return told
 }
 
 // CloseAll ends every connection with reason; each transport then detaches

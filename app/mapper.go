@@ -31,6 +31,10 @@ type MapperOptions struct {
 	// together (DefaultMaxPendingFiles); one storage holds at most
 	// domain.MaxPendingFileIDs. Beyond, changes lose their file ids.
 	MaxPendingFiles int
+	// MaxMissedStorages bounds the storages remembered for a resync after
+	// their updates were dropped (DefaultMaxMissedStorages); beyond, every
+	// client is told to re-check its files once the database answers.
+	MaxMissedStorages int
 }
 
 // Defaults of MapperOptions.
@@ -48,6 +52,8 @@ const (
 	// DefaultMaxPendingFiles: a change held is a path and an id, about 150
 	// bytes.
 	DefaultMaxPendingFiles = 128 * 1024
+	// DefaultMaxMissedStorages: a storage id in a set, under 50 bytes.
+	DefaultMaxMissedStorages = 64 * 1024
 )
 
 // linearChanges is how many changes a lookup dedupes by scanning before it
@@ -58,6 +64,7 @@ const linearChanges = 16
 // the oldest-expired are forgotten first.
 const maxRememberedFailures = 10_000
 
+
 // Mapper turns storage updates into file deliveries to the users who see the
 // changed path. An update whose storage's mapping is cached is delivered at
 // once on the caller's goroutine; the others wait, merged per storage, for a
@@ -66,7 +73,13 @@ const maxRememberedFailures = 10_000
 // for a while (MapperOptions.MinBackoff) and its updates are dropped
 // meanwhile. While lookups time out, only one at a time asks the database and
 // the others fail at once, so that a hung database does not keep every
-// worker waiting out its timeout. Build it with NewMapper and Run it.
+// worker waiting out its timeout.
+//
+// No dropped update goes unnoticed: the storage is remembered (missed), and
+// once the database answers again (any successful query, which also ends
+// every storage's backoff, or the Mapper's own probe of a missed storage
+// every MinBackoff) the users of each missed storage are told notify_file
+// once, as a resync. Build it with NewMapper and Run it.
 type Mapper struct {
 	opts     MapperOptions
 	hub      *Hub
@@ -87,6 +100,21 @@ type Mapper struct {
 	// timeout; probing says that a lookup is asking the database meanwhile.
 	hung    error
 	probing bool
+	// missed holds the storages whose updates were dropped, until their
+	// users are told; missedAll says the set overflowed: everyone is told.
+	missed    map[domain.StorageID]struct{}
+	missedAll bool
+	// recovering counts the missed storages looked up since the database
+	// answered again; nil when no recovery is under way.
+	recovering *recovery
+}
+
+// recovery is one return of the database: the missed storages it looks up
+// and the clients it tells.
+type recovery struct {
+	remaining int
+	storages  int
+	told      int
 }
 
 // lookup is what waits for the mapping of one storage: the updates that
@@ -99,6 +127,9 @@ type lookup struct {
 	// longest common prefix of their paths, without their ids.
 	overflow bool
 	prefix   string
+	// missed: updates of the storage were dropped earlier; once loaded,
+	// every user of the storage is told to re-check its files.
+	missed bool
 }
 
 type fileChange struct {
@@ -124,7 +155,7 @@ func NewMapper(opts MapperOptions, hub *Hub, mounts *MountCache, clock ports.Clo
 		return nil, errors.New("mapper: no hub, mount cache, clock or counters")
 	}
 	if opts.Workers < 0 || opts.Timeout < 0 || opts.MinBackoff < 0 || opts.MaxBackoff < 0 ||
-		opts.MaxPendingStorages < 0 || opts.MaxPendingFiles < 0 {
+		opts.MaxPendingStorages < 0 || opts.MaxPendingFiles < 0 || opts.MaxMissedStorages < 0 {
 		return nil, fmt.Errorf("mapper: negative setting in %+v", opts)
 	}
 	opts.Workers = orDefault(opts.Workers, DefaultMappingWorkers)
@@ -133,6 +164,7 @@ func NewMapper(opts MapperOptions, hub *Hub, mounts *MountCache, clock ports.Clo
 	opts.MaxBackoff = orDefault(opts.MaxBackoff, DefaultMaxBackoff)
 	opts.MaxPendingStorages = orDefault(opts.MaxPendingStorages, DefaultMaxPendingStorages)
 	opts.MaxPendingFiles = orDefault(opts.MaxPendingFiles, DefaultMaxPendingFiles)
+	opts.MaxMissedStorages = orDefault(opts.MaxMissedStorages, DefaultMaxMissedStorages)
 	if opts.MaxBackoff < opts.MinBackoff {
 		return nil, fmt.Errorf("mapper: backoff bounds %v > %v", opts.MinBackoff, opts.MaxBackoff)
 	}
@@ -150,6 +182,7 @@ func NewMapper(opts MapperOptions, hub *Hub, mounts *MountCache, clock ports.Clo
 		queue:    make(chan domain.StorageID, opts.MaxPendingStorages),
 		pending:  make(map[domain.StorageID]*lookup),
 		failures: make(map[domain.StorageID]failure),
+		missed:   make(map[domain.StorageID]struct{}),
 	}, nil
 }
 
@@ -186,25 +219,48 @@ func (m *Mapper) request(storage domain.StorageID, e *domain.StorageUpdate, now 
 	l := m.pending[storage]
 	if l == nil {
 		if f, ok := m.failures[storage]; ok && e != nil && now.Before(f.until) {
+			m.missLocked(storage)
 			m.mu.Unlock()
 			m.drop(storage, 1, f.err, f.until.Sub(now), now)
 			return
 		}
 		if len(m.pending) >= m.opts.MaxPendingStorages {
+			if e != nil {
+				m.missLocked(storage)
+			}
 			m.mu.Unlock()
 			if e != nil {
 				m.dropBacklogged(now)
 			}
 			return
 		}
-		l = &lookup{}
-		m.pending[storage] = l
-		m.queue <- storage
+		l = m.queueLocked(storage)
 	}
 	if e != nil {
 		m.mergeLocked(l, e)
 	}
 	m.mu.Unlock()
+}
+
+// queueLocked makes storage wait for a lookup; the caller has checked that
+// a pending lookup fits.
+func (m *Mapper) queueLocked(storage domain.StorageID) *lookup {
+	l := &lookup{}
+	m.pending[storage] = l
+	m.queue <- storage
+	return l
+}
+
+// missLocked remembers that an update of storage was dropped.
+func (m *Mapper) missLocked(storage domain.StorageID) {
+	if m.missedAll {
+		return
+	}
+	if len(m.missed) >= m.opts.MaxMissedStorages {
+		m.missedAll = true
+		return
+	}
+	m.missed[storage] = struct{}{}
 }
 
 // mergeLocked adds e to what waits in l, within the bounds.
@@ -248,10 +304,24 @@ func (l *lookup) holds(c fileChange) bool {
 	return false
 }
 
-// Run runs the lookups on MapperOptions.Workers goroutines until ctx ends.
+// Run runs the lookups on MapperOptions.Workers goroutines, and probes the
+// database every MinBackoff while updates were missed, until ctx ends.
 // Updates still waiting then are dropped. Run it once.
 func (m *Mapper) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := m.clock.NewTimer(m.opts.MinBackoff)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C():
+				m.probeMissed(m.clock.Now())
+				t.Reset(m.opts.MinBackoff)
+			}
+		}
+	})
 	for range m.opts.Workers {
 		wg.Go(func() {
 			for {
@@ -271,7 +341,7 @@ func (m *Mapper) Run(ctx context.Context) error {
 // lookUp loads the mapping of storage and delivers what waited for it, or
 // drops it and backs the storage off when the load fails.
 func (m *Mapper) lookUp(ctx context.Context, storage domain.StorageID) {
-	mounts, err := m.ask(ctx, storage)
+	mounts, asked, err := m.ask(ctx, storage)
 	now := m.clock.Now()
 
 	m.mu.Lock()
@@ -279,37 +349,161 @@ func (m *Mapper) lookUp(ctx context.Context, storage domain.StorageID) {
 	delete(m.pending, storage)
 	m.files -= len(l.files)
 	var retryIn time.Duration
+	everyone := false
 	switch {
+	case err == nil && asked:
+		// The database answers: no storage needs to wait any longer.
+		clear(m.failures)
+		everyone = m.recoverLocked(now)
 	case err == nil:
 		delete(m.failures, storage)
 	case ctx.Err() == nil: // not shutting down
 		retryIn = m.failedLocked(storage, err, now)
+		if l.events > 0 || l.missed {
+			m.missLocked(storage)
+		}
 	}
 	m.mu.Unlock()
 
+	if everyone {
+		n := m.hub.Resync(fileKind, now)
+		m.resynced(n, 0, now)
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			m.drop(storage, l.events, err, retryIn, now)
+			if l.missed {
+				m.recovered(0)
+			}
 		}
 		return
 	}
 	m.deliverWaiting(storage, mounts, l, now)
+	if l.missed {
+		m.recovered(m.hub.ResyncUsers(usersOverlapping(mounts, ""), fileKind, now))
+	}
+}
+
+// fileKind is what a client whose file changes may have been lost re-checks.
+var fileKind = []domain.MessageKind{domain.KindFile}
+
+// recoverLocked tells the users of the missed storages, the database being
+// back: a lookup of each is queued, as many as fit, into the recovery under
+// way (a new one when none is); each success queues more. It reports whether
+// everyone must be told instead, the set having overflowed.
+func (m *Mapper) recoverLocked(now time.Time) (everyone bool) {
+	if m.missedAll {
+		m.missedAll = false
+		clear(m.missed)
+		return true
+	}
+	if len(m.missed) == 0 {
+		return false
+	}
+	r := m.recovering
+	if r == nil {
+		r = &recovery{}
+	}
+	queued := 0
+	for storage := range m.missed {
+		if len(m.pending) >= m.opts.MaxPendingStorages {
+			break
+		}
+		delete(m.missed, storage)
+		l := m.pending[storage]
+		if l == nil {
+			l = m.queueLocked(storage)
+		}
+		if !l.missed {
+			l.missed = true
+			queued++
+		}
+	}
+	r.storages += queued
+	r.remaining += queued
+	if m.recovering == nil && queued > 0 {
+		m.recovering = r
+		m.log.Debug("database answers again: looking up the storages whose updates were dropped",
+			"storages", queued, "at", now)
+	}
+	return false
+}
+
+// recovered counts a missed storage's lookup done, having told n clients,
+// and closes the recovery with a log line and the counter after the last.
+func (m *Mapper) recovered(n int) {
+	m.mu.Lock()
+	r := m.recovering
+	if r == nil {
+		m.mu.Unlock()
+		return
+	}
+	r.told += n
+	r.remaining--
+	done := r.remaining <= 0
+	if done {
+		m.recovering = nil
+	}
+	m.mu.Unlock()
+	if done {
+		m.resynced(r.told, r.storages, m.clock.Now())
+	}
+}
+
+// resynced counts and logs one resync after the database came back.
+func (m *Mapper) resynced(clients, storages int, now time.Time) {
+	m.counters.Resynced(domain.ResyncDatabase, clients)
+	if storages == 0 {
+		m.log.Info("database answers again after dropped storage updates: every client told to re-check its files",
+			"clients", clients, "reason", domain.ResyncDatabase.String())
+		return
+	}
+	m.log.Info("database answers again after dropped storage updates: their users told to re-check their files",
+		"clients", clients, "storages", storages, "reason", domain.ResyncDatabase.String())
+}
+
+// probeMissed looks up one missed storage, when updates were dropped and
+// nothing else is under way: its lookup tells whether the database answers
+// again, so that recovery does not wait for the next update. It runs every
+// MinBackoff and ignores the storages' own backoffs, which grow to a minute:
+// one query per MinBackoff is what an outage costs the database.
+func (m *Mapper) probeMissed(now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.recovering != nil || len(m.missed) == 0 || len(m.pending) >= m.opts.MaxPendingStorages {
+		return
+	}
+	for _, l := range m.pending {
+		if l.missed {
+			return // a probe is under way
+		}
+	}
+	for storage := range m.missed {
+		if m.pending[storage] != nil {
+			continue
+		}
+		delete(m.missed, storage)
+		m.queueLocked(storage).missed = true
+		m.recovering = &recovery{storages: 1, remaining: 1}
+		return
+	}
 }
 
 // ask queries the mapping of storage, unless the last lookup timed out and
-// another one is asking the database already: then it fails at once.
-func (m *Mapper) ask(ctx context.Context, storage domain.StorageID) ([]domain.Mount, error) {
+// another one is asking the database already: then it fails at once. asked
+// says whether the database answered (a fresh cached mapping asks nothing).
+func (m *Mapper) ask(ctx context.Context, storage domain.StorageID) (mounts []domain.Mount, asked bool, err error) {
 	m.mu.Lock()
 	hung, probe := m.hung, m.hung != nil
 	if probe && m.probing {
 		m.mu.Unlock()
-		return nil, fmt.Errorf("load mounts of storage %d: not asked while the database does not answer (%w)", storage, hung)
+		return nil, false, fmt.Errorf("load mounts of storage %d: not asked while the database does not answer (%w)", storage, hung)
 	}
 	m.probing = m.probing || probe
 	m.mu.Unlock()
 
 	qctx, cancel := context.WithTimeout(ctx, m.opts.Timeout)
-	mounts, err := m.mounts.MountsFor(qctx, storage)
+	mounts, asked, err = m.mounts.Load(qctx, storage)
 	// A refresh serves stale rows without an error: the time taken tells. A
 	// first load runs under a deadline of its own, equal to this one, which
 	// may fire first: its error tells then.
@@ -327,7 +521,7 @@ func (m *Mapper) ask(ctx context.Context, storage domain.StorageID) ([]domain.Mo
 			m.hung = fmt.Errorf("load mounts of storage %d: no answer within %v", storage, m.opts.Timeout)
 		}
 	}
-	return mounts, err
+	return mounts, asked, err
 }
 
 // failedLocked remembers a failed lookup of storage and returns the backoff:

@@ -214,6 +214,9 @@ func TestMapperAsksAHungDatabaseOneLookupAtATime(t *testing.T) {
 				})
 			f.handle(update(1, "files/x", 1))
 			runQueued(f.mapper) // takes its whole timeout: the database hangs
+			// The hung first load winds down on its own goroutine; a later
+			// load of storage 1 must not join it. Joining it here waits for it.
+			f.mounts.loads.Do("1", func() (any, error) { return nil, nil })
 
 			// Storage 2's lookup asks the database and is held there; storage
 			// 3's, meanwhile, fails without asking (a call would fail the test).
@@ -238,8 +241,22 @@ func TestMapperAsksAHungDatabaseOneLookupAtATime(t *testing.T) {
 			if n := f.counters.DatabaseErrors.Load(); n != dropped {
 				t.Fatalf("database errors = %d, want %d", n, dropped)
 			}
+			// The probe answers: the storages whose updates were dropped (3,
+			// and 1 unless its rows were served) are looked up to tell their users.
+			f.db.EXPECT().MountsFor(gomock.Any(), domain.StorageID(3)).Return(rows, nil)
+			missed := 1
+			if !refresh {
+				f.db.EXPECT().MountsFor(gomock.Any(), domain.StorageID(1)).Return(rows, nil)
+				missed++
+			}
 			close(release)
 			<-done
+			if n := runQueued(f.mapper); n != missed {
+				t.Fatalf("%d lookups after the probe answered, want %d (the dropped storages)", n, missed)
+			}
+			if n := f.counters.Resyncs(domain.ResyncDatabase); n != 1 {
+				t.Fatalf("%d resyncs after the database answered, want 1", n)
+			}
 			before := len(r.Texts())
 			if before == 0 {
 				t.Fatal("the probe's update was not delivered")
@@ -263,7 +280,9 @@ func TestMapperDropsUpdatesBeyondThePendingStorages(t *testing.T) {
 	f.mapper.log = slog.New(slog.NewTextHandler(&logs, nil))
 	_, r := f.connect(t, "alice")
 	f.stale(t, 9, []domain.Mount{{User: "alice"}}...)
-	f.db.EXPECT().MountsFor(gomock.Any(), gomock.Any()).Return([]domain.Mount{{User: "alice"}}, nil).Times(3)
+	// Three lookups fit; once they succeed, the three dropped storages are
+	// looked up too, to tell their users.
+	f.db.EXPECT().MountsFor(gomock.Any(), gomock.Any()).Return([]domain.Mount{{User: "alice"}}, nil).Times(6)
 	for s := range domain.StorageID(6) {
 		f.handle(update(s, "files/x", 1))
 	}
@@ -275,11 +294,17 @@ func TestMapperDropsUpdatesBeyondThePendingStorages(t *testing.T) {
 	if n := strings.Count(logs.String(), "too many storages wait"); n != 1 {
 		t.Fatalf("%d backlog warnings, want 1:\n%s", n, logs.String())
 	}
-	if n := runQueued(f.mapper); n != 3 {
-		t.Fatalf("%d lookups, want 3", n)
+	if n := runQueued(f.mapper); n != 6 {
+		t.Fatalf("%d lookups, want 6 (storages 0-2, then the dropped 3-5)", n)
 	}
 	if n := len(r.Texts()); n != 4 {
 		t.Fatalf("%d messages, want 4 (storages 0-2 and the stale 9)", n)
+	}
+	// The dropped storages' user re-checks once, through the debounce.
+	f.hub.FlushDue(t0.Add(time.Hour))
+	eq(t, "after the resync", r.Texts()[4:], []string{"notify_file"})
+	if n, told := f.counters.Resyncs(domain.ResyncDatabase), f.counters.ResyncedClients(domain.ResyncDatabase); n != 1 || told != 3 {
+		t.Fatalf("%d resyncs telling %d clients, want 1 telling 3 (alice, once per storage)", n, told)
 	}
 }
 
@@ -413,7 +438,7 @@ func TestNewMapperRejects(t *testing.T) {
 	f := newFixture(t, HubOptions{})
 	for _, opts := range []MapperOptions{
 		{Workers: -1}, {Timeout: -time.Second}, {MinBackoff: -1}, {MaxPendingStorages: -1}, {MaxPendingFiles: -1},
-		{MinBackoff: time.Minute, MaxBackoff: time.Second},
+		{MaxMissedStorages: -1}, {MinBackoff: time.Minute, MaxBackoff: time.Second},
 	} {
 		if _, err := NewMapper(opts, f.hub, f.mounts, f.clock, f.counters, nil); err == nil {
 			t.Errorf("%+v accepted", opts)
@@ -427,7 +452,7 @@ func TestNewMapperRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	if m.opts != (MapperOptions{Workers: 4, Timeout: 10 * time.Second, MinBackoff: 5 * time.Second,
-		MaxBackoff: time.Minute, MaxPendingStorages: 65536, MaxPendingFiles: 131072}) {
+		MaxBackoff: time.Minute, MaxPendingStorages: 65536, MaxPendingFiles: 131072, MaxMissedStorages: 65536}) {
 		t.Fatalf("defaults %+v", m.opts)
 	}
 }

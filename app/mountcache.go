@@ -115,12 +115,24 @@ func NewMountCache(store ports.MountStore, opts MountCacheOptions, clock ports.C
 }
 
 // MountsFor returns the mounts of storage from the cache, querying the
-// database when the storage is not cached or its rows are stale.
+// database when the storage is not cached or its rows are stale. A failed
+// refresh serves the stale rows without an error.
 func (s *MountCache) MountsFor(ctx context.Context, storage domain.StorageID) ([]domain.Mount, error) {
+	mounts, _, err := s.Load(ctx, storage)
+	if err != nil && mounts == nil {
+		return nil, err
+	}
+	return mounts, nil
+}
+
+// Load is MountsFor that also says whether the database was asked (asked)
+// and how it answered: a failed refresh returns the stale rows and the
+// error, so that a caller can tell the database is failing while it serves
+// them.
+func (s *MountCache) Load(ctx context.Context, storage domain.StorageID) (mounts []domain.Mount, asked bool, err error) {
 	now := s.clock.Now()
 	s.mu.RLock()
 	e := s.entries[storage]
-	var mounts []domain.Mount
 	fresh := false
 	if e != nil {
 		mounts, fresh = e.mounts, now.Before(e.expires)
@@ -128,13 +140,14 @@ func (s *MountCache) MountsFor(ctx context.Context, storage domain.StorageID) ([
 	s.mu.RUnlock()
 
 	if e == nil {
-		return s.load(ctx, storage)
+		mounts, err = s.load(ctx, storage)
+		return mounts, err == nil || ctx.Err() == nil, err
 	}
 	e.touch(now)
 	if fresh {
-		return mounts, nil
+		return mounts, false, nil
 	}
-	return s.refresh(ctx, storage, e, now), nil
+	return s.refresh(ctx, storage, e, now)
 }
 
 // CachedMounts returns the rows of storage in the cache, fresh or stale,
@@ -158,14 +171,15 @@ func (s *MountCache) CachedMounts(storage domain.StorageID) (mounts []domain.Mou
 }
 
 // refresh renews the stale rows of e if no other caller is doing so and no
-// failure asks to wait, and returns the rows to use now.
-func (s *MountCache) refresh(ctx context.Context, storage domain.StorageID, e *entry, now time.Time) []domain.Mount {
+// failure asks to wait, and returns the rows to use now, whether it asked
+// the database, and the database's error.
+func (s *MountCache) refresh(ctx context.Context, storage domain.StorageID, e *entry, now time.Time) ([]domain.Mount, bool, error) {
 	s.mu.Lock()
 	// Another caller may have refreshed since the read lock was released.
 	if now.Before(e.expires) || e.refreshing || now.Before(e.retryAt) {
 		mounts := e.mounts
 		s.mu.Unlock()
-		return mounts
+		return mounts, false, nil
 	}
 	e.refreshing = true
 	s.mu.Unlock()
@@ -188,10 +202,10 @@ func (s *MountCache) refresh(ctx context.Context, storage domain.StorageID, e *e
 				s.refreshFailed, s.refreshWarned = 0, done
 			}
 		}
-		return e.mounts
+		return e.mounts, true, err
 	}
 	e.mounts, e.expires, e.retryAt = mounts, done.Add(lifetime()), time.Time{}
-	return mounts
+	return mounts, true, nil
 }
 
 // load queries a storage that is not cached, once for all concurrent callers.

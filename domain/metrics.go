@@ -25,6 +25,8 @@ type Counters struct {
 	clientConnections [clientKinds]atomic.Int64
 	clientMessages    [clientKinds]stripedCounter
 	authFailures      [authFailures]atomic.Uint64
+	resyncs           [resyncReasons]atomic.Uint64
+	resyncClients     [resyncReasons]atomic.Uint64
 }
 
 // NewCounters makes zeroed counters.

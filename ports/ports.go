@@ -15,8 +15,10 @@ type EventHandler func(ctx context.Context, ev domain.Event)
 type EventSource interface {
 	// Listen subscribes to every channel of domain.Channels and calls handle
 	// for each event until ctx ends. Malformed payloads are logged and
-	// dropped; a lost connection is retried forever. It returns nil when ctx
-	// ends, or an error only when it can never work (bad configuration).
+	// dropped; a lost connection is retried forever, and once the
+	// subscription is back after an interruption, handle gets
+	// domain.Resubscribed. It returns nil when ctx ends, or an error only when
+	// it can never work (bad configuration).
 	Listen(ctx context.Context, handle EventHandler) error
 }
 

@@ -58,6 +58,8 @@ var (
 	descSlowClientCloses  = prometheus.NewDesc("slow_client_disconnect_count_total", "Number of connections closed because the client did not read its messages", nil, nil)
 	descDatabaseErrors    = prometheus.NewDesc("database_error_count_total", "Number of storage updates dropped because their mapping could not be loaded", nil, nil)
 	descRedisErrors       = prometheus.NewDesc("redis_error_count_total", "Number of Redis connection losses and failed Redis operations", nil, nil)
+	descResyncs           = prometheus.NewDesc("resync_count_total", "Number of times clients were told to re-check because events may have been lost, by cause", []string{"reason"}, nil)
+	descResyncedClients   = prometheus.NewDesc("resync_client_count_total", "Number of connections told to re-check because events may have been lost, by cause", []string{"reason"}, nil)
 )
 
 // counterCollector reads the hot-path atomics only when scraped.
@@ -102,4 +104,8 @@ func (cc counterCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descSlowClientCloses, prometheus.CounterValue, float64(cc.c.SlowClientCloses.Load()))
 	ch <- prometheus.MustNewConstMetric(descDatabaseErrors, prometheus.CounterValue, float64(cc.c.DatabaseErrors.Load()))
 	ch <- prometheus.MustNewConstMetric(descRedisErrors, prometheus.CounterValue, float64(cc.c.RedisErrors.Load()))
+	for _, r := range domain.ResyncReasons {
+		ch <- prometheus.MustNewConstMetric(descResyncs, prometheus.CounterValue, float64(cc.c.Resyncs(r)), r.String())
+		ch <- prometheus.MustNewConstMetric(descResyncedClients, prometheus.CounterValue, float64(cc.c.ResyncedClients(r)), r.String())
+	}
 }

@@ -29,6 +29,8 @@ func TestMetricsExposition(t *testing.T) {
 	c.SlowClientCloses.Add(1)
 	c.DatabaseErrors.Add(2)
 	c.RedisErrors.Add(3)
+	c.Resynced(domain.ResyncRedis, 5)
+	c.Resynced(domain.ResyncRedis, 6)
 	route, err := NewMetricsRoute(c)
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +97,9 @@ func TestMetricsExposition(t *testing.T) {
 		{"slow_client_disconnect_count_total", nil, 1},
 		{"database_error_count_total", nil, 2},
 		{"redis_error_count_total", nil, 3},
+		{"resync_count_total", map[string]string{"reason": "redis"}, 2},
+		{"resync_count_total", map[string]string{"reason": "database"}, 0},
+		{"resync_client_count_total", map[string]string{"reason": "redis"}, 11},
 	} {
 		if got := value(tt.name, tt.labels); got != tt.want {
 			t.Errorf("%s%v = %v, want %v", tt.name, tt.labels, got, tt.want)

@@ -92,7 +92,8 @@ func NewEventSource(client goredis.UniversalClient, log *slog.Logger) *EventSour
 
 // Listen subscribes to every channel of domain.Channels and hands each decoded
 // event to handle, on this goroutine, until ctx ends; then it returns nil. A
-// lost, hung or refused connection is logged once and retried every second.
+// lost, hung or refused connection is logged once and retried every second;
+// once the subscription is back, handle gets domain.Resubscribed.
 func (s *EventSource) Listen(ctx context.Context, handle ports.EventHandler) error {
 	if s == nil || s.client == nil || handle == nil {
 		return errors.New("redis event source: no client or no handler")
@@ -100,6 +101,8 @@ func (s *EventSource) Listen(ctx context.Context, handle ports.EventHandler) err
 	var downSince time.Time // zero while subscribed, and before the first attempt
 	everUp := false
 	up := func() {
+		// Only a subscription that was up before can have lost events.
+		restored := everUp && !downSince.IsZero()
 		switch {
 		case !downSince.IsZero():
 			s.log.Info("Redis subscription restored", "redis", describe(s.client),
@@ -109,6 +112,10 @@ func (s *EventSource) Listen(ctx context.Context, handle ports.EventHandler) err
 		}
 		downSince, everUp = time.Time{}, true
 		s.subscribed.Store(true)
+		if restored {
+			// What was published while the subscription was away is gone.
+			handle(ctx, domain.Resubscribed{})
+		}
 	}
 	defer s.subscribed.Store(false)
 	for {

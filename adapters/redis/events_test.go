@@ -157,14 +157,17 @@ func TestEventSourceResubscribesAfterRestart(t *testing.T) {
 	if n := logs.count(slog.LevelInfo, "Redis subscription restored"); n != 1 {
 		t.Errorf("%d 'restored' records: %v", n, logs.all())
 	}
+	if l.resubscribed != 1 {
+		t.Errorf("%d Resubscribed events after the restore, want 1: the events published meanwhile are lost", l.resubscribed)
+	}
 
 	// And again: the loop survives any number of outages.
 	srv.kill()
 	time.Sleep(300 * time.Millisecond)
 	srv.start()
 	publishUntilReceived(t, raw, l, 5*time.Second)
-	if n := logs.count(slog.LevelInfo, "Redis subscription restored"); n != 2 {
-		t.Errorf("%d 'restored' records after two outages", n)
+	if n := logs.count(slog.LevelInfo, "Redis subscription restored"); n != 2 || l.resubscribed != 2 {
+		t.Errorf("%d 'restored' records and %d Resubscribed events after two outages", n, l.resubscribed)
 	}
 }
 
@@ -182,6 +185,9 @@ func TestEventSourceRetriesUntilRedisFirstComesUp(t *testing.T) {
 	publishUntilReceived(t, raw, l, 5*time.Second)
 	if n := logs.count(slog.LevelWarn, ""); n != 1 {
 		t.Errorf("%d warnings, want one: %v", n, logs.all())
+	}
+	if l.resubscribed != 0 {
+		t.Errorf("%d Resubscribed events for a first subscription, which lost nothing", l.resubscribed)
 	}
 }
 

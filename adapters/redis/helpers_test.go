@@ -74,6 +74,9 @@ type listener struct {
 	events chan domain.Event
 	done   chan error
 	cancel context.CancelFunc
+	// resubscribed counts the domain.Resubscribed events publishUntilReceived
+	// skipped.
+	resubscribed int
 }
 
 // listen starts es (made with a recording logger by newSource) and stops it
@@ -154,7 +157,8 @@ func rawClient(t testing.TB, s *server) *goredis.Client {
 }
 
 // publishUntilReceived publishes increasing test cookies on raw every 50 ms
-// until l receives one, and returns how long that took.
+// until l receives one, and returns how long that took; it counts the
+// domain.Resubscribed events it meets on the way.
 func publishUntilReceived(t testing.TB, raw goredis.UniversalClient, l *listener, d time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
@@ -164,6 +168,10 @@ func publishUntilReceived(t testing.TB, raw goredis.UniversalClient, l *listener
 		_ = raw.Publish(context.Background(), domain.ChannelTestCookie, fmt.Sprint(cookie)).Err()
 		select {
 		case ev := <-l.events:
+			if _, ok := ev.(domain.Resubscribed); ok {
+				l.resubscribed++
+				continue
+			}
 			if _, ok := ev.(domain.TestCookie); !ok {
 				t.Fatalf("unexpected event %#v", ev)
 			}

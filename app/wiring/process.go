@@ -37,7 +37,7 @@ func (l *listener) bound(context.Context) error {
 func (l *listener) Ready(ctx context.Context) error { return l.bound(ctx) }
 
 func (l *listener) dependency() app.Dependency {
-	return app.Dependency{Name: "listener", Probe: l.bound, Live: true}
+	return app.Dependency{Name: "listener", Probe: l.bound, Live: true, Gate: true}
 }
 
 // newNotifier tells systemd the server is ready once it listens: from then on

@@ -18,12 +18,15 @@ import (
 // productionDependencies are what the server next to Nextcloud needs: its
 // listener, the database answering, the subscription to the app's channels,
 // and Nextcloud answering (its test/version route also tells the app's
-// version, which is followed by probing it again every 10 minutes).
+// version, which is followed by probing it again every 10 minutes). Logins
+// wait for the subscription only: a pre-auth token needs nothing else, a
+// password is checked by Nextcloud itself, and updates lost to a database
+// outage are resynced.
 func productionDependencies(l *listener, db *gorm.DB, events *redis.EventSource, versions *app.AppVersion) []app.Dependency {
 	return []app.Dependency{
 		l.dependency(),
 		databaseDependency(db),
-		{Name: "redis", Probe: redisSubscribed(events), Live: true},
+		{Name: "redis", Probe: redisSubscribed(events), Live: true, Gate: true},
 		{Name: "nextcloud", Probe: versions.Answered, Recheck: app.VersionRefreshInterval},
 	}
 }

@@ -25,7 +25,7 @@ func TestBinaryRedisKilledAndRestarted(t *testing.T) {
 	w.redis.Kill()
 	time.Sleep(2 * time.Second) // a few failed attempts
 	w.redis.Start()             // returns once it accepts connections
-	took := w.publishUntilReceived(t, alice, "notify_activity", `{"user":"alice"}`, "notify_activity", 10*time.Second)
+	took := w.publishUntilReceived(t, alice, "notify_custom", `{"user":"alice","message":"probe"}`, "probe", 10*time.Second)
 	t.Logf("events flow again %s after Redis restarted", took)
 	if took > 2*time.Second {
 		t.Errorf("events flow again %s after Redis restarted, want within 2 s", took)
@@ -46,7 +46,7 @@ func TestBinaryRedisHangs(t *testing.T) {
 	proxy.Hang()
 	time.Sleep(3 * time.Second)
 	proxy.Forward()
-	took := w.publishUntilReceived(t, alice, "notify_activity", `{"user":"alice"}`, "notify_activity", 10*time.Second)
+	took := w.publishUntilReceived(t, alice, "notify_custom", `{"user":"alice","message":"probe"}`, "probe", 10*time.Second)
 	t.Logf("events flow again %s after the path to Redis is back", took)
 	if took > 2*time.Second {
 		t.Errorf("events flow again %s after the path to Redis is back, want within 2 s", took)

@@ -65,6 +65,12 @@ func StartRedis(addr string, args []string, dieWithParent bool) (*Redis, error) 
 // Output is what the server printed so far.
 func (p *Redis) Output() string { return p.out.String() }
 
+// Signal sends sig to the server: SIGSTOP freezes it as a hung host would,
+// SIGCONT lets it go on.
+func (p *Redis) Signal(sig syscall.Signal) error {
+	return p.cmd.Process.Signal(sig)
+}
+
 // Kill stops the server at once and waits until it is gone.
 func (p *Redis) Kill() {
 	_ = p.cmd.Process.Signal(syscall.SIGKILL) // fails only when it has exited already

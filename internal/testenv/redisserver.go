@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/notifypush/notify_push/internal/process"
@@ -46,6 +47,26 @@ func (s *RedisServer) Start() {
 	s.mu.Lock()
 	s.proc = proc
 	s.mu.Unlock()
+}
+
+// Freeze stops the server (SIGSTOP) without closing its connections, as a
+// hung host would; Thaw lets it go on.
+func (s *RedisServer) Freeze() { s.signal(syscall.SIGSTOP) }
+
+// Thaw continues a frozen server (SIGCONT).
+func (s *RedisServer) Thaw() { s.signal(syscall.SIGCONT) }
+
+func (s *RedisServer) signal(sig syscall.Signal) {
+	s.t.Helper()
+	s.mu.Lock()
+	proc := s.proc
+	s.mu.Unlock()
+	if proc == nil {
+		s.t.Fatal("redis-server is not running")
+	}
+	if err := proc.Signal(sig); err != nil {
+		s.t.Fatalf("signal redis-server: %v", err)
+	}
 }
 
 // Kill stops the server at once, as a crash would.
