@@ -46,7 +46,7 @@ func benchDispatcher(opts HubOptions, db ports.MountStore, warm ...domain.Storag
 	if err != nil {
 		panic(err)
 	}
-	d := NewDispatcher(nil, hub, mapper, nil, NewPreAuth(), nil, clock, counters, discard())
+	d := NewDispatcher(nil, nil, hub, mapper, nil, NewPreAuth(), nil, clock, counters, discard())
 	return hub, d
 }
 

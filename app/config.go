@@ -55,6 +55,9 @@ type Config struct {
 	MaxDebounceTime   time.Duration
 	MaxConnectionTime time.Duration
 	DebounceDisable   bool
+	// InstanceID names this server among those sharing its Redis; empty:
+	// generated at start.
+	InstanceID string
 	// ResyncSpread is the window over which clients told to re-check after
 	// a possible loss of events are told, each at a random moment in it.
 	ResyncSpread time.Duration

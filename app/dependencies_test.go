@@ -114,7 +114,7 @@ func TestDependenciesRefuseLoginsUntilEveryOneAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw := NewLogins(f.hub, guard, f.preAuth, s, realTime)
+	gw := NewLogins(f.hub, guard, f.preAuth, f.claims, s, realTime, discard())
 	if got := refusal(s); got != "Push server is starting: database not checked yet, redis not checked yet" {
 		t.Fatalf("before the first probe: %q", got)
 	}

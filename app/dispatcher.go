@@ -16,6 +16,7 @@ import (
 // and never waits for the database: storage updates go to the Mapper.
 type Dispatcher struct {
 	source   ports.EventSource
+	instance *Instance
 	hub      *Hub
 	mapper   *Mapper
 	kv       ports.KeyValue
@@ -29,9 +30,9 @@ type Dispatcher struct {
 }
 
 // NewDispatcher wires the event handling use case to source.
-func NewDispatcher(source ports.EventSource, hub *Hub, mapper *Mapper, kv ports.KeyValue, preAuth *PreAuth,
-	logLevel *LogLevel, clock ports.Clock, counters *domain.Counters, log *slog.Logger) *Dispatcher {
-	return &Dispatcher{source: source, hub: hub, mapper: mapper, kv: kv, preAuth: preAuth, logLevel: logLevel,
+func NewDispatcher(source ports.EventSource, instance *Instance, hub *Hub, mapper *Mapper, kv ports.KeyValue,
+	preAuth *PreAuth, logLevel *LogLevel, clock ports.Clock, counters *domain.Counters, log *slog.Logger) *Dispatcher {
+	return &Dispatcher{source: source, instance: instance, hub: hub, mapper: mapper, kv: kv, preAuth: preAuth, logLevel: logLevel,
 		clock: clock, counters: counters, log: log}
 }
 
@@ -94,8 +95,15 @@ func (d *Dispatcher) resync() {
 		"clients", n, "reason", domain.ResyncRedis.String(), "spread", d.hub.opts.ResyncSpread)
 }
 
+// answerMetrics writes the service's metrics, summed over every instance
+// that shares the Redis, where `occ notify_push:metrics` reads them.
 func (d *Dispatcher) answerMetrics(ctx context.Context) {
-	b, err := json.Marshal(d.counters.Snapshot())
+	sum, n, err := d.instance.ServiceMetrics(ctx)
+	if err != nil {
+		d.log.Warn("answer metrics query: this instance's figures only", "err", err)
+	}
+	d.log.Debug("metrics query answered", "instances", n)
+	b, err := json.Marshal(sum)
 	if err != nil {
 		d.log.Error("encode metrics", "err", err)
 		return

@@ -70,6 +70,8 @@ type fixture struct {
 	mounts     *MountCache
 	mapper     *Mapper
 	kv         *mocks.MockKeyValue
+	instances  *mocks.MockInstances
+	claims     *mocks.MockTokenClaims
 	auth       *mocks.MockAuthenticator
 	preAuth    *PreAuth
 	level      *slog.LevelVar
@@ -85,8 +87,10 @@ func newFixture(t *testing.T, opts HubOptions) *fixture {
 		clock:    fakeclock.New(t0),
 		counters: domain.NewCounters(),
 		db:       mocks.NewMockMountStore(ctrl),
-		kv:       mocks.NewMockKeyValue(ctrl),
-		auth:     mocks.NewMockAuthenticator(ctrl),
+		kv:        mocks.NewMockKeyValue(ctrl),
+		instances: mocks.NewMockInstances(ctrl),
+		claims:    mocks.NewMockTokenClaims(ctrl),
+		auth:      mocks.NewMockAuthenticator(ctrl),
 		preAuth:  NewPreAuth(),
 		level:    new(slog.LevelVar),
 	}
@@ -99,7 +103,10 @@ func newFixture(t *testing.T, opts HubOptions) *fixture {
 	if f.mapper, err = NewMapper(MapperOptions{}, f.hub, f.mounts, f.clock, f.counters, discard()); err != nil {
 		t.Fatal(err)
 	}
-	f.dispatcher = NewDispatcher(mocks.NewMockEventSource(ctrl), f.hub, f.mapper, f.kv, f.preAuth, NewLogLevel(f.level),
+	// A single server: every token it takes is its own to use.
+	f.claims.EXPECT().Claim(gomock.Any(), gomock.Any(), domain.PreAuthLifetime).Return(true, nil).AnyTimes()
+	instance := NewInstance(InstanceOptions{ID: "test-1"}, f.instances, f.counters, f.clock, discard())
+	f.dispatcher = NewDispatcher(mocks.NewMockEventSource(ctrl), instance, f.hub, f.mapper, f.kv, f.preAuth, NewLogLevel(f.level),
 		f.clock, f.counters, discard())
 	f.logins = newLogins(t, f, nil)
 	return f
@@ -116,7 +123,7 @@ func newLogins(t *testing.T, f *fixture, deps []Dependency) *Logins {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewLogins(f.hub, guard, f.preAuth, gate, f.clock)
+	return NewLogins(f.hub, guard, f.preAuth, f.claims, gate, f.clock, discard())
 }
 
 // cached puts rows in the mapping cache as the mapping of storage: a load

@@ -243,6 +243,8 @@ func TestResetClosesEveryConnection(t *testing.T) {
 func TestMetricsQueryWritesKey(t *testing.T) {
 	f := newFixture(t, HubOptions{})
 	f.connect(t, "alice")
+	f.instances.EXPECT().Announce(gomock.Any(), "test-1", gomock.Any(), gomock.Any()).Return(nil)
+	f.instances.EXPECT().Reports(gomock.Any()).Return(map[string]string{"test-1": "{}"}, nil)
 	f.kv.EXPECT().Set(gomock.Any(), "notify_push_metrics", gomock.Any()).DoAndReturn(func(_ context.Context, _, v string) error {
 		if !strings.HasPrefix(v, `{"active_connection_count":1,"active_user_count":1,"total_connection_count":1,`) ||
 			!strings.Contains(v, `"events_received":1`) {
@@ -250,6 +252,36 @@ func TestMetricsQueryWritesKey(t *testing.T) {
 		}
 		return nil
 	})
+	f.handle(domain.Query{Query: domain.QueryMetrics})
+}
+
+// TestMetricsQuerySumsTheInstances: several servers share the Redis; the
+// answer is the service's, whichever of them writes it.
+func TestMetricsQuerySumsTheInstances(t *testing.T) {
+	f := newFixture(t, HubOptions{})
+	f.connect(t, "alice")
+	f.instances.EXPECT().Announce(gomock.Any(), "test-1", gomock.Any(), gomock.Any()).Return(nil)
+	f.instances.EXPECT().Reports(gomock.Any()).Return(map[string]string{
+		"test-1": `{"active_connection_count":99}`, // this one's, read afresh instead
+		"test-2": `{"active_connection_count":10,"active_user_count":7,"messages_sent":5,"messages_sent_custom":5}`,
+		"test-3": `{"active_connection_count":20,"active_user_count":15}`,
+		"test-4": `not json`,
+	}, nil)
+	f.kv.EXPECT().Set(gomock.Any(), "notify_push_metrics", gomock.Any()).DoAndReturn(func(_ context.Context, _, v string) error {
+		if !strings.HasPrefix(v, `{"active_connection_count":31,"active_user_count":23,`) ||
+			!strings.Contains(v, `"messages_sent":5,`) || !strings.Contains(v, `"messages_sent_custom":5}`) {
+			t.Errorf("metrics JSON %s", v)
+		}
+		return nil
+	})
+	f.handle(domain.Query{Query: domain.QueryMetrics})
+	if n := f.counters.Instances.Load(); n != 3 {
+		t.Fatalf("%d instances counted, want 3", n)
+	}
+
+	// Redis failing: this instance's own figures, still written.
+	f.instances.EXPECT().Announce(gomock.Any(), "test-1", gomock.Any(), gomock.Any()).Return(errors.New("redis down"))
+	f.kv.EXPECT().Set(gomock.Any(), "notify_push_metrics", gomock.Any()).Return(nil)
 	f.handle(domain.Query{Query: domain.QueryMetrics})
 }
 

@@ -2,6 +2,9 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
 	"time"
 
 	"github.com/notifypush/notify_push/domain"
@@ -15,17 +18,25 @@ type Logins struct {
 	hub     *Hub
 	guard   *AuthGuard
 	preAuth *PreAuth
+	claims  ports.TokenClaims
 	deps    *Dependencies
 	clock   ports.Clock
+	log     *slog.Logger
+	// claimFailures holds back repeats of the warning about claims failing.
+	claimFailures *domain.LogLimiter
 }
 
 var _ ports.Logins = (*Logins)(nil)
 
 // NewLogins wires the login use case. Credentials are checked by guard, the
-// AuthGuard decorating the Nextcloud authenticator; every login is refused
-// until deps have all answered once.
-func NewLogins(hub *Hub, guard *AuthGuard, preAuth *PreAuth, deps *Dependencies, clock ports.Clock) *Logins {
-	return &Logins{hub: hub, guard: guard, preAuth: preAuth, deps: deps, clock: clock}
+// AuthGuard decorating the Nextcloud authenticator; a pre-auth token, which
+// every server on the shared Redis receives, is also claimed in claims, so
+// that it logs in once across all of them; every login is refused until the
+// gating dependencies have answered once.
+func NewLogins(hub *Hub, guard *AuthGuard, preAuth *PreAuth, claims ports.TokenClaims, deps *Dependencies,
+	clock ports.Clock, log *slog.Logger) *Logins {
+	return &Logins{hub: hub, guard: guard, preAuth: preAuth, claims: claims, deps: deps, clock: clock, log: log,
+		claimFailures: domain.NewLogLimiter(time.Minute, 0)}
 }
 
 // Check refuses every login while the server is starting, then accepts a
@@ -37,7 +48,7 @@ func (l *Logins) Check(ctx context.Context, login, password string, forwardedFor
 	}
 	if password != "" {
 		if user, ok := l.preAuth.Take(password, l.clock.Now()); ok {
-			return user, nil
+			return l.claim(ctx, password, user)
 		}
 	}
 	if login == "" {
@@ -45,11 +56,32 @@ func (l *Logins) Check(ctx context.Context, login, password string, forwardedFor
 		// fetched one from Nextcloud may be faster than the token's way
 		// through Redis and our event stream: wait for it a little.
 		if user, ok := l.awaitToken(ctx, password); ok {
-			return user, nil
+			return l.claim(ctx, password, user)
 		}
 		return "", domain.ErrInvalidCredentials
 	}
 	return l.guard.Authenticate(ctx, login, password, forwardedFor)
+}
+
+// claim makes the token, taken here, used across every server on the
+// shared Redis: every one of them received it, and only the first login
+// with it may succeed. When the claims cannot be reached the token works
+// here as it would on a single server, with a warning, rather than refusing
+// every pre-auth login.
+func (l *Logins) claim(ctx context.Context, token string, user domain.UserID) (domain.UserID, error) {
+	digest := sha256.Sum256([]byte("notify_push pre-auth token\x00" + token))
+	won, err := l.claims.Claim(ctx, hex.EncodeToString(digest[:]), domain.PreAuthLifetime)
+	switch {
+	case err != nil:
+		if ok, held := l.claimFailures.Allow(struct{}{}, l.clock.Now()); ok {
+			l.log.Warn("cannot claim a pre-auth token across instances; it is used once on this server only "+
+				"(logged once a minute)", "err", err, "similar_not_logged", held)
+		}
+		return user, nil
+	case !won:
+		return "", domain.ErrInvalidCredentials // used on another server already
+	}
+	return user, nil
 }
 
 // preAuthWait bounds how long a login with a token nobody has announced yet

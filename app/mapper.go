@@ -114,6 +114,7 @@ type Mapper struct {
 type recovery struct {
 	remaining int
 	storages  int
+	found     int // storages whose lookup succeeded
 	told      int
 }
 
@@ -373,14 +374,14 @@ func (m *Mapper) lookUp(ctx context.Context, storage domain.StorageID) {
 		if ctx.Err() == nil {
 			m.drop(storage, l.events, err, retryIn, now)
 			if l.missed {
-				m.recovered(0)
+				m.recovered(false, 0)
 			}
 		}
 		return
 	}
 	m.deliverWaiting(storage, mounts, l, now)
 	if l.missed {
-		m.recovered(m.hub.ResyncUsers(usersOverlapping(mounts, ""), fileKind, now))
+		m.recovered(true, m.hub.ResyncUsers(usersOverlapping(mounts, ""), fileKind, now))
 	}
 }
 
@@ -429,14 +430,19 @@ func (m *Mapper) recoverLocked(now time.Time) (everyone bool) {
 	return false
 }
 
-// recovered counts a missed storage's lookup done, having told n clients,
-// and closes the recovery with a log line and the counter after the last.
-func (m *Mapper) recovered(n int) {
+// recovered counts a missed storage's lookup done: found when it succeeded,
+// having told n clients. After the last one it closes the recovery, with a
+// log line and the counter when any storage was found (a probe that failed,
+// the database being still away, is no resync).
+func (m *Mapper) recovered(found bool, n int) {
 	m.mu.Lock()
 	r := m.recovering
 	if r == nil {
 		m.mu.Unlock()
 		return
+	}
+	if found {
+		r.found++
 	}
 	r.told += n
 	r.remaining--
@@ -445,8 +451,8 @@ func (m *Mapper) recovered(n int) {
 		m.recovering = nil
 	}
 	m.mu.Unlock()
-	if done {
-		m.resynced(r.told, r.storages, m.clock.Now())
+	if done && r.found > 0 {
+		m.resynced(r.told, r.found, m.clock.Now())
 	}
 }
 

@@ -166,3 +166,27 @@ func TestMapperOverflowTellsEveryone(t *testing.T) {
 		t.Fatalf("%d resyncs telling %d, want 1 telling everyone (2)", n, told)
 	}
 }
+
+// TestMapperFailedProbeIsNoResync: the probe finds the database still away;
+// nothing was told, and nothing is counted or logged as a resync.
+func TestMapperFailedProbeIsNoResync(t *testing.T) {
+	f := newFixture(t, HubOptions{})
+	f.connect(t, "alice")
+	down := errors.New("no such table: oc_mounts")
+	f.db.EXPECT().MountsFor(gomock.Any(), domain.StorageID(3)).Return(nil, down).Times(2)
+	f.handle(update(3, "files/a.txt", 1))
+	runQueued(f.mapper)
+	f.mapper.probeMissed(f.clock.Now())
+	if n := runQueued(f.mapper); n != 1 {
+		t.Fatalf("%d lookups, want the probe", n)
+	}
+	if n := f.counters.Resyncs(domain.ResyncDatabase); n != 0 {
+		t.Fatalf("%d resyncs counted for a probe that failed", n)
+	}
+	f.mapper.mu.Lock()
+	_, still := f.mapper.missed[3]
+	f.mapper.mu.Unlock()
+	if !still {
+		t.Fatal("the storage is forgotten after a failed probe")
+	}
+}

@@ -16,6 +16,8 @@ var ProviderSet = wire.NewSet(
 	NewHub,
 	NewPreAuth,
 	NewLogLevel,
+	InstanceOptionsFrom,
+	NewInstance,
 	wire.Value(MountCacheOptions{}),
 	NewMountCache,
 	wire.Value(MapperOptions{}),

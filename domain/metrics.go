@@ -20,6 +20,9 @@ type Counters struct {
 	// too many lookups waiting); RedisErrors lost or failed Redis operations.
 	DatabaseErrors atomic.Uint64
 	RedisErrors    atomic.Uint64
+	// Instances is the number of servers sharing the Redis, this one
+	// included, seen when the metrics were last summed.
+	Instances atomic.Int64
 
 	eventsByChannel   [channelCount]atomic.Uint64
 	clientConnections [clientKinds]atomic.Int64
@@ -175,4 +178,22 @@ func (c *Counters) Snapshot() MetricsSnapshot {
 	}
 	s.MessagesSent = s.MessagesSentFile + s.MessagesSentActivity + s.MessagesSentNotification + s.MessagesSentCustom
 	return s
+}
+
+// Plus sums two instances' snapshots: the service's figures when several
+// servers share one Redis. A user connected to two of them counts twice in
+// ActiveUserCount.
+func (s MetricsSnapshot) Plus(o MetricsSnapshot) MetricsSnapshot {
+	return MetricsSnapshot{
+		ActiveConnectionCount:    s.ActiveConnectionCount + o.ActiveConnectionCount,
+		ActiveUserCount:          s.ActiveUserCount + o.ActiveUserCount,
+		TotalConnectionCount:     s.TotalConnectionCount + o.TotalConnectionCount,
+		MappingQueryCount:        s.MappingQueryCount + o.MappingQueryCount,
+		EventsReceived:           s.EventsReceived + o.EventsReceived,
+		MessagesSent:             s.MessagesSent + o.MessagesSent,
+		MessagesSentFile:         s.MessagesSentFile + o.MessagesSentFile,
+		MessagesSentActivity:     s.MessagesSentActivity + o.MessagesSentActivity,
+		MessagesSentNotification: s.MessagesSentNotification + o.MessagesSentNotification,
+		MessagesSentCustom:       s.MessagesSentCustom + o.MessagesSentCustom,
+	}
 }

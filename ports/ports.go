@@ -54,6 +54,26 @@ type KeyValue interface {
 	Set(ctx context.Context, key, value string) error
 }
 
+// TokenClaims makes a pre-auth token usable once across every server that
+// shares the Redis the app publishes into: each of them receives the token.
+type TokenClaims interface {
+	// Claim marks key (a digest of the token) used for ttl. It reports
+	// false when it was claimed before, here or by another server.
+	Claim(ctx context.Context, key string, ttl time.Duration) (bool, error)
+}
+
+// Instances is what several servers on one Redis know of each other: each
+// announces a short report of itself (its metrics), which lives for a while
+// unless renewed.
+type Instances interface {
+	// Announce stores report as instance's, live for ttl.
+	Announce(ctx context.Context, instance, report string, ttl time.Duration) error
+	// Reports returns the live reports by instance.
+	Reports(ctx context.Context) (map[string]string, error)
+	// Leave removes instance's report.
+	Leave(ctx context.Context, instance string) error
+}
+
 // NextcloudProbe calls the app's self-test routes (PROTOCOL §7).
 type NextcloudProbe interface {
 	// TestCookie fetches the app's current test cookie.

@@ -116,6 +116,9 @@ var settings = []setting{
 	{flag: "max-connection-time", env: "MAX_CONNECTION_TIME", def: "0",
 		help:  "close connections after this many seconds so clients re-authenticate (0 = never)",
 		apply: func(r *Result, v string) (err error) { r.Config.MaxConnectionTime, err = parseSeconds(v, 0); return }},
+	{flag: "instance-id", env: "NOTIFY_PUSH_INSTANCE_ID",
+		help:  "this server's name among several sharing one Redis (in their summed metrics); default: the host name and a random suffix",
+		apply: func(r *Result, v string) error { r.Config.InstanceID = v; return nil }},
 	{flag: "resync-spread", env: "RESYNC_SPREAD", def: strconv.Itoa(int(app.DefaultResyncSpread / time.Second)),
 		help: "seconds over which clients are told to re-check after events may have been lost (Redis or the " +
 			"database back after an outage), each at a random moment, so they do not reach Nextcloud at once (0 = at once)",

@@ -16,12 +16,15 @@ type MetricsRoute struct {
 	handler http.Handler
 }
 
+// InstanceID names the server among the instances that share its Redis.
+type InstanceID string
+
 // NewMetricsRoute exposes counters through a registry of its own (no global
 // state), so tests and several servers in one process do not collide.
-func NewMetricsRoute(counters *domain.Counters) (*MetricsRoute, error) {
+func NewMetricsRoute(counters *domain.Counters, instance InstanceID) (*MetricsRoute, error) {
 	reg := prometheus.NewRegistry()
 	for _, c := range []prometheus.Collector{
-		counterCollector{counters},
+		counterCollector{c: counters, instance: string(instance)},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {
@@ -60,11 +63,14 @@ var (
 	descRedisErrors       = prometheus.NewDesc("redis_error_count_total", "Number of Redis connection losses and failed Redis operations", nil, nil)
 	descResyncs           = prometheus.NewDesc("resync_count_total", "Number of times clients were told to re-check because events may have been lost, by cause", []string{"reason"}, nil)
 	descResyncedClients   = prometheus.NewDesc("resync_client_count_total", "Number of connections told to re-check because events may have been lost, by cause", []string{"reason"}, nil)
+	descInstanceInfo      = prometheus.NewDesc("instance_info", "This server's name among the servers sharing its Redis (always 1)", []string{"instance_id"}, nil)
+	descInstances         = prometheus.NewDesc("instance_count", "Number of servers sharing this one's Redis, itself included, when the app last asked for metrics", nil, nil)
 )
 
 // counterCollector reads the hot-path atomics only when scraped.
 type counterCollector struct {
-	c *domain.Counters
+	c        *domain.Counters
+	instance string
 }
 
 // Describe sends nothing: the collector is unchecked, because the registry
@@ -104,6 +110,8 @@ func (cc counterCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descSlowClientCloses, prometheus.CounterValue, float64(cc.c.SlowClientCloses.Load()))
 	ch <- prometheus.MustNewConstMetric(descDatabaseErrors, prometheus.CounterValue, float64(cc.c.DatabaseErrors.Load()))
 	ch <- prometheus.MustNewConstMetric(descRedisErrors, prometheus.CounterValue, float64(cc.c.RedisErrors.Load()))
+	ch <- prometheus.MustNewConstMetric(descInstanceInfo, prometheus.GaugeValue, 1, cc.instance)
+	ch <- prometheus.MustNewConstMetric(descInstances, prometheus.GaugeValue, float64(max(cc.c.Instances.Load(), 1)))
 	for _, r := range domain.ResyncReasons {
 		ch <- prometheus.MustNewConstMetric(descResyncs, prometheus.CounterValue, float64(cc.c.Resyncs(r)), r.String())
 		ch <- prometheus.MustNewConstMetric(descResyncedClients, prometheus.CounterValue, float64(cc.c.ResyncedClients(r)), r.String())

@@ -31,7 +31,7 @@ func TestMetricsExposition(t *testing.T) {
 	c.RedisErrors.Add(3)
 	c.Resynced(domain.ResyncRedis, 5)
 	c.Resynced(domain.ResyncRedis, 6)
-	route, err := NewMetricsRoute(c)
+	route, err := NewMetricsRoute(c, "cloud-push-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +100,8 @@ func TestMetricsExposition(t *testing.T) {
 		{"resync_count_total", map[string]string{"reason": "redis"}, 2},
 		{"resync_count_total", map[string]string{"reason": "database"}, 0},
 		{"resync_client_count_total", map[string]string{"reason": "redis"}, 11},
+		{"instance_info", map[string]string{"instance_id": "cloud-push-1"}, 1},
+		{"instance_count", nil, 1},
 	} {
 		if got := value(tt.name, tt.labels); got != tt.want {
 			t.Errorf("%s%v = %v, want %v", tt.name, tt.labels, got, tt.want)

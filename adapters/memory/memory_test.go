@@ -118,3 +118,11 @@ func TestNewAuthenticatorRejects(t *testing.T) {
 		t.Fatalf("carol: %q %v", uid, err)
 	}
 }
+
+func TestTokenClaimsContract(t *testing.T) {
+	contract.TokenClaims(t, func(*testing.T) ports.TokenClaims { return NewTokenClaims() })
+}
+
+func TestInstancesContract(t *testing.T) {
+	contract.Instances(t, func(*testing.T) ports.Instances { return NewInstances() })
+}

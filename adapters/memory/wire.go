@@ -15,4 +15,8 @@ var ProviderSet = wire.NewSet(
 	wire.Bind(new(ports.KeyValue), new(*KeyValue)),
 	NewAuthenticator,
 	wire.Bind(new(ports.Authenticator), new(*Authenticator)),
+	NewInstances,
+	wire.Bind(new(ports.Instances), new(*Instances)),
+	NewTokenClaims,
+	wire.Bind(new(ports.TokenClaims), new(*TokenClaims)),
 )

@@ -73,6 +73,31 @@ func TestCluster(t *testing.T) {
 		}
 	})
 
+	// The registry's keys share one slot, so its multi-key commands work.
+	t.Run("instances and token claims", func(t *testing.T) {
+		client := newClient(t, Options{URLs: urls})
+		ctx := bounded(t)
+		s := NewInstances(client)
+		for _, id := range []string{"a", "b"} {
+			if err := s.Announce(ctx, id, "report "+id, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Leave(ctx, "a"); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := s.Reports(ctx); err != nil || len(r) != 1 || r["b"] != "report b" {
+			t.Fatalf("reports %v, %v; want b's alone", r, err)
+		}
+		claims := NewTokenClaims(client)
+		if won, err := claims.Claim(ctx, "k", time.Minute); !won || err != nil {
+			t.Fatalf("first claim %v %v", won, err)
+		}
+		if won, err := claims.Claim(ctx, "k", time.Minute); won || err != nil {
+			t.Fatalf("second claim %v %v", won, err)
+		}
+	})
+
 	// Classic pub/sub is cluster-wide: one subscription hears PUBLISH on any node.
 	t.Run("publish on any node", func(t *testing.T) {
 		es, logs := newSource(newClient(t, Options{URLs: urls}))

@@ -16,4 +16,8 @@ var ProviderSet = wire.NewSet(
 	wire.Bind(new(ports.KeyValue), new(*KeyValue)),
 	NewPublisher,
 	wire.Bind(new(ports.EventPublisher), new(*Publisher)),
+	NewInstances,
+	wire.Bind(new(ports.Instances), new(*Instances)),
+	NewTokenClaims,
+	wire.Bind(new(ports.TokenClaims), new(*TokenClaims)),
 )

@@ -84,6 +84,7 @@ func embeddedMux(ws *websocket.Handler, publish *demo.PublishRoute, console *dem
 }
 
 func embeddedServices(hub *app.Hub, events *app.Dispatcher, mapper *app.Mapper, ws *websocket.Handler,
-	srv *httpapi.Server, metrics *metricsServer, notifier *systemd.Notifier, deps *app.Dependencies) app.Services {
-	return app.Services{hub, events, mapper, ws, srv, metrics, notifier, deps}
+	srv *httpapi.Server, metrics *metricsServer, notifier *systemd.Notifier, deps *app.Dependencies,
+	instance *app.Instance) app.Services {
+	return app.Services{hub, events, mapper, ws, srv, metrics, notifier, deps, instance}
 }

@@ -85,7 +85,8 @@ func startMappingRig(t *testing.T, db *gorm.DB, prefix string, opts app.MapperOp
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.dispatcher = app.NewDispatcher(r.bus, r.hub, mapper, memory.NewKeyValue(), app.NewPreAuth(),
+	instance := app.NewInstance(app.InstanceOptions{ID: "test-1"}, memory.NewInstances(), r.counters, r.clock, log)
+	r.dispatcher = app.NewDispatcher(r.bus, instance, r.hub, mapper, memory.NewKeyValue(), app.NewPreAuth(),
 		app.NewLogLevel(new(slog.LevelVar)), r.clock, r.counters, log)
 	daemon := app.NewDaemon(app.Services{mapper, r.dispatcher}, log)
 	ctx, cancel := context.WithCancel(context.Background())

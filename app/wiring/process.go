@@ -54,6 +54,9 @@ func newProcess(daemon *app.Daemon, srv *httpapi.Server, l *listener) *Process {
 	return &Process{Daemon: daemon, HTTP: srv}
 }
 
+// instanceID names the server in its metrics.
+func instanceID(i *app.Instance) httpapi.InstanceID { return httpapi.InstanceID(i.ID()) }
+
 // metricsServer is the Prometheus listener, nil-safe: without METRICS_PORT
 // or METRICS_SOCKET_PATH there is none and Run returns at once.
 type metricsServer struct {

@@ -56,6 +56,6 @@ func productionMux(ws *websocket.Handler, tests *httpapi.TestRoutes, health *htt
 
 func productionServices(hub *app.Hub, events *app.Dispatcher, mapper *app.Mapper, ws *websocket.Handler,
 	srv *httpapi.Server, metrics *metricsServer, notifier *systemd.Notifier, deps *app.Dependencies,
-	check *app.StartupCheck) app.Services {
-	return app.Services{hub, events, mapper, ws, srv, metrics, notifier, deps, check}
+	check *app.StartupCheck, instance *app.Instance) app.Services {
+	return app.Services{hub, events, mapper, ws, srv, metrics, notifier, deps, check, instance}
 }

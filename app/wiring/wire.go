@@ -32,6 +32,7 @@ var common = wire.NewSet(
 	listenOptions,
 	httpapi.NewServer,
 	httpapi.NewMetricsRoute,
+	instanceID,
 	httpapi.NewHealthRoute,
 	newMetricsServer,
 	newListener,

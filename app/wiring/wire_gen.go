@@ -39,6 +39,9 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		return nil, nil, err
 	}
 	eventSource := redis.NewEventSource(universalClient, log)
+	instanceOptions := app.InstanceOptionsFrom(cfg)
+	instances := redis.NewInstances(universalClient)
+	instance := app.NewInstance(instanceOptions, instances, counters, system, log)
 	mapperOptions := _wireMapperOptionsValue
 	gormdbOptions := gormOptions(cfg)
 	db, cleanup2, err := gormdb.OpenDB(ctx, gormdbOptions, log)
@@ -68,7 +71,7 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 	keyValue := redis.NewKeyValue(universalClient)
 	preAuth := app.NewPreAuth()
 	logLevel := app.NewLogLevel(level)
-	dispatcher := app.NewDispatcher(eventSource, hub, mapper, keyValue, preAuth, logLevel, system, counters, log)
+	dispatcher := app.NewDispatcher(eventSource, instance, hub, mapper, keyValue, preAuth, logLevel, system, counters, log)
 	options2 := nextcloudOptions(cfg)
 	client, err := nextcloud.NewClient(options2)
 	if err != nil {
@@ -83,6 +86,7 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		cleanup()
 		return nil, nil, err
 	}
+	tokenClaims := redis.NewTokenClaims(universalClient)
 	wiringListener := newListener()
 	versionOptions := app.VersionOptionsFrom(cfg)
 	appVersion := app.NewAppVersion(versionOptions, keyValue, client, log)
@@ -94,7 +98,7 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		cleanup()
 		return nil, nil, err
 	}
-	logins := app.NewLogins(hub, authGuard, preAuth, dependencies, system)
+	logins := app.NewLogins(hub, authGuard, preAuth, tokenClaims, dependencies, system, log)
 	options3 := websocketOptions(cfg)
 	handler := websocket.New(logins, options3, counters, log)
 	httpapiListenOptions := listenOptions(cfg)
@@ -103,7 +107,8 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 	healthRoute := httpapi.NewHealthRoute(dependencies)
 	httpHandler := productionMux(handler, testRoutes, healthRoute)
 	server := httpapi.NewServer(httpapiListenOptions, httpHandler, log)
-	metricsRoute, err := httpapi.NewMetricsRoute(counters)
+	httpapiInstanceID := instanceID(instance)
+	metricsRoute, err := httpapi.NewMetricsRoute(counters, httpapiInstanceID)
 	if err != nil {
 		cleanup2()
 		cleanup()
@@ -112,7 +117,7 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 	wiringMetricsServer := newMetricsServer(cfg, metricsRoute, log)
 	notifier := newNotifier(wiringListener, log)
 	startupCheck := app.NewStartupCheck(mountQuery, keyValue, appVersion, dependencies, log)
-	services := productionServices(hub, dispatcher, mapper, handler, server, wiringMetricsServer, notifier, dependencies, startupCheck)
+	services := productionServices(hub, dispatcher, mapper, handler, server, wiringMetricsServer, notifier, dependencies, startupCheck, instance)
 	daemon := app.NewDaemon(services, log)
 	process := newProcess(daemon, server, wiringListener)
 	return process, func() {
@@ -136,6 +141,9 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 	counters := domain.NewCounters()
 	hub := app.NewHub(hubOptions, system, counters, log)
 	bus := memory.NewBus(log)
+	instanceOptions := app.InstanceOptionsFrom(cfg)
+	instances := memory.NewInstances()
+	instance := app.NewInstance(instanceOptions, instances, counters, system, log)
 	mapperOptions := _wireMapperOptionsValue
 	db, cleanup, err := embeddedDatabase(ctx, cfg, log)
 	if err != nil {
@@ -161,7 +169,7 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 	keyValue := memory.NewKeyValue()
 	preAuth := app.NewPreAuth()
 	logLevel := app.NewLogLevel(level)
-	dispatcher := app.NewDispatcher(bus, hub, mapper, keyValue, preAuth, logLevel, system, counters, log)
+	dispatcher := app.NewDispatcher(bus, instance, hub, mapper, keyValue, preAuth, logLevel, system, counters, log)
 	v := embeddedUsers(cfg)
 	authenticator, err := memory.NewAuthenticator(v)
 	if err != nil {
@@ -174,6 +182,7 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 		cleanup()
 		return nil, nil, err
 	}
+	tokenClaims := memory.NewTokenClaims()
 	wiringListener := newListener()
 	v2 := embeddedDependencies(wiringListener, db)
 	dependencyTiming := _wireDependencyTimingValue
@@ -182,7 +191,7 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 		cleanup()
 		return nil, nil, err
 	}
-	logins := app.NewLogins(hub, authGuard, preAuth, dependencies, system)
+	logins := app.NewLogins(hub, authGuard, preAuth, tokenClaims, dependencies, system, log)
 	options2 := websocketOptions(cfg)
 	handler := websocket.New(logins, options2, counters, log)
 	httpapiListenOptions := listenOptions(cfg)
@@ -195,14 +204,15 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 	healthRoute := httpapi.NewHealthRoute(dependencies)
 	httpHandler := embeddedMux(handler, publishRoute, consoleRoute, healthRoute)
 	server := httpapi.NewServer(httpapiListenOptions, httpHandler, log)
-	metricsRoute, err := httpapi.NewMetricsRoute(counters)
+	httpapiInstanceID := instanceID(instance)
+	metricsRoute, err := httpapi.NewMetricsRoute(counters, httpapiInstanceID)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
 	wiringMetricsServer := newMetricsServer(cfg, metricsRoute, log)
 	notifier := newNotifier(wiringListener, log)
-	services := embeddedServices(hub, dispatcher, mapper, handler, server, wiringMetricsServer, notifier, dependencies)
+	services := embeddedServices(hub, dispatcher, mapper, handler, server, wiringMetricsServer, notifier, dependencies, instance)
 	daemon := app.NewDaemon(services, log)
 	process := newProcess(daemon, server, wiringListener)
 	return process, func() {
@@ -270,7 +280,7 @@ func InitializeDiagnosis(ctx context.Context, cfg app.Config, opts app.DiagnoseO
 
 // common is what every server shares: the use cases, the clock, the
 // WebSocket endpoint, the listeners, /health and /metrics, systemd.
-var common = wire.NewSet(app.ProviderSet, clock.New, wire.Bind(new(ports.Clock), new(clock.System)), websocketOptions, websocket.ProviderSet, listenOptions, httpapi.NewServer, httpapi.NewMetricsRoute, httpapi.NewHealthRoute, newMetricsServer,
+var common = wire.NewSet(app.ProviderSet, clock.New, wire.Bind(new(ports.Clock), new(clock.System)), websocketOptions, websocket.ProviderSet, listenOptions, httpapi.NewServer, httpapi.NewMetricsRoute, instanceID, httpapi.NewHealthRoute, newMetricsServer,
 	newListener,
 	newNotifier,
 	newProcess,
