@@ -50,11 +50,13 @@ LOADFLAGS ?=
 load: build
 	$(BIN)/loadgen --server-bin $(BIN)/notify_push $(LOADFLAGS)
 
-# The soak test of issue 9 (cmd/loadgen soak): 3,000 clients, 30 % of them
-# reconnecting in a loop, receive a steady mix of events for 3 minutes while
-# Redis is killed three times and frozen once; every delivery is accounted,
-# and the idle server's memory, goroutines and open files are compared
-# before and after. About 3½ minutes; not run by CI (its end-to-end test is).
+# The soak test of issues 9 and 17 (cmd/loadgen soak): 3,000 clients, 30 % of
+# them reconnecting in a loop, receive a steady mix of events for 3 minutes
+# while Redis is killed three times and frozen once and the database fails
+# once; every delivery and every resync is accounted, no change may go
+# unnoticed, and the idle server's memory, goroutines and open files are
+# compared before and after. About 3½ minutes; not run by CI (its
+# end-to-end test is).
 # Parameters go in SOAKFLAGS (`bin/loadgen soak --help` lists them), e.g.
 # make soak SOAKFLAGS="--conns 1000 --users 700 --shared-users 350 --duration 1m --strict".
 SOAKFLAGS ?=

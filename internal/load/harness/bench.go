@@ -167,16 +167,17 @@ func (b *Bench) EachWorker(f func(i int, w *protocol.Worker) error) error {
 
 // StartNotifyPush runs bin against the world in production mode, without
 // debounce (every event is one frame), pinging every ping, logging from
-// level logLevel.
-func (b *Bench) StartNotifyPush(ctx context.Context, bin, redisAddr string, ping time.Duration, logLevel string) (*Server, error) {
-	return StartNotifyPush(ctx, bin, b.Dir, []string{
+// level logLevel, with the settings of extraEnv (NAME=value) besides.
+func (b *Bench) StartNotifyPush(ctx context.Context, bin, redisAddr string, ping time.Duration, logLevel string,
+	extraEnv ...string) (*Server, error) {
+	return StartNotifyPush(ctx, bin, b.Dir, append([]string{
 		"DATABASE_URL=sqlite://" + b.DatabasePath(),
 		"REDIS_URL=redis://" + redisAddr,
 		"NEXTCLOUD_URL=" + b.Nextcloud.URL(),
 		"DEBOUNCE_DISABLE=1",
 		"NOTIFY_PUSH_PING_INTERVAL=" + strconv.Itoa(int(ping/time.Second)),
 		"LOG=" + logLevel,
-	})
+	}, extraEnv...))
 }
 
 // Close ends the workers and the world, then removes the folder, or says

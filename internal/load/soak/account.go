@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/notifypush/notify_push/domain"
 	"github.com/notifypush/notify_push/internal/load/events"
 	"github.com/notifypush/notify_push/internal/load/hist"
 	"github.com/notifypush/notify_push/internal/load/protocol"
@@ -36,13 +37,46 @@ import (
 // they arrived: the generator keeps one event in flight per user and slot,
 // spaced by the window, so this is exact while deliveries take less than
 // the window; later ones are counted as late.
+//
+// Resyncs. Once its subscription is back after a Redis outage, the server
+// tells every connection notify_file, notify_activity and
+// notify_notification, each at a random moment within its resync spread;
+// once the database answers again after updates could not be mapped, the
+// users of those storages get notify_file. So after each outage, until its
+// resync window closes (the server back, plus the spread, the debounce and
+// the window), a frame without an id is a resync message when no event
+// explains it: none of its slot was published before it, the one that was
+// has arrived already or is past its window, or it is a plain notify_file
+// to a connection that asked for ids. Resync messages are counted per
+// outage, not as unattributed or duplicates. A resync pending when an event
+// of its slot arrives goes out merged with it: to a connection that asked
+// for ids, the event then comes as that plain notify_file, counted as
+// merged rather than lost.
+//
+// Unnoticed changes. Clients stop polling while connected, so what counts
+// in the end is whether every change reached them somehow: an event Redis
+// accepted (answered PUBLISH, whatever the count, so also to nobody while
+// the server was not subscribed) is unnoticed on a connection it concerns
+// when that connection got neither the event nor a later frame of its slot
+// that makes the client re-check the slot (a resync, or any later frame of
+// the slot; for a connection that asked for ids, only its own id or a plain
+// notify_file) before it closed. A connection is concerned when it was
+// logged in --grace before the event and stayed open until the event could
+// have been covered: its window, stretched to the end of the resync window
+// of any outage that began before the window closed and ended after the
+// event. Custom messages are not changes a client re-checks (no resync
+// covers them): they are accounted above only.
 
 // Deliveries counts, for one kind of delivery, the pairs of event and
 // connection that had to arrive, and what did.
 type Deliveries struct {
-	Expected   uint64 `json:"expected"`
-	Received   uint64 `json:"received"`
-	Lost       uint64 `json:"lost"`
+	Expected uint64 `json:"expected"`
+	Received uint64 `json:"received"`
+	Lost     uint64 `json:"lost"`
+	// Merged arrived inside a resync's plain notify_file (the server had a
+	// resync pending for the connection when the event came) to a
+	// connection that asked for ids: the change is noticed, its id is not.
+	Merged     uint64 `json:"merged"`
 	Duplicates uint64 `json:"duplicates"`
 	// Late arrived more than the window after Redis answered.
 	Late uint64 `json:"late"`
@@ -59,6 +93,7 @@ func (d *Deliveries) add(o Deliveries) {
 	d.Expected += o.Expected
 	d.Received += o.Received
 	d.Lost += o.Lost
+	d.Merged += o.Merged
 	d.Duplicates += o.Duplicates
 	d.Late += o.Late
 	d.Latency.Merge(o.Latency)
@@ -84,6 +119,9 @@ const (
 	ExcuseClosing     = "closed within the window"
 	excuseUnconfirmed = "unconfirmed"
 	excuseCrash       = "crash window"
+	// ExcuseUnmapped: a cold home update while the mapping tables were away;
+	// the server cannot map it and resyncs its users afterwards instead.
+	ExcuseUnmapped = "storage unmapped"
 )
 
 // Delivery kinds, in report order.
@@ -119,11 +157,75 @@ type Account struct {
 	// FileWithoutIDs are required storage deliveries to connections that
 	// asked for ids but came as plain notify_file.
 	FileWithoutIDs uint64 `json:"file_without_ids"`
+	// Resyncs are the resync messages the clients saw, per outage (in the
+	// order of accountParams.Outages).
+	Resyncs []ResyncSeen `json:"resyncs,omitempty"`
+	// Noticed is, per kind of change, whether every change reached the
+	// connections it concerns, by itself or covered by a later frame.
+	Noticed      map[string]*Noticed `json:"noticed"`
+	NoticedTotal Noticed             `json:"noticed_total"`
 	// Samples describe the first few losses, duplicates and misdeliveries,
 	// to reproduce them from the server's log.
 	LostSamples      []string `json:"lost_samples,omitempty"`
 	DuplicateSamples []string `json:"duplicate_samples,omitempty"`
 	OtherSamples     []string `json:"other_samples,omitempty"`
+	UnnoticedSamples []string `json:"unnoticed_samples,omitempty"`
+}
+
+// ResyncSeen is what the clients received of one outage's resync.
+type ResyncSeen struct {
+	// Frames counts the resync messages by text (notify_file, ...).
+	Frames map[string]uint64 `json:"frames"`
+	// Sessions counts the logins that got at least one.
+	Sessions uint64 `json:"sessions"`
+	// Covered counts the pairs of event and connection that only this
+	// resync's messages made noticed.
+	Covered uint64 `json:"covered"`
+}
+
+// FrameCount is every resync message.
+func (r ResyncSeen) FrameCount() uint64 {
+	var n uint64
+	for _, v := range r.Frames {
+		n += v
+	}
+	return n
+}
+
+// Noticed counts, for one kind of change, the pairs of event Redis
+// accepted and connection it concerns.
+type Noticed struct {
+	Pairs    uint64 `json:"pairs"`
+	Received uint64 `json:"received"`
+	// Covered did not get the event but a later frame of its slot;
+	// ByResync of them through a resync message.
+	Covered   uint64 `json:"covered"`
+	ByResync  uint64 `json:"by_resync"`
+	Unnoticed uint64 `json:"unnoticed"`
+	// Excused are pairs whose connection logged in less than --grace
+	// before the event or closed before it could have been covered: the
+	// client re-checks at its next login.
+	Excused uint64 `json:"excused"`
+}
+
+func (n *Noticed) add(o Noticed) {
+	n.Pairs += o.Pairs
+	n.Received += o.Received
+	n.Covered += o.Covered
+	n.ByResync += o.ByResync
+	n.Unnoticed += o.Unnoticed
+	n.Excused += o.Excused
+}
+
+// NoticedKinds are the kinds of change whose noticing is accounted, in
+// report order; "home, database out" are the cold home updates.
+var NoticedKinds = []string{"activity", "notification", "home", "home, database out", "shared"}
+
+func noticedKind(ev *Event) string {
+	if ev.Cold {
+		return "home, database out"
+	}
+	return string(ev.Kind)
 }
 
 // accountParams are the accounting's rules, times in µs.
@@ -134,6 +236,23 @@ type accountParams struct {
 	CrashGuard int64
 	// Start is the round's start, to write sample times relative to it.
 	Start int64
+	// Outages are the round's outages in time order.
+	Outages []outage
+}
+
+// outage is one outage as the accounting sees it, times in µs.
+type outage struct {
+	// Database: the mapping tables were away (only the file slot is
+	// resynced); otherwise Redis was down or frozen.
+	Database  bool
+	At, Until int64
+	// RecoveredBy is when the server had its subscription (Redis) or its
+	// database (mapping tables) back at the latest: events published until
+	// then may be lost and left to the resync.
+	RecoveredBy int64
+	// ResyncTo closes the resync window: by then every connection open
+	// since has had the resync's messages.
+	ResyncTo int64
 }
 
 const maxSamples = 8
@@ -152,12 +271,19 @@ type pairGot struct {
 // account matches sessions' receipts to events. kills are the times of the
 // kill -9s.
 func account(evs []Event, sessions []protocol.SoakSession, kills []int64, p accountParams) Account {
-	a := Account{Deliveries: map[string]*Deliveries{}, Fates: map[events.EventKind]map[string]int{}, Excused: map[string]*Excused{}}
+	a := Account{Deliveries: map[string]*Deliveries{}, Fates: map[events.EventKind]map[string]int{}, Excused: map[string]*Excused{},
+		Noticed: map[string]*Noticed{}, Resyncs: make([]ResyncSeen, len(p.Outages))}
 	for _, k := range DeliveryKinds {
 		a.Deliveries[k] = &Deliveries{}
 	}
-	for _, r := range []string{ExcuseFresh, ExcuseClosing, excuseUnconfirmed, excuseCrash} {
+	for _, k := range NoticedKinds {
+		a.Noticed[k] = &Noticed{}
+	}
+	for _, r := range []string{ExcuseFresh, ExcuseClosing, excuseUnconfirmed, excuseCrash, ExcuseUnmapped} {
 		a.Excused[r] = &Excused{}
+	}
+	for i := range a.Resyncs {
+		a.Resyncs[i].Frames = map[string]uint64{}
 	}
 	rel := func(us int64) string { return fmt.Sprintf("%.3f s", float64(us-p.Start)/1e6) }
 	byID := func(id int64) *Event {
@@ -174,6 +300,19 @@ func account(evs []Event, sessions []protocol.SoakSession, kills []int64, p acco
 			return user < p.Mounters
 		}
 		return ev.User == user
+	}
+	deadline := func(ev *Event) int64 { return max(ev.Answered, ev.Published) + p.Window }
+	// resyncOf is the outage whose resync a frame of slot at may belong
+	// to: the latest whose window holds it (a database outage resyncs
+	// files only), or -1.
+	resyncOf := func(slot int, at int64) int {
+		for i := len(p.Outages) - 1; i >= 0; i-- {
+			o := &p.Outages[i]
+			if at >= o.Until && at <= o.ResyncTo && (slot == slotFile || !o.Database) {
+				return i
+			}
+		}
+		return -1
 	}
 
 	// Events that frames without ids may belong to, per user and slot, in
@@ -206,6 +345,9 @@ func account(evs []Event, sessions []protocol.SoakSession, kills []int64, p acco
 	}
 
 	got := map[pairKey]pairGot{}
+	// covers holds, per session and slot, the frames that make the client
+	// re-check the whole slot, in arrival order.
+	covers := make([][numSlots][]cover, len(sessions))
 	other := func(format string, args ...any) {
 		if len(a.OtherSamples) < maxSamples {
 			a.OtherSamples = append(a.OtherSamples, fmt.Sprintf(format, args...))
@@ -213,6 +355,7 @@ func account(evs []Event, sessions []protocol.SoakSession, kills []int64, p acco
 	}
 	for si := range sessions {
 		s := &sessions[si]
+		resynced := map[int]bool{} // outages whose resync this session got
 		for i := 0; i+2 < len(s.Receipts); i += 3 {
 			kind, id, at := int(s.Receipts[i]), s.Receipts[i+1], s.Receipts[i+2]
 			var ev *Event
@@ -239,6 +382,24 @@ func account(evs []Event, sessions []protocol.SoakSession, kills []int64, p acco
 						cand = c
 					}
 				}
+				if o := resyncOf(slot, at); o >= 0 {
+					var c *Event
+					if cand != 0 {
+						c = byID(cand)
+					}
+					plainToListener := kind == protocol.ReceiptFile && s.Listen
+					if plainToListener || c == nil || c.Cold || got[pairKey{event: c.ID, session: int32(si)}].n > 0 || at > deadline(c) {
+						r := &a.Resyncs[o]
+						r.Frames[receiptText(kind)]++
+						if !resynced[o] {
+							resynced[o] = true
+							r.Sessions++
+						}
+						covers[si][slot] = append(covers[si][slot], cover{at: at, outage: o})
+						continue
+					}
+				}
+				covers[si][slot] = append(covers[si][slot], cover{at: at, outage: -1})
 				if cand == 0 {
 					a.Unattributed++
 					other("unattributed: user%d (slot %d) got a frame of kind %d at %s that no event published before could cause",
@@ -260,6 +421,16 @@ func account(evs []Event, sessions []protocol.SoakSession, kills []int64, p acco
 			got[k] = g
 		}
 	}
+	// coveredAfter is the first frame of slot to session si after from and
+	// no later than to, if any.
+	coveredAfter := func(si int32, slot int, from, to int64) (cover, bool) {
+		list := covers[si][slot]
+		i := sort.Search(len(list), func(i int) bool { return list[i].at > from })
+		if i < len(list) && list[i].at <= to {
+			return list[i], true
+		}
+		return cover{}, false
+	}
 
 	// Sessions by user, and of everyone who mounts the shared storage.
 	byUser := map[int][]int32{}
@@ -279,6 +450,22 @@ func account(evs []Event, sessions []protocol.SoakSession, kills []int64, p acco
 		}
 		return false
 	}
+	// coverBy is when a change must have been noticed on a connection that
+	// stayed open: its window, stretched to the resync window's end of
+	// every outage that may have cost it.
+	coverBy := func(ev *Event) int64 {
+		by := deadline(ev)
+		for i := range p.Outages {
+			o := &p.Outages[i]
+			if o.Database && slotOf(ev.Kind) != slotFile {
+				continue
+			}
+			if o.At <= by && ev.Published <= o.RecoveredBy {
+				by = max(by, o.ResyncTo)
+			}
+		}
+		return by
+	}
 	lat := map[string]*hist.Histogram{}
 	for _, k := range DeliveryKinds {
 		lat[k] = &hist.Histogram{}
@@ -293,6 +480,13 @@ func account(evs []Event, sessions []protocol.SoakSession, kills []int64, p acco
 			fate = fateUnconfirmed
 		}
 		a.Fates[ev.Kind][fate.String()]++
+		targets := byUser[ev.User]
+		if ev.Kind == events.KindShared {
+			targets = mounterSessions
+		}
+		if ev.Kind != events.KindCustom && (ev.Fate == fateDelivered || ev.Fate == FateNobody) {
+			a.notice(ev, targets, sessions, got, coverBy(ev), coveredAfter, p, rel)
+		}
 		if !mayArrive(ev) {
 			continue
 		}
@@ -300,11 +494,7 @@ func account(evs []Event, sessions []protocol.SoakSession, kills []int64, p acco
 		if crash {
 			a.CrashEvents++
 		}
-		targets := byUser[ev.User]
-		if ev.Kind == events.KindShared {
-			targets = mounterSessions
-		}
-		deadline := max(ev.Answered, ev.Published) + p.Window
+		deadline := deadline(ev)
 		for _, si := range targets {
 			s := &sessions[si]
 			if s.End <= ev.Published || s.Auth >= deadline {
@@ -335,6 +525,9 @@ func account(evs []Event, sessions []protocol.SoakSession, kills []int64, p acco
 				}
 				continue
 			}
+			if ev.Cold && reason == "" {
+				reason = ExcuseUnmapped
+			}
 			if reason != "" {
 				a.Excused[reason].Pairs++
 				if g.n > 0 {
@@ -351,6 +544,10 @@ func account(evs []Event, sessions []protocol.SoakSession, kills []int64, p acco
 					s.Listen, s.PreAuth, rel(s.Auth), rel(s.End))
 			}
 			if g.n == 0 {
+				if c, ok := coveredAfter(si, slotFile, ev.Published, deadline); ok && c.outage >= 0 && s.Listen && slotOf(ev.Kind) == slotFile {
+					d.Merged++
+					continue
+				}
 				d.Lost++
 				if len(a.LostSamples) < maxSamples {
 					a.LostSamples = append(a.LostSamples, where())
@@ -379,7 +576,66 @@ func account(evs []Event, sessions []protocol.SoakSession, kills []int64, p acco
 		d.Latency = lat[k].Snapshot()
 		a.Total.add(*d)
 	}
+	for _, k := range NoticedKinds {
+		a.NoticedTotal.add(*a.Noticed[k])
+	}
 	return a
+}
+
+// cover is a frame that makes a client re-check a whole slot; outage is
+// the outage whose resync it was, or -1.
+type cover struct {
+	at     int64
+	outage int
+}
+
+// notice accounts whether ev, which Redis accepted, reached each of the
+// connections of targets it concerns, by itself or covered by a later
+// frame of its slot, by coverBy.
+func (a *Account) notice(ev *Event, targets []int32, sessions []protocol.SoakSession, got map[pairKey]pairGot, coverBy int64,
+	coveredAfter func(si int32, slot int, from, to int64) (cover, bool), p accountParams, rel func(int64) string) {
+	n := a.Noticed[noticedKind(ev)]
+	slot := slotOf(ev.Kind)
+	for _, si := range targets {
+		s := &sessions[si]
+		if s.Auth >= ev.Published || s.End <= ev.Published {
+			continue // not open when the change was made
+		}
+		if s.Auth+p.Grace > ev.Published || s.End < coverBy {
+			n.Excused++
+			continue
+		}
+		n.Pairs++
+		if got[pairKey{event: ev.ID, session: si}].n > 0 {
+			n.Received++
+			continue
+		}
+		if c, ok := coveredAfter(si, slot, ev.Published, s.End); ok {
+			n.Covered++
+			if c.outage >= 0 {
+				n.ByResync++
+				a.Resyncs[c.outage].Covered++
+			}
+			continue
+		}
+		n.Unnoticed++
+		if len(a.UnnoticedSamples) < maxSamples {
+			a.UnnoticedSamples = append(a.UnnoticedSamples, fmt.Sprintf("event %d (%s) published at %s, Redis answered at %s; "+
+				"user%d's connection (slot %d, listen %v) up from %s to %s got nothing of its slot after it", ev.ID, describeEvent(ev),
+				rel(ev.Published), rel(ev.Answered), s.User, s.Slot, s.Listen, rel(s.Auth), rel(s.End)))
+		}
+	}
+}
+
+// receiptText is the frame a receipt without an id was.
+func receiptText(kind int) string {
+	switch kind {
+	case protocol.ReceiptActivity:
+		return domain.TextNotifyActivity
+	case protocol.ReceiptNotification:
+		return domain.TextNotifyNotification
+	}
+	return domain.TextNotifyFile
 }
 
 func describeEvent(ev *Event) string {
@@ -388,6 +644,9 @@ func describeEvent(ev *Event) string {
 	}
 	if ev.Kind == events.KindShared {
 		return fmt.Sprintf("shared storage, %s", ev.Fate)
+	}
+	if ev.Cold {
+		return fmt.Sprintf("home for user%d while the database was out, %s", ev.User, ev.Fate)
 	}
 	return fmt.Sprintf("%s for user%d, %s", ev.Kind, ev.User, ev.Fate)
 }

@@ -45,6 +45,11 @@ type Event struct {
 	Answered  int64     `json:"answered"`
 	Receivers int64     `json:"receivers"`
 	Fate      eventFate `json:"fate"`
+	// Cold marks a home update published while the mapping tables were
+	// away, on a storage the server had never mapped: it cannot be
+	// delivered, and its users must hear of it through the resync once the
+	// database is back.
+	Cold bool `json:"cold,omitempty"`
 }
 
 // The debounce-free slots of a connection that carry no event identity: the
@@ -79,7 +84,11 @@ const busy = math.MaxInt64
 // frame without an id can be told apart from the next as long as delivery
 // takes less than gap. The shared storage's update takes the file slot of
 // every user who mounts it, so home updates to those users keep gap away
-// from it on both sides. Safe for concurrent use.
+// from it on both sides.
+//
+// With keepCold, the last users' home storages get no update (so the
+// server never caches their mapping) until the database outage: while it
+// lasts, home updates go to them first, one each. Safe for concurrent use.
 type generator struct {
 	users, mounters int
 	gap             int64 // µs
@@ -96,15 +105,35 @@ type generator struct {
 	sharedFreeAt   int64
 	nextShared     int64
 	skipped        map[events.EventKind]int
+	// coldFrom is the first cold user; coldNext the next one whose home an
+	// update during the database outage takes; dbOut says it is on.
+	coldFrom, coldNext int
+	dbOut              bool
 }
 
 func newGenerator(users, mounters int, gapUS, sharedEveryUS int64, mix events.Mix, startUS int64) *generator {
 	g := &generator{users: users, mounters: mounters, gap: gapUS, sharedEvery: sharedEveryUS, pattern: mix.Pattern(),
-		skipped: map[events.EventKind]int{}, cursor: map[events.EventKind]int{}, nextShared: startUS + sharedEveryUS}
+		skipped: map[events.EventKind]int{}, cursor: map[events.EventKind]int{}, nextShared: startUS + sharedEveryUS,
+		coldFrom: users, coldNext: users}
 	for s := range g.freeAt {
 		g.freeAt[s] = make([]int64, users)
 	}
 	return g
+}
+
+// keepCold keeps the homes of the last n users for the database outage.
+func (g *generator) keepCold(n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.coldFrom = max(g.users-n, 0)
+	g.coldNext = g.coldFrom
+}
+
+// setDatabaseOut says whether the mapping tables are away now.
+func (g *generator) setDatabaseOut(out bool) {
+	g.mu.Lock()
+	g.dbOut = out
+	g.mu.Unlock()
 }
 
 // take picks up to n events of the mix (and the shared update when due) at
@@ -122,7 +151,12 @@ func (g *generator) take(now int64, n int) []Event {
 	for range n {
 		k := g.pattern[g.next%len(g.pattern)]
 		g.next++
-		if u, ok := g.pick(k, now); ok {
+		if k == events.KindHome && g.dbOut && g.coldNext < g.users && g.coldFree(g.coldNext, now) {
+			out = append(out, g.add(k, g.coldNext, now))
+			g.events[len(g.events)-1].Cold = true
+			out[len(out)-1].Cold = true
+			g.coldNext++
+		} else if u, ok := g.pick(k, now); ok {
 			out = append(out, g.add(k, u, now))
 		} else {
 			g.skipped[k]++
@@ -142,6 +176,16 @@ func (g *generator) homeFor(user int, now int64) (Event, bool) {
 }
 
 func (g *generator) free(k events.EventKind, u int, now int64) bool {
+	if k == events.KindHome && u >= g.coldFrom {
+		return false // kept for the database outage
+	}
+	return g.slotFree(k, u, now)
+}
+
+// coldFree reports whether cold user u's home may take an update now.
+func (g *generator) coldFree(u int, now int64) bool { return g.slotFree(events.KindHome, u, now) }
+
+func (g *generator) slotFree(k events.EventKind, u int, now int64) bool {
 	s := slotOf(k)
 	if s >= 0 && g.freeAt[s][u] > now {
 		return false

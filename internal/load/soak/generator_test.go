@@ -122,3 +122,35 @@ func TestSoakPayloads(t *testing.T) {
 		t.Error("soakEventID read an id out of a body without one")
 	}
 }
+
+// The cold users' homes get no update (the warm-up's priming included)
+// until the database is out; then home updates go to them first, one each.
+func TestSoakGenKeepsColdHomesForTheDatabaseOutage(t *testing.T) {
+	mix, _ := events.ParseMix("home=1")
+	g := newGenerator(4, 0, 1000, 0, mix, 0)
+	g.keepCold(2)
+	for u := range 4 {
+		if _, ok := g.homeFor(u, 0); ok != (u < 2) {
+			t.Errorf("priming user%d: %v", u, ok)
+		}
+	}
+	if evs := g.take(5000, 4); len(evs) != 0 {
+		t.Fatalf("home updates to cold users before the outage: %+v", evs)
+	}
+	g.setDatabaseOut(true)
+	evs := g.take(10_000, 3)
+	if len(evs) != 2 || evs[0].User != 2 || !evs[0].Cold || evs[1].User != 3 || !evs[1].Cold {
+		t.Fatalf("during the outage: %+v", evs)
+	}
+	for _, ev := range evs {
+		g.answered(ev.ID, 1, 10_001)
+	}
+	g.setDatabaseOut(false)
+	if evs := g.take(20_000, 4); len(evs) != 0 {
+		t.Fatalf("cold users' homes after the outage: %+v", evs)
+	}
+	all, _ := g.snapshot()
+	if cold := kindsOf(all); cold[events.KindHome] != 4 || !all[2].Cold || all[0].Cold {
+		t.Fatalf("events %+v", all)
+	}
+}

@@ -32,6 +32,10 @@ type options struct {
 	Restarts     int           `json:"restarts"`
 	Down         time.Duration `json:"down"`
 	Hang         time.Duration `json:"hang"`
+	DBOutage     bool          `json:"db_outage"`
+	DBDown       time.Duration `json:"db_down"`
+	DBColdUsers  int           `json:"db_cold_users"`
+	ResyncSpread time.Duration `json:"resync_spread"`
 	Window       time.Duration `json:"window"`
 	Grace        time.Duration `json:"grace"`
 	CrashGuard   time.Duration `json:"crash_guard"`
@@ -79,6 +83,14 @@ func flagSet(o *options) *flag.FlagSet {
 	fs.DurationVar(&o.Down, "down", 2*time.Second, "how long Redis stays down after each kill")
 	fs.DurationVar(&o.Hang, "hang", 4*time.Second, "one SIGSTOP of Redis this long, then SIGCONT (0 = none; below 10 s, the\n"+
 		"server's patience with a silent subscription)")
+	fs.BoolVar(&o.DBOutage, "db-outage", true, "one database outage: the mapping tables renamed away for --db-down, then back\n"+
+		"(queries fail as on a database that is down; --db-outage=false: none)")
+	fs.DurationVar(&o.DBDown, "db-down", 3*time.Second, "how long the mapping tables stay away in the database outage")
+	fs.IntVar(&o.DBColdUsers, "db-cold-users", 100, "users (the last ones) whose home storages get no update before the\n"+
+		"database outage, so that the server has not cached their mapping: during it, home updates go to\n"+
+		"them first, one each, and only the resync after it can tell their connections")
+	fs.DurationVar(&o.ResyncSpread, "resync-spread", 3*time.Second, "notify_push's RESYNC_SPREAD, whole seconds: its resync after an\n"+
+		"outage reaches each connection at a random moment within it")
 	fs.DurationVar(&o.Window, "window", 2*time.Second, "how long after Redis passed an event on it must have reached every\n"+
 		"connection; also the spacing of events without ids per user and slot")
 	fs.DurationVar(&o.Grace, "grace", time.Second, "a connection must be logged in this long before an event is published to\n"+
@@ -107,19 +119,22 @@ func flagSet(o *options) *flag.FlagSet {
 func usage(w io.Writer) {
 	var o options
 	harness.Usage(w, `loadgen soak: hold thousands of reconnecting clients on notify_push for minutes while
-events flow and Redis is killed, restarted and frozen; account every delivery and
-compare the server's memory, goroutines and open files before and after
+events flow, Redis is killed, restarted and frozen and the database fails; account every
+delivery and every change left unnoticed, and compare the server's memory, goroutines
+and open files before and after
 
 Usage:
   loadgen soak [flags]
 
 Starts its own redis-server, fake Nextcloud, SQLite database and notify_push
-(production mode, DEBOUNCE_DISABLE so that every event is one frame) on
-loopback; clients come from worker processes dialing from 127.0.0.2 upwards.
-A warm-up round, the idle figures (after a forced GC), the soak with its
-Redis restarts, then the idle figures again once every client is gone. The
-report goes to stdout, progress to stderr. Exit 0 when the run completed
-(whatever the checks, unless --strict), 1 when it could not, 2 on bad flags.
+(production mode, DEBOUNCE_DISABLE so that every event is one frame,
+MAX_DEBOUNCE_TIME=1 so that a resync's messages are held back at most 1.5 s,
+RESYNC_SPREAD from --resync-spread) on loopback; clients come from worker
+processes dialing from 127.0.0.2 upwards. A warm-up round, the idle figures
+(after a forced GC), the soak with its Redis restarts, freeze and database
+outage, then the idle figures again once every client is gone. The report
+goes to stdout, progress to stderr. Exit 0 when the run completed (whatever
+the checks, unless --strict), 1 when it could not, 2 on bad flags.
 
 Flags:
 `, flagSet(&o))
@@ -152,6 +167,9 @@ func parseOptions(args []string) (options, error) {
 	c.Check(o.Hang >= 0 && o.Hang < 10*time.Second,
 		"--hang %v: want 0 or below 10s (after 10 s of silence the server renews its subscription, and what the frozen Redis "+
 			"answers after that is no longer a question of the server)", o.Hang)
+	c.Check(o.DBDown > 0 || !o.DBOutage, "--db-down %v: want > 0", o.DBDown)
+	c.Check(o.DBColdUsers >= 0 && o.DBColdUsers <= o.Users/2, "--db-cold-users %d: want 0 to half of --users", o.DBColdUsers)
+	c.Check(o.ResyncSpread >= 0 && o.ResyncSpread%time.Second == 0, "--resync-spread %v: want whole seconds, ≥ 0", o.ResyncSpread)
 	c.Check(o.PingInterval >= time.Second && o.PingInterval%time.Second == 0, "--ping-interval %v: want whole seconds, at least 1s",
 		o.PingInterval)
 	c.Check(o.SampleEvery > 0 && o.EndSettle >= 0 && o.PreAuthDelay >= 0, "--sample-every > 0, --end-settle and --pre-auth-delay ≥ 0")
@@ -160,13 +178,14 @@ func parseOptions(args []string) (options, error) {
 	c.Check(o.Concurrency >= 1, "--concurrency %d: want ≥ 1", o.Concurrency)
 	c.Check(o.MaxGoroutineGrowth >= 0 && o.MaxFDGrowth >= 0 && o.MaxHeapGrowthMiB >= 0 && o.MaxRSSGrowthMiB >= 0,
 		"--max-*-growth: want ≥ 0")
-	// Each Redis outage gets a stretch of the run; it must be over (and the
-	// window passed) before the next one and before the end.
+	// Each outage gets a stretch of the run; it must be over (and the
+	// window passed) before the next one and before the end. Its resync
+	// may reach into the next stretch: the round waits for the last one.
 	if n := o.chaosActions(); n > 0 {
 		stretch := o.Duration / time.Duration(n+1)
-		c.Check(o.Down+o.Window < stretch && o.Hang+o.Window < stretch,
-			"--duration %v is too short for %d Redis outages of --down %v / --hang %v: each needs more than itself plus --window %v",
-			o.Duration, n, o.Down, o.Hang, o.Window)
+		c.Check(o.Down+o.Window < stretch && o.Hang+o.Window < stretch && (!o.DBOutage || o.DBDown+o.Window < stretch),
+			"--duration %v is too short for %d outages of --down %v / --hang %v / --db-down %v: each needs more than itself "+
+				"plus --window %v", o.Duration, n, o.Down, o.Hang, o.DBDown, o.Window)
 	}
 	mix, err := events.ParseMix(o.Mix)
 	if err != nil {
@@ -183,13 +202,25 @@ func parseOptions(args []string) (options, error) {
 	return o, c.Err()
 }
 
-// chaosActions is the number of Redis outages: the kills and the hang.
+// chaosActions is the number of outages: the kills, the hang and the
+// database's.
 func (o options) chaosActions() int {
 	n := o.Restarts
 	if o.Hang > 0 {
 		n++
 	}
+	if o.DBOutage {
+		n++
+	}
 	return n
+}
+
+// coldUsers is the number of users kept cold for the database outage.
+func (o options) coldUsers() int {
+	if !o.DBOutage {
+		return 0
+	}
+	return o.DBColdUsers
 }
 
 // Main is "loadgen soak".

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/notifypush/notify_push/domain"
 	"github.com/notifypush/notify_push/internal/load/events"
 	"github.com/notifypush/notify_push/internal/load/harness"
 	"github.com/notifypush/notify_push/internal/load/protocol"
@@ -94,6 +95,18 @@ func (r *Report) Checks() []report.Target {
 	add("frames misdelivered, unattributable or unknown", fmt.Sprintf("%d, %d, %d", a.Misdelivered, a.Unattributed, c.Other),
 		a.Misdelivered == 0 && a.Unattributed == 0 && c.Other == 0)
 	add("file changes without ids to listening connections", report.Count(float64(a.FileWithoutIDs)), a.FileWithoutIDs == 0)
+	n := a.NoticedTotal
+	add("changes unnoticed (Redis accepted them; a connection got neither them nor a later frame of their slot)",
+		fmt.Sprintf("%s of %s (%s covered by a later frame, %s of them by a resync)", report.Count(float64(n.Unnoticed)),
+			report.Count(float64(n.Pairs)), report.Count(float64(n.Covered)), report.Count(float64(n.ByResync))),
+		n.Unnoticed == 0 && n.Pairs > 0)
+	if len(r.Main.Chaos) > 0 {
+		var parts []string
+		for _, e := range r.Main.Chaos {
+			parts = append(parts, fmt.Sprintf("%s %d/%.0f", outageShort(e), e.Seen.FrameCount(), serverTold(e)))
+		}
+		info("resync messages the clients got / connections the server told, per outage", strings.Join(parts, ", "))
+	}
 	info(fmt.Sprintf("deliveries later than --window (%v)", p.Window), report.Count(float64(a.Total.Late)))
 	add("connections the server dropped", fmt.Sprintf("%d%s", c.Drops, report.Tally(": ", c.DropReasons)), c.Drops == 0)
 	add("logins refused", fmt.Sprintf("%d%s", report.Total(c.LoginFailures), report.Tally(": ", c.LoginFailures)), report.Total(c.LoginFailures) == 0)
@@ -147,8 +160,9 @@ func (r *Report) WriteText(w io.Writer) {
 		p.Conns, p.Users, r.Churners, p.HoldMin, p.HoldMax, r.Listeners, p.Duration, p.Warmup)
 	fmt.Fprintf(w, "     events: %d/s offered (%s), the shared storage (mounted by %d users) every %v; DEBOUNCE_DISABLE, ping interval %v\n",
 		p.Rate, p.Mix, p.SharedUsers, p.SharedEvery, p.PingInterval)
-	fmt.Fprintf(w, "     Redis: %d× kill -9 (down %v each), %s; accounting: --window %v, --grace %v, --crash-guard %v\n",
-		p.Restarts, p.Down, hangText(p.Hang), p.Window, p.Grace, p.CrashGuard)
+	fmt.Fprintf(w, "     Redis: %d× kill -9 (down %v each), %s; database: %s; resync spread %v\n",
+		p.Restarts, p.Down, hangText(p.Hang), dbText(p), p.ResyncSpread)
+	fmt.Fprintf(w, "     accounting: --window %v, --grace %v, --crash-guard %v\n", p.Window, p.Grace, p.CrashGuard)
 	fmt.Fprintln(w)
 
 	fmt.Fprintln(w, "Checks")
@@ -162,21 +176,43 @@ func (r *Report) WriteText(w io.Writer) {
 	a := m.Account
 	fmt.Fprintln(w, "Deliveries that had to arrive (event × connection open from --grace before publish to --window after Redis passed it on)")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "  kind\texpected\treceived\tlost\tduplicates\tlate\tp50\tp99\tmax\tmax from publish\t")
+	fmt.Fprintln(tw, "  kind\texpected\treceived\tlost\tmerged\tduplicates\tlate\tp50\tp99\tmax\tmax from publish\t")
 	for _, k := range DeliveryKinds {
 		d := a.Deliveries[k]
 		if d == nil || d.Expected == 0 {
 			continue
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n", k, report.Count(float64(d.Expected)), report.Count(float64(d.Received)), d.Lost,
-			d.Duplicates, d.Late, report.Micros(d.Latency.Quantile(0.5)), report.Micros(d.Latency.Quantile(0.99)), report.Micros(d.Latency.Max), report.Micros(d.MaxFromPublish))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n", k, report.Count(float64(d.Expected)), report.Count(float64(d.Received)), d.Lost,
+			d.Merged, d.Duplicates, d.Late, report.Micros(d.Latency.Quantile(0.5)), report.Micros(d.Latency.Quantile(0.99)), report.Micros(d.Latency.Max), report.Micros(d.MaxFromPublish))
 	}
 	t := a.Total
-	fmt.Fprintf(tw, "  total\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n", report.Count(float64(t.Expected)), report.Count(float64(t.Received)), t.Lost,
-		t.Duplicates, t.Late, report.Micros(t.Latency.Quantile(0.5)), report.Micros(t.Latency.Quantile(0.99)), report.Micros(t.Latency.Max), report.Micros(t.MaxFromPublish))
+	fmt.Fprintf(tw, "  total\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n", report.Count(float64(t.Expected)), report.Count(float64(t.Received)), t.Lost,
+		t.Merged, t.Duplicates, t.Late, report.Micros(t.Latency.Quantile(0.5)), report.Micros(t.Latency.Quantile(0.99)), report.Micros(t.Latency.Max), report.Micros(t.MaxFromPublish))
 	tw.Flush()
 	fmt.Fprintln(w, "  latency: from Redis's answer to the PUBLISH (when the server's subscription gets the message) to receipt;")
 	fmt.Fprintln(w, "  from publish, the time a frozen Redis held an event adds to it. Late: more than --window after the answer.")
+	fmt.Fprintln(w, "  merged: came inside a resync's notify_file (the server had one pending) to a connection that asked for ids.")
+	fmt.Fprintln(w)
+
+	fmt.Fprintln(w, "Changes noticed (event Redis accepted, to nobody too, × connection it concerns, logged in --grace before it and open")
+	fmt.Fprintln(w, "until it could have been covered: its window, or the resync window of an outage that may have cost it)")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "  kind\tpairs\treceived\tcovered\tby a resync\tunnoticed\texcused\t")
+	noticedRow := func(k string, n Noticed) {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", k, report.Count(float64(n.Pairs)), report.Count(float64(n.Received)),
+			report.Count(float64(n.Covered)), report.Count(float64(n.ByResync)), n.Unnoticed, report.Count(float64(n.Excused)))
+	}
+	for _, k := range NoticedKinds {
+		if n := a.Noticed[k]; n != nil && n.Pairs+n.Excused > 0 {
+			noticedRow(k, *n)
+		}
+	}
+	noticedRow("total", a.NoticedTotal)
+	tw.Flush()
+	fmt.Fprintln(w, "  covered: the change did not arrive, a later frame of its slot did (notify_file, notify_activity, notify_notification;")
+	fmt.Fprintln(w, "  to a connection that asked for ids, only a plain notify_file), and the client re-checks. Custom messages are not")
+	fmt.Fprintln(w, "  changes a client re-checks, and no resync covers them: they are accounted above only. excused: logged in less")
+	fmt.Fprintln(w, "  than --grace before the change, or closed before it could have been covered (the client re-checks at its login).")
 	fmt.Fprintln(w)
 
 	fmt.Fprintln(w, "Events published, by what Redis answered")
@@ -210,6 +246,7 @@ func (r *Report) WriteText(w io.Writer) {
 		{ExcuseClosing, fmt.Sprintf("connection closed or dropped within --window (%v) of Redis's answer", p.Window)},
 		{excuseUnconfirmed, "event unconfirmed: Redis killed before it answered"},
 		{excuseCrash, fmt.Sprintf("event answered less than --crash-guard (%v) before a kill -9", p.CrashGuard)},
+		{ExcuseUnmapped, "home update while the mapping tables were away, storage not cached"},
 	} {
 		x := a.Excused[e.key]
 		if x == nil {
@@ -241,14 +278,19 @@ func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintln(w)
 
 	if len(m.Chaos) > 0 {
-		fmt.Fprintln(w, "Redis outages (seconds into the soak)")
+		fmt.Fprintln(w, "Outages and their resyncs (seconds into the soak)")
 		for _, e := range m.Chaos {
 			back := "no event reached the server after it"
 			if e.Back >= 0 {
 				back = fmt.Sprintf("events reached the server again %.2f s after", e.Back)
 			}
 			fmt.Fprintf(w, "  %6.1f – %6.1f  %s; %s\n", e.At, e.Until, e.What, back)
+			fmt.Fprintf(w, "                   resync window to %.1f s: the clients got %s in %d sessions, covering %s changes;\n",
+				e.ResyncUntil, framesText(e.Seen), e.Seen.Sessions, report.Count(float64(e.Seen.Covered)))
+			fmt.Fprintf(w, "                   the server counted %s\n", serverText(e))
 		}
+		fmt.Fprintln(w, "  resync messages: frames without ids that no event explains, within the window of an outage. The server's")
+		fmt.Fprintln(w, "  counts run from the outage's start to the next one's; a connection told may close before its moment.")
 		fmt.Fprintln(w)
 	}
 
@@ -316,7 +358,65 @@ func (r *Report) WriteText(w io.Writer) {
 	samples("Lost (first few; times in seconds into the soak)", a.LostSamples)
 	samples("Duplicates (first few)", a.DuplicateSamples)
 	samples("Misdelivered or unattributable (first few)", a.OtherSamples)
+	samples("Unnoticed (first few)", a.UnnoticedSamples)
 	samples("Problems", r.Problems)
+}
+
+func dbText(p options) string {
+	if !p.DBOutage {
+		return "no outage"
+	}
+	return fmt.Sprintf("1× mapping tables away for %v (%d users' homes left uncached for it)", p.DBDown, p.coldUsers())
+}
+
+// outageShort names an outage in a few words.
+func outageShort(e ChaosEntry) string {
+	switch {
+	case e.Database:
+		return "database"
+	case strings.HasPrefix(e.What, "kill"):
+		return "kill"
+	}
+	return "freeze"
+}
+
+// serverTold is every connection the server told to re-check for e.
+func serverTold(e ChaosEntry) float64 {
+	var n float64
+	for _, v := range e.ServerClients {
+		n += v
+	}
+	return n
+}
+
+func framesText(r ResyncSeen) string {
+	if r.FrameCount() == 0 {
+		return "no resync message"
+	}
+	var parts []string
+	for _, t := range []string{domain.TextNotifyFile, domain.TextNotifyActivity, domain.TextNotifyNotification} {
+		if r.Frames[t] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %s", report.Count(float64(r.Frames[t])), t))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func serverText(e ChaosEntry) string {
+	if e.ServerResyncs == nil {
+		return "nothing (no scrape)"
+	}
+	var parts []string
+	for _, reason := range resyncReasons {
+		if e.ServerResyncs[reason] > 0 || e.ServerClients[reason] > 0 {
+			parts = append(parts, fmt.Sprintf("%.0f %s resync(s) telling %.0f connections", e.ServerResyncs[reason], reason,
+				e.ServerClients[reason]))
+		}
+	}
+	if len(parts) == 0 {
+		return "no resync"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func hangText(h time.Duration) string {

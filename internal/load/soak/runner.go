@@ -5,16 +5,19 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/notifypush/notify_push/domain"
 	"github.com/notifypush/notify_push/internal/load/events"
 	"github.com/notifypush/notify_push/internal/load/harness"
 	"github.com/notifypush/notify_push/internal/load/protocol"
 	"github.com/notifypush/notify_push/internal/load/publish"
 	"github.com/notifypush/notify_push/internal/load/report"
+	"github.com/notifypush/notify_push/internal/load/world"
 )
 
 // runner is one soak: the bench, the chaos Redis, the server, the slots
@@ -90,7 +93,10 @@ func (r *runner) setUp(ctx context.Context) error {
 	if err := r.StartWorkers(nWorkers, false); err != nil {
 		return err
 	}
-	if r.srv, err = r.StartNotifyPush(ctx, bin, r.redis.Addr, o.PingInterval, "info"); err != nil {
+	// A resync's messages go through the debounce: a maximum of 1 s holds
+	// them back 1.5 s at most, so that they fall inside the resync window.
+	if r.srv, err = r.StartNotifyPush(ctx, bin, r.redis.Addr, o.PingInterval, "info",
+		"RESYNC_SPREAD="+strconv.Itoa(int(o.ResyncSpread/time.Second)), "MAX_DEBOUNCE_TIME=1"); err != nil {
 		return err
 	}
 	// The health checks' keep-alive connection ends on the WebSocket port,
@@ -184,7 +190,15 @@ func (r *runner) soak(ctx context.Context) error {
 
 // endMetrics are the /metrics series the report shows at the end.
 var endMetrics = []string{"active_connection_count", "active_user_count", "total_connection_count", "event_count_total",
-	"message_count_total", "mapping_query_count"}
+	"message_count_total", "mapping_query_count", resyncMetric("resync_count_total", "redis"),
+	resyncMetric("resync_count_total", "database"), resyncMetric("resync_client_count_total", "redis"),
+	resyncMetric("resync_client_count_total", "database")}
+
+// resyncReasons are the causes the server counts resyncs by.
+var resyncReasons = []string{"redis", "database"}
+
+// resyncMetric is the key of a resync counter in a scrape.
+func resyncMetric(name, reason string) string { return name + `{reason="` + reason + `"}` }
 
 func pickMetrics(m map[string]float64) map[string]float64 {
 	out := map[string]float64{}
@@ -315,17 +329,99 @@ func (r *runner) snapshot(ctx context.Context, label string, gc bool) (Snapshot,
 	return s, nil
 }
 
-// ChaosEntry is one Redis outage.
+// ChaosEntry is one outage.
 type ChaosEntry struct {
 	What string `json:"what"`
+	// Database: the mapping tables were away; otherwise Redis was down or
+	// frozen.
+	Database bool `json:"database,omitempty"`
 	// At and Until (seconds into the run) bound the outage: killed until
-	// accepting again, or stopped until continued.
+	// accepting again, stopped until continued, tables away until back.
 	At    float64 `json:"at_s"`
 	Until float64 `json:"until_s"`
 	// Back is how long after Until the first event reached a subscriber
 	// again (Redis answered ≥ 1): the server's resubscription, at the
 	// resolution of the event rate; -1 when none did.
 	Back float64 `json:"back_s"`
+	// ResyncUntil (seconds into the run) closes the outage's resync window:
+	// the server back (see outageWindow), its spread, the debounce and the
+	// window.
+	ResyncUntil float64 `json:"resync_until_s"`
+	// ServerResyncs and ServerClients are what the server's
+	// resync_count_total and resync_client_count_total gained, by reason,
+	// from this outage's start to the next one's (or the round's end).
+	ServerResyncs map[string]float64 `json:"server_resyncs"`
+	ServerClients map[string]float64 `json:"server_clients_told"`
+	// Seen is what the clients received of the resync.
+	Seen ResyncSeen `json:"seen"`
+
+	// counters is the server's resync counters when the outage began.
+	counters map[string]float64
+}
+
+// Allowances of the resync window, from the end of an outage.
+const (
+	// redisBackMargin follows the first event that reached the server
+	// again: the resubscription is confirmed about then.
+	redisBackMargin = 500 * time.Millisecond
+	// redisBackUnknown is the allowance when no event reached the server
+	// after the outage: the server retries its subscription every second.
+	redisBackUnknown = 3 * time.Second
+	// databaseBack: the server probes the database every 5 s (its mapping
+	// backoff) while updates wait for their resync, and then looks up each
+	// missed storage.
+	databaseBack = 6 * time.Second
+	// resyncDebounce: with MAX_DEBOUNCE_TIME=1 a slot is sent at most 1.5 s
+	// after the previous one, 100 ms (the quiet period) after it was filled.
+	resyncDebounce = 1600 * time.Millisecond
+)
+
+// outageWindow is e as the accounting sees it, in µs.
+func (r *runner) outageWindow(e ChaosEntry, start time.Time) outage {
+	us := func(sec float64) int64 { return start.UnixMicro() + int64(sec*1e6) }
+	o := outage{Database: e.Database, At: us(e.At), Until: us(e.Until)}
+	back := int64(redisBackUnknown / time.Microsecond)
+	switch {
+	case e.Database:
+		back = int64(databaseBack / time.Microsecond)
+	case e.Back >= 0:
+		back = int64(e.Back*1e6) + int64(redisBackMargin/time.Microsecond)
+	}
+	o.RecoveredBy = o.Until + back
+	o.ResyncTo = o.RecoveredBy + int64((r.o.ResyncSpread+resyncDebounce+r.o.Window)/time.Microsecond)
+	return o
+}
+
+// resyncCounters reads the server's resync counters; a failed scrape is a
+// problem of the run, and reads as nil.
+func (r *runner) resyncCounters(ctx context.Context) map[string]float64 {
+	m, err := r.srv.Scrape(ctx)
+	if err != nil {
+		r.Problem("scrape the resync counters: %v", err)
+		return nil
+	}
+	out := map[string]float64{}
+	for _, name := range []string{"resync_count_total", "resync_client_count_total"} {
+		for _, reason := range resyncReasons {
+			k := resyncMetric(name, reason)
+			out[k] = m[k]
+		}
+	}
+	return out
+}
+
+// resyncGains sets e's server counts: what the counters gained from
+// before to after.
+func (e *ChaosEntry) resyncGains(before, after map[string]float64) {
+	if before == nil || after == nil {
+		return
+	}
+	e.ServerResyncs, e.ServerClients = map[string]float64{}, map[string]float64{}
+	for _, reason := range resyncReasons {
+		e.ServerResyncs[reason] = after[resyncMetric("resync_count_total", reason)] - before[resyncMetric("resync_count_total", reason)]
+		e.ServerClients[reason] = after[resyncMetric("resync_client_count_total", reason)] -
+			before[resyncMetric("resync_client_count_total", reason)]
+	}
 }
 
 // RoundSummary is one round: what was published and received.
@@ -386,6 +482,7 @@ func (r *runner) round(ctx context.Context, name string, d time.Duration, chaos 
 	// Events, outages and samples.
 	startUS := time.Now().UnixMicro()
 	gen := newGenerator(o.Users, o.SharedUsers, int64(o.Window/time.Microsecond), int64(o.SharedEvery/time.Microsecond), o.mix, startUS)
+	gen.keepCold(o.coldUsers())
 	pub := publish.NewTracked(r.redis.Addr, gen.answered, gen.unconfirmed, gen.refused)
 	roundStart := time.Now()
 	until := roundStart.Add(d)
@@ -412,7 +509,7 @@ func (r *runner) round(ctx context.Context, name string, d time.Duration, chaos 
 		go func() {
 			defer wg.Done()
 			var err error
-			chaosLog, kills, err = r.chaos(ctx, roundStart, d)
+			chaosLog, kills, err = r.chaos(ctx, roundStart, d, gen)
 			if err != nil {
 				fail(err)
 			}
@@ -435,13 +532,30 @@ func (r *runner) round(ctx context.Context, name string, d time.Duration, chaos 
 		err = ctx.Err()
 	}
 
-	// Let the last events land, then close every session.
+	// Let the last events land and the last resync reach the clients, then
+	// close every session.
 	waitCtx, waitCancel := context.WithTimeout(context.Background(), 10*time.Second)
 	if !pub.WaitIdle(waitCtx) {
 		r.Problem("%s: Redis had not answered every PUBLISH 10 s after the last", name)
 	}
 	waitCancel()
-	time.Sleep(o.Window + 200*time.Millisecond)
+	evs, skipped := gen.snapshot()
+	res.Chaos = chaosLog
+	outages := make([]outage, len(res.Chaos))
+	settle := time.Now().Add(o.Window + 200*time.Millisecond)
+	for i := range res.Chaos {
+		e := &res.Chaos[i]
+		e.Back = backAfter(evs, roundStart, e.Until)
+		outages[i] = r.outageWindow(*e, roundStart)
+		e.ResyncUntil = float64(outages[i].ResyncTo-roundStart.UnixMicro()) / 1e6
+		if t := time.UnixMicro(outages[i].ResyncTo).Add(200 * time.Millisecond); t.After(settle) {
+			settle = t
+		}
+	}
+	if wait := time.Until(settle); wait > o.Window+200*time.Millisecond {
+		r.Logf("%s: waiting %.1f s for the last resync window to close", name, wait.Seconds())
+	}
+	time.Sleep(time.Until(settle))
 	logs := make([]protocol.SoakLog, len(r.Workers))
 	stopCtx, stopCancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	stopErr := r.EachWorker(func(i int, w *protocol.Worker) error {
@@ -456,22 +570,33 @@ func (r *runner) round(ctx context.Context, name string, d time.Duration, chaos 
 	if err == nil {
 		err = stopErr
 	}
+	if chaos {
+		end := r.resyncCounters(context.Background())
+		for i := range res.Chaos {
+			after := end
+			if i+1 < len(res.Chaos) {
+				after = res.Chaos[i+1].counters
+			}
+			res.Chaos[i].resyncGains(res.Chaos[i].counters, after)
+		}
+	}
 	res.Seconds = time.Since(roundStart).Seconds()
 	var sessions []protocol.SoakSession
 	for _, l := range logs {
 		res.Clients.Merge(l.Status)
 		sessions = append(sessions, l.Sessions...)
 	}
-	evs, skipped := gen.snapshot()
-	res.Events, res.Skipped, res.Sessions, res.Chaos = len(evs), skipped, len(sessions), chaosLog
-	for i := range res.Chaos {
-		res.Chaos[i].Back = backAfter(evs, roundStart, res.Chaos[i].Until)
-	}
+	res.Events, res.Skipped, res.Sessions = len(evs), skipped, len(sessions)
 	res.Account = account(evs, sessions, kills, accountParams{Mounters: o.SharedUsers, Grace: int64(o.Grace / time.Microsecond),
-		Window: int64(o.Window / time.Microsecond), CrashGuard: int64(o.CrashGuard / time.Microsecond), Start: roundStart.UnixMicro()})
+		Window: int64(o.Window / time.Microsecond), CrashGuard: int64(o.CrashGuard / time.Microsecond), Start: roundStart.UnixMicro(),
+		Outages: outages})
 	a := res.Account
-	r.Logf("%s: %d events, %d sessions; %d deliveries required, %d received, %d lost, %d duplicates; %d misdelivered",
-		name, len(evs), len(sessions), a.Total.Expected, a.Total.Received, a.Total.Lost, a.Total.Duplicates, a.Misdelivered)
+	for i := range res.Chaos {
+		res.Chaos[i].Seen = a.Resyncs[i]
+	}
+	r.Logf("%s: %d events, %d sessions; %d deliveries required, %d received, %d lost, %d duplicates; %d misdelivered; "+
+		"%d changes unnoticed of %d (%d covered by a resync)", name, len(evs), len(sessions), a.Total.Expected, a.Total.Received,
+		a.Total.Lost, a.Total.Duplicates, a.Misdelivered, a.NoticedTotal.Unnoticed, a.NoticedTotal.Pairs, a.NoticedTotal.ByResync)
 	return res, err
 }
 
@@ -525,9 +650,10 @@ func (r *runner) publishLoop(ctx context.Context, gen *generator, pub *publish.T
 	}
 }
 
-// chaos takes Redis down at even steps through the run: the kills, with
-// the hang second to last.
-func (r *runner) chaos(ctx context.Context, start time.Time, d time.Duration) ([]ChaosEntry, []int64, error) {
+// chaos makes the outages at even steps through the run: the kills, with
+// the hang second to last and the database's in the middle. The server's
+// resync counters are read as each begins.
+func (r *runner) chaos(ctx context.Context, start time.Time, d time.Duration, gen *generator) ([]ChaosEntry, []int64, error) {
 	o := r.o
 	var actions []string
 	for range o.Restarts {
@@ -537,6 +663,10 @@ func (r *runner) chaos(ctx context.Context, start time.Time, d time.Duration) ([
 		at := max(len(actions)-1, 0)
 		actions = append(actions[:at], append([]string{"hang"}, actions[at:]...)...)
 	}
+	if o.DBOutage {
+		at := len(actions) / 2
+		actions = append(actions[:at], append([]string{"db"}, actions[at:]...)...)
+	}
 	var log []ChaosEntry
 	var kills []int64
 	step := d / time.Duration(len(actions)+1)
@@ -544,7 +674,9 @@ func (r *runner) chaos(ctx context.Context, start time.Time, d time.Duration) ([
 		if !sleepCtx(ctx, time.Until(start.Add(step*time.Duration(i+1)))) {
 			return log, kills, nil
 		}
+		counters := r.resyncCounters(ctx)
 		t := time.Now()
+		e := ChaosEntry{At: t.Sub(start).Seconds(), counters: counters}
 		switch a {
 		case "kill":
 			kills = append(kills, t.UnixMicro())
@@ -556,7 +688,7 @@ func (r *runner) chaos(ctx context.Context, start time.Time, d time.Duration) ([
 			if err := r.redis.Start(); err != nil {
 				return log, kills, fmt.Errorf("start Redis again: %w", err)
 			}
-			log = append(log, ChaosEntry{What: "kill -9, started again", At: t.Sub(start).Seconds(), Until: time.Since(start).Seconds()})
+			e.What = "kill -9, started again"
 			r.Logf("chaos: Redis started again on %s", r.redis.Addr)
 		case "hang":
 			if err := r.redis.Signal(syscall.SIGSTOP); err != nil {
@@ -567,9 +699,34 @@ func (r *runner) chaos(ctx context.Context, start time.Time, d time.Duration) ([
 			if err := r.redis.Signal(syscall.SIGCONT); err != nil {
 				return log, kills, err
 			}
-			log = append(log, ChaosEntry{What: "SIGSTOP, then SIGCONT", At: t.Sub(start).Seconds(), Until: time.Since(start).Seconds()})
+			e.What = "SIGSTOP, then SIGCONT"
 			r.Logf("chaos: Redis continued (SIGCONT)")
+		case "db":
+			if err := world.TakeMappingTablesAway(ctx, r.DatabasePath()); err != nil {
+				return log, kills, fmt.Errorf("database outage: %w", err)
+			}
+			gen.setDatabaseOut(true)
+			r.Logf("chaos: mapping tables renamed away for %v", o.DBDown)
+			sleepCtx(ctx, o.DBDown) // bring them back even when the run is cut short
+			// The last cold updates reach the server before the tables
+			// are back, so that they fail to map.
+			gen.setDatabaseOut(false)
+			time.Sleep(100 * time.Millisecond)
+			if err := world.BringMappingTablesBack(context.WithoutCancel(ctx), r.DatabasePath()); err != nil {
+				return log, kills, fmt.Errorf("end the database outage: %w", err)
+			}
+			e.What, e.Database = "mapping tables renamed away, then back", true
+			// On a real install some storage the server has not mapped yet
+			// changes soon: its query tells the server that the database
+			// answers again (else its probe does, within 5 s).
+			wake := events.AppendStorageUpdate(nil, world.UnmountedStorage, "files/soak/wake.txt", 0)
+			if err := r.Redis.Publish(ctx, domain.ChannelStorageUpdate, wake).Err(); err != nil {
+				r.Problem("publish an update of a storage nobody mounts after the database outage: %v", err)
+			}
+			r.Logf("chaos: mapping tables back; an update of an unmapped storage published")
 		}
+		e.Until = time.Since(start).Seconds()
+		log = append(log, e)
 	}
 	return log, kills, nil
 }

@@ -105,3 +105,46 @@ var schema = []string{
 	`CREATE INDEX {p}mounts_storage_index ON {p}mounts (storage_id)`,
 	`CREATE INDEX {p}mounts_user_index ON {p}mounts (user_id)`,
 }
+
+// The mapping tables as a database outage leaves them: renamed away, so
+// that every mapping query fails as on a database that is down, while the
+// database itself still answers a ping.
+var mappingTables = []string{"mounts", "filecache"}
+
+const awaySuffix = "_away"
+
+// TakeMappingTablesAway renames the mapping tables of the database at path
+// so that the server's mapping queries fail until BringMappingTablesBack.
+func TakeMappingTablesAway(ctx context.Context, path string) error {
+	return renameMappingTables(ctx, path, "", awaySuffix)
+}
+
+// BringMappingTablesBack undoes TakeMappingTablesAway.
+func BringMappingTablesBack(ctx context.Context, path string) error {
+	return renameMappingTables(ctx, path, awaySuffix, "")
+}
+
+// renameMappingTables renames each table from its name+from to its
+// name+to, in one transaction: the server sees both gone or neither.
+func renameMappingTables(ctx context.Context, path, from, to string) error {
+	db, err := sql.Open(sqlite.DriverName, path)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer db.Close()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("rename mapping tables: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	for _, t := range mappingTables {
+		stmt := fmt.Sprintf("ALTER TABLE %s%s%s RENAME TO %s%s%s", TablePrefix, t, from, TablePrefix, t, to)
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("rename table %s%s%s: %w", TablePrefix, t, from, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("rename mapping tables: %w", err)
+	}
+	return nil
+}

@@ -14,6 +14,9 @@ const (
 	SharedStorage = 1_000_000
 	// MaxUsers keeps home storage ids (user+1) below SharedStorage.
 	MaxUsers = SharedStorage - 1
+	// UnmountedStorage is mounted by nobody: an update of it only makes the
+	// server query its (empty) mapping, the first time.
+	UnmountedStorage = SharedStorage + 1
 )
 
 // HomeStorage is the storage id of user's home.

@@ -55,6 +55,50 @@ func TestSeedDatabaseAsTheServerReadsIt(t *testing.T) {
 	}
 }
 
+// Renaming the mapping tables away fails the server's mapping query while
+// the database still answers a ping; bringing them back restores it.
+func TestMappingTablesAwayAndBack(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "nc.db")
+	if err := SeedDatabase(ctx, path, 3, 2); err != nil {
+		t.Fatal(err)
+	}
+	db, closeDB, err := gormdb.Open(ctx, "sqlite://"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDB()
+	q, err := gormdb.NewMountQuery(db, TablePrefix, domain.NewCounters())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.MountsFor(ctx, SharedStorage); err != nil {
+		t.Fatal(err)
+	}
+	if err := TakeMappingTablesAway(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.MountsFor(ctx, domain.StorageID(HomeStorage(1))); err == nil {
+		t.Fatal("mapping query answered with the tables away")
+	}
+	if err := gormdb.Ping(ctx, db); err != nil {
+		t.Fatalf("ping with the tables away: %v", err)
+	}
+	if err := TakeMappingTablesAway(ctx, path); err == nil {
+		t.Fatal("tables taken away twice")
+	}
+	if err := BringMappingTablesBack(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	shared, err := q.MountsFor(ctx, SharedStorage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if users := domain.UsersForPath(shared, "files/x"); len(users) != 2 {
+		t.Fatalf("the shared storage reaches %v after the tables came back", users)
+	}
+}
+
 func TestUserOf(t *testing.T) {
 	for in, want := range map[string]int{"user0": 0, "user18999": 18999, "user": -1, "user01": -1, "userx": -1, "bob": -1, "user-1": -1} {
 		if got := UserOf(in); got != want {
