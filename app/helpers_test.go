@@ -72,7 +72,7 @@ type fixture struct {
 	kv         *mocks.MockKeyValue
 	auth       *mocks.MockAuthenticator
 	preAuth    *PreAuth
-	level      *slog.LevelVar
+	logs       *LogFilter
 	dispatcher *Dispatcher
 	logins     *Logins
 }
@@ -88,18 +88,20 @@ func newFixture(t *testing.T, opts HubOptions) *fixture {
 		kv:       mocks.NewMockKeyValue(ctrl),
 		auth:     mocks.NewMockAuthenticator(ctrl),
 		preAuth:  NewPreAuth(),
-		level:    new(slog.LevelVar),
 	}
-	f.level.Set(slog.LevelWarn)
+	warn, err := ParseLogSpec("warn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.logs = NewLogFilter(slog.DiscardHandler, warn)
 	f.hub = NewHub(opts, f.clock, f.counters, discard())
-	var err error
 	if f.mounts, err = NewMountCache(f.db, MountCacheOptions{}, f.clock, discard()); err != nil {
 		t.Fatal(err)
 	}
 	if f.mapper, err = NewMapper(MapperOptions{}, f.hub, f.mounts, f.clock, f.counters, discard()); err != nil {
 		t.Fatal(err)
 	}
-	f.dispatcher = NewDispatcher(mocks.NewMockEventSource(ctrl), f.hub, f.mapper, f.kv, f.preAuth, NewLogLevel(f.level),
+	f.dispatcher = NewDispatcher(mocks.NewMockEventSource(ctrl), f.hub, f.mapper, f.kv, f.preAuth, f.logs,
 		f.clock, f.counters, discard())
 	f.logins = newLogins(t, f, nil)
 	return f

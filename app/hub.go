@@ -30,7 +30,10 @@ type Hub struct {
 	clock    ports.Clock
 	counters *domain.Counters
 	log      *slog.Logger
-	sched    *scheduler
+	// sent logs each message as upstream does, at debug: one Enabled
+	// check per message while that is off.
+	sent  *slog.Logger
+	sched *scheduler
 
 	mu    sync.RWMutex
 	users map[domain.UserID][]*session
@@ -63,6 +66,7 @@ func NewHub(opts HubOptions, clock ports.Clock, counters *domain.Counters, log *
 		clock:    clock,
 		counters: counters,
 		log:      log,
+		sent:     log.With(TargetKey, TargetSend),
 		sched:    newScheduler(),
 		users:    make(map[domain.UserID][]*session),
 	}
@@ -231,13 +235,17 @@ func (h *Hub) deliverTo(s *session, u slotUpdate, now time.Time, base time.Durat
 			text = u.texts[1]
 		}
 		s.mu.Unlock()
-		s.conn.Send(domain.Outgoing{Kind: u.kind, Text: text})
+		o := domain.Outgoing{Kind: u.kind, Text: text}
+		if h.sent.Enabled(context.Background(), slog.LevelDebug) {
+			h.logSent(s.user, o, false)
+		}
+		s.conn.Send(o)
 		return 1
 	}
 	u.apply(&s.sub, now)
 	*out = s.sub.FlushAll(now, (*out)[:0])
 	s.mu.Unlock()
-	h.send(s, *out)
+	h.send(s, *out, false)
 	return 0
 }
 
@@ -302,16 +310,33 @@ func (h *Hub) sendCustom(user domain.UserID, text string) {
 	var buf [domain.MaxConnectionsPerUser]*session
 	msg := domain.Outgoing{Kind: domain.KindCustom, Text: text}
 	for _, s := range h.sessionsOf(user, &buf) {
+		if h.sent.Enabled(context.Background(), slog.LevelDebug) {
+			h.logSent(s.user, msg, false)
+		}
 		s.conn.Send(msg)
 		h.counters.MessageSent(domain.KindCustom)
 	}
 }
 
-func (h *Hub) send(s *session, out []domain.Outgoing) {
+// send writes out to s; debounced says the messages waited in their slots.
+func (h *Hub) send(s *session, out []domain.Outgoing, debounced bool) {
 	for _, o := range out {
+		if h.sent.Enabled(context.Background(), slog.LevelDebug) {
+			h.logSent(s.user, o, debounced)
+		}
 		s.conn.Send(o)
 		h.counters.MessageSent(o.Kind)
 	}
+}
+
+// logSent is upstream's line for a message sent, kept out of line so that
+// the callers' check is all the hot path pays.
+func (h *Hub) logSent(user domain.UserID, o domain.Outgoing, debounced bool) {
+	if debounced {
+		h.sent.Debug("Sending debounced " + domain.MessageName(o) + " to " + string(user))
+		return
+	}
+	h.sent.Debug("Sending " + domain.MessageName(o) + " to " + string(user))
 }
 
 // FlushDue sends every debounced message due at now and returns when the next
@@ -332,7 +357,7 @@ func (h *Hub) FlushDue(now time.Time) time.Time {
 		out = s.sub.Flush(now, base, out[:0])
 		next, pending := s.sub.NextDue(base)
 		s.mu.Unlock()
-		h.send(s, out)
+		h.send(s, out, true)
 		if pending {
 			h.sched.schedule(s, next)
 		}

@@ -15,7 +15,6 @@ var ProviderSet = wire.NewSet(
 	HubOptionsFrom,
 	NewHub,
 	NewPreAuth,
-	NewLogLevel,
 	wire.Value(MountCacheOptions{}),
 	NewMountCache,
 	wire.Value(MapperOptions{}),

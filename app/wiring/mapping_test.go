@@ -86,7 +86,7 @@ func startMappingRig(t *testing.T, db *gorm.DB, prefix string, opts app.MapperOp
 		t.Fatal(err)
 	}
 	r.dispatcher = app.NewDispatcher(r.bus, r.hub, mapper, memory.NewKeyValue(), app.NewPreAuth(),
-		app.NewLogLevel(new(slog.LevelVar)), r.clock, r.counters, log)
+		nil, r.clock, r.counters, log)
 	daemon := app.NewDaemon(app.Services{mapper, r.dispatcher}, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -50,10 +50,9 @@ func pushServer(t *testing.T) string {
 		EmbeddedUsers:   []app.StaticUser{{Login: "alice", UID: "alice", Password: "alice-pw"}},
 		DebounceDisable: true,
 	}
-	level := new(slog.LevelVar)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx, cancel := context.WithCancel(context.Background())
-	proc, cleanup, err := wiring.InitializeEmbedded(ctx, cfg, log, level)
+	proc, cleanup, err := wiring.InitializeEmbedded(ctx, cfg, log, nil)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -376,10 +376,8 @@ func startServer(t *testing.T, unix bool) *server {
 	}
 	s.http = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true}}
 
-	level := new(slog.LevelVar)
-	level.Set(slog.LevelDebug)
 	ctx, cancel := context.WithCancel(context.Background())
-	proc, cleanup, err := wiring.InitializeEmbedded(ctx, cfg, slog.New(s.logs), level)
+	proc, cleanup, err := wiring.InitializeEmbedded(ctx, cfg, slog.New(s.logs), nil)
 	if err != nil {
 		cancel()
 		t.Fatalf("start the embedded server: %v", err)
