@@ -293,7 +293,7 @@ func TestOpenMariaDBThroughUnixSocket(t *testing.T) {
 func TestOpenSQLiteRelativeAndMemory(t *testing.T) {
 	t.Chdir(t.TempDir())
 	db := openURL(t, "sqlite://rel.db")
-	if err := CreateNextcloudSchema(testContext(t), db, ""); err != nil {
+	if err := CreateNextcloudSchema(testContext(t), db, "oc_"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat("rel.db"); err != nil {
@@ -301,7 +301,7 @@ func TestOpenSQLiteRelativeAndMemory(t *testing.T) {
 	}
 
 	mem := openURL(t, "sqlite::memory:")
-	if err := CreateNextcloudSchema(testContext(t), mem, ""); err != nil {
+	if err := CreateNextcloudSchema(testContext(t), mem, "oc_"); err != nil {
 		t.Fatal(err)
 	}
 	// Every statement must see the same in-memory database.
