@@ -35,7 +35,7 @@ type Dispatcher struct {
 func NewDispatcher(source ports.EventSource, hub *Hub, mapper *Mapper, kv ports.KeyValue, preAuth *PreAuth,
 	logs *LogFilter, clock ports.Clock, counters *domain.Counters, log *slog.Logger) *Dispatcher {
 	return &Dispatcher{source: source, hub: hub, mapper: mapper, kv: kv, preAuth: preAuth, logs: logs,
-		clock: clock, counters: counters, log: log, received: log.With(TargetKey, TargetReceive)}
+		clock: clock, counters: counters, log: log, received: log.With(domain.TargetKey, domain.TargetReceive)}
 }
 
 // Run listens to the event source until ctx ends.

@@ -66,7 +66,7 @@ func NewHub(opts HubOptions, clock ports.Clock, counters *domain.Counters, log *
 		clock:    clock,
 		counters: counters,
 		log:      log,
-		sent:     log.With(TargetKey, TargetSend),
+		sent:     log.With(domain.TargetKey, domain.TargetSend),
 		sched:    newScheduler(),
 		users:    make(map[domain.UserID][]*session),
 	}

@@ -274,7 +274,7 @@ func TestTestCookieAndLogLevel(t *testing.T) {
 	if f.dispatcher.TestCookie() != 123456 {
 		t.Fatal("cookie not stored")
 	}
-	level := func() slog.Level { return f.logs.Spec().Level(TargetSend) }
+	level := func() slog.Level { return f.logs.Spec().Level(domain.TargetSend) }
 	f.handle(domain.ConfigChange{LogSpec: "notify_push=debug"})
 	if level() != slog.LevelDebug {
 		t.Fatalf("level %v after log_spec", level())

@@ -6,13 +6,15 @@ import (
 	"regexp"
 	"sync"
 	"sync/atomic"
+
+	"github.com/notifypush/notify_push/domain"
 )
 
 // LogFilter decides which log lines reach the output, per target, by the
 // LogSpec in force: LOG at start, then the specs notify_config pushes and
 // pops at run time (upstream's stack of temporary specs). Loggers get their
-// target with log.With(TargetKey, name); lines of a logger without one count
-// as TargetRoot's.
+// target with log.With(domain.TargetKey, name); lines of a logger without one count
+// as domain.TargetRoot's.
 //
 // Asking whether a level is enabled costs one atomic load: each target's
 // lowest level is recomputed when the spec changes, not when a line is
@@ -34,12 +36,12 @@ type targetLevel struct{ min atomic.Int64 }
 // level through, by spec.
 func NewLogFilter(out slog.Handler, spec LogSpec) *LogFilter {
 	f := &LogFilter{out: out, targets: make(map[string]*targetLevel)}
-	f.root = f.level(TargetRoot)
+	f.root = f.level(domain.TargetRoot)
 	f.set(spec)
 	return f
 }
 
-// Logger is the process's logger, of target TargetRoot.
+// Logger is the process's logger, of target domain.TargetRoot.
 func (f *LogFilter) Logger() *slog.Logger {
 	return slog.New(&filterHandler{f: f, target: f.root, next: f.out})
 }
@@ -118,12 +120,12 @@ func (h *filterHandler) Handle(ctx context.Context, r slog.Record) error {
 	return h.next.Handle(ctx, r)
 }
 
-// WithAttrs switches to the target an attribute TargetKey names; the
+// WithAttrs switches to the target an attribute domain.TargetKey names; the
 // attribute is kept, so that each line says its target.
 func (h *filterHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	c := &filterHandler{f: h.f, target: h.target, next: h.next.WithAttrs(attrs)}
 	for _, a := range attrs {
-		if a.Key == TargetKey && a.Value.Kind() == slog.KindString {
+		if a.Key == domain.TargetKey && a.Value.Kind() == slog.KindString {
 			h.f.mu.Lock()
 			c.target = h.f.level(a.Value.String())
 			h.f.mu.Unlock()

@@ -17,7 +17,7 @@ import (
 func TestParseLogSpecAcceptsWhatFlexiLoggerAccepts(t *testing.T) {
 	tests := []struct {
 		spec string
-		// levels of TargetRoot, TargetSend, TargetDatabaseLibrary
+		// levels of domain.TargetRoot, domain.TargetSend, domain.TargetDatabaseLibrary
 		root, send, db slog.Level
 	}{
 		{"warn", slog.LevelWarn, slog.LevelWarn, slog.LevelWarn},
@@ -47,7 +47,7 @@ func TestParseLogSpecAcceptsWhatFlexiLoggerAccepts(t *testing.T) {
 			t.Errorf("ParseLogSpec(%q): %v", tt.spec, err)
 			continue
 		}
-		if got := [3]slog.Level{s.Level(TargetRoot), s.Level(TargetSend), s.Level(TargetDatabaseLibrary)}; got != [3]slog.Level{tt.root, tt.send, tt.db} {
+		if got := [3]slog.Level{s.Level(domain.TargetRoot), s.Level(domain.TargetSend), s.Level(domain.TargetDatabaseLibrary)}; got != [3]slog.Level{tt.root, tt.send, tt.db} {
 			t.Errorf("ParseLogSpec(%q): root, send, sqlx = %v, want %v", tt.spec, got, [3]slog.Level{tt.root, tt.send, tt.db})
 		}
 	}
@@ -93,8 +93,8 @@ func filterOutput(t *testing.T, spec string) (*LogFilter, *bytes.Buffer) {
 func TestLogFilterPerTarget(t *testing.T) {
 	f, out := filterOutput(t, "warn,notify_push::send=debug")
 	root := f.Logger()
-	send := root.With(TargetKey, TargetSend)
-	receive := root.With(TargetKey, TargetReceive)
+	send := root.With(domain.TargetKey, domain.TargetSend)
+	receive := root.With(domain.TargetKey, domain.TargetReceive)
 	root.Info("root info")
 	root.Warn("root warn")
 	send.Debug("send debug")

@@ -470,12 +470,12 @@ func TestBinaryRuntimeLogLevel(t *testing.T) {
 	w := newWorld(t)
 	d := startDaemon(t, append(w.env, "LOG=warn", "LOG_FORMAT=json")...)
 	w.waitSubscribed(t)
-	connected := func() int { return strings.Count(d.logs.String(), `"msg":"client connected"`) }
+	connected := func() int { return strings.Count(d.logs.String(), `"msg":"new websocket authenticated as bob"`) }
 
 	d.login("bob", "bob-pw")
 	time.Sleep(100 * time.Millisecond)
 	if n := connected(); n != 0 {
-		t.Fatalf("debug line at warn level (%d)", n)
+		t.Fatalf("info line at warn level (%d)", n)
 	}
 	w.publish(t, "notify_config", `{"log_spec":"notify_push=debug"}`)
 	deadline := time.Now().Add(5 * time.Second)

@@ -129,7 +129,7 @@ func runEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, logs *ap
 
 func runProduction(ctx context.Context, cfg app.Config, log *slog.Logger, logs *app.LogFilter) error {
 	// go-redis logs through a process-wide logger; main owns process state.
-	goredis.SetLogger(redis.NewLibraryLog(log.With(app.TargetKey, app.TargetRedisLibrary)))
+	goredis.SetLogger(redis.NewLibraryLog(log.With(domain.TargetKey, domain.TargetRedisLibrary)))
 	proc, cleanup, err := wiring.InitializeProduction(ctx, cfg, log, logs)
 	if err != nil {
 		// Assembling connects to nothing (a dependency that is down is
