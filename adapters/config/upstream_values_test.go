@@ -2,6 +2,8 @@ package config
 
 import (
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -116,5 +118,35 @@ func TestLogSpecsUpstreamTakes(t *testing.T) {
 		if err != nil || res.Config.LogLevel != v {
 			t.Errorf("LOG=%q: %q, %v", v, res.Config.LogLevel, err)
 		}
+	}
+}
+
+// TestDotEnvInAParentDirectory is issue 18 item 3: like dotenvy, the .env
+// of the nearest directory up from the working directory is read; a folder
+// named .env is passed over; a key given twice keeps its first value.
+func TestDotEnvInAParentDirectory(t *testing.T) {
+	root := t.TempDir()
+	deep := filepath.Join(root, "a", "b", "c")
+	if err := os.MkdirAll(filepath.Join(deep, ".env"), 0o755); err != nil { // a folder, not the file
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "a", ".env"), []byte("PORT=7000\nLOG=info\nPORT=7001\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, ".env"), []byte("PORT=9999\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(deep)
+	vars, err := LoadDotEnv(".env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vars["PORT"] != "7000" || vars["LOG"] != "info" {
+		t.Fatalf("vars %v, want the nearest .env's, first value of PORT", vars)
+	}
+
+	t.Chdir(t.TempDir())
+	if vars, err := LoadDotEnv(".env.none-anywhere"); err != nil || vars != nil {
+		t.Fatalf("no file: %v, %v", vars, err)
 	}
 }
