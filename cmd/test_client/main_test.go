@@ -104,7 +104,7 @@ type session struct {
 func start(argv ...string) *session {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &session{stdout: &process.Buffer{}, stderr: &process.Buffer{}, cancel: cancel, code: make(chan int, 1)}
-	go func() { s.code <- run(ctx, argv, s.stdout, s.stderr) }()
+	go func() { s.code <- run(ctx, argv, func(string) (string, bool) { return "", false }, s.stdout, s.stderr) }()
 	return s
 }
 
