@@ -3,8 +3,8 @@ package httpapi
 import (
 	"errors"
 	"log/slog"
-	"net/netip"
 	"net/http"
+	"net/netip"
 	"strconv"
 
 	"github.com/notifypush/notify_push/domain"

@@ -76,7 +76,9 @@ func (r *binaryRun) waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func (r *binaryRun) logged(re string) bool { return regexp.MustCompile(re).MatchString(r.stdout.String()) }
+func (r *binaryRun) logged(re string) bool {
+	return regexp.MustCompile(re).MatchString(r.stdout.String())
+}
 
 func dials(network, addr string) func() bool {
 	return func() bool {
@@ -133,7 +135,7 @@ func seedBarePrefix(t *testing.T, w *world) string {
 	return dbPath
 }
 
-// TestBinaryEmptyTablePrefix is item 1: 'dbtableprefix' => '' in config.php
+// TestBinaryEmptyTablePrefix is item 1: an empty dbtableprefix in config.php
 // and DATABASE_PREFIX set to the empty string both read the tables mounts
 // and filecache.
 func TestBinaryEmptyTablePrefix(t *testing.T) {
