@@ -188,3 +188,25 @@ func TestHubLogsDebouncedSends(t *testing.T) {
 		t.Fatalf("no debounced send logged:\n%s", out.String())
 	}
 }
+
+// BenchmarkSendLogCheck is what a fan-out pays per message for upstream's
+// "Sending ..." line while notify_push::send is not at debug: one Enabled
+// check through the LogFilter.
+func BenchmarkSendLogCheck(b *testing.B) {
+	spec, err := ParseLogSpec("warn")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sent := NewLogFilter(slog.DiscardHandler, spec).Logger().With(domain.TargetKey, domain.TargetSend)
+	ctx := context.Background()
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		if sent.Enabled(ctx, slog.LevelDebug) {
+			n++
+		}
+	}
+	if n != 0 {
+		b.Fatal("debug enabled at warn")
+	}
+}
