@@ -252,7 +252,9 @@ func (h *Handler) admit(c *conn, forwarded []string) bool {
 	h.track(c)
 	c.start()
 	// Upstream's line for each login, at info: what admins look for first.
-	h.log.Info("new websocket authenticated as "+string(user), "client", clientOf(forwarded), "kind", c.kind.String())
+	if h.log.Enabled(context.Background(), slog.LevelInfo) {
+		h.log.Info("new websocket authenticated as "+string(user), "client", clientOf(forwarded), "kind", c.kind.String())
+	}
 	return true
 }
 
