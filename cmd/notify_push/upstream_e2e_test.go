@@ -529,3 +529,22 @@ func TestBinaryCountsMalformedEvents(t *testing.T) {
 		t.Fatalf("event_count_total grew by %d for 3 malformed and 1 good message, want 4", got)
 	}
 }
+
+// TestBinaryMySQLURLWithoutSSLModeTriesTLS is item 4: upstream's sqlx
+// prefers TLS when DATABASE_URL has no ssl-mode, so a MariaDB with
+// require_secure_transport=ON accepts it; the binary asks for TLS first too.
+func TestBinaryMySQLURLWithoutSSLModeTriesTLS(t *testing.T) {
+	w := newWorld(t)
+	addr, askedTLS := testenv.FakeMySQL(t)
+	port := testenv.FreePort(t)
+	startBinary(t, t.TempDir(), nil, withEnv(w.env, "DATABASE_URL=mysql://nextcloud:secret@"+addr+"/nextcloud",
+		"BIND=127.0.0.1", "PORT="+strconv.Itoa(port)))
+	select {
+	case asked := <-askedTLS:
+		if !asked {
+			t.Fatal("the server's first answer to MySQL did not ask for TLS")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the server never connected to the database")
+	}
+}
