@@ -548,3 +548,24 @@ func TestBinaryMySQLURLWithoutSSLModeTriesTLS(t *testing.T) {
 		t.Fatal("the server never connected to the database")
 	}
 }
+
+// TestBinaryTakesAnyLogSpecFlexiLoggerTakes is item 2: an empty LOG and one
+// naming only other modules start the server (upstream: nothing of ours is
+// logged then), where ours used to exit 2.
+func TestBinaryTakesAnyLogSpecFlexiLoggerTakes(t *testing.T) {
+	w := newWorld(t)
+	for _, spec := range []string{"", "sqlx=warn", "tokio=trace,hyper=off"} {
+		port := testenv.FreePort(t)
+		addr := "127.0.0.1:" + strconv.Itoa(port)
+		r := startBinary(t, t.TempDir(), nil, withEnv(w.env, "LOG="+spec, "BIND=127.0.0.1", "PORT="+strconv.Itoa(port),
+			"ALLOW_SELF_SIGNED=maybe")) // a warning, were anything of ours logged
+		r.waitFor(t, "LOG="+spec+": the listener", dials("tcp", addr))
+		if code, _ := get(t, http.DefaultClient, "http://"+addr+"/test/cookie", "token", "none"); code != 500 {
+			t.Fatalf("LOG=%s: /test/cookie answered %d", spec, code)
+		}
+		time.Sleep(200 * time.Millisecond)
+		if out := r.stdout.String() + r.stderr.String(); out != "" {
+			t.Fatalf("LOG=%q logged lines of ours:\n%s", spec, out)
+		}
+	}
+}
