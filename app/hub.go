@@ -152,6 +152,9 @@ type slotUpdate struct {
 	// is sent at once when debouncing is off: [0] without "listen
 	// notify_file_id", [1] with it.
 	texts *[2]string
+	// logSends: notify_push::send is at debug, asked once per delivery
+	// rather than once per connection.
+	logSends bool
 }
 
 func (u slotUpdate) apply(sub *domain.Subscription, now time.Time) {
@@ -206,6 +209,7 @@ func (h *Hub) deliverUncounted(user domain.UserID, u slotUpdate, now time.Time, 
 	if h.opts.DebounceDisable && u.texts == nil {
 		u = u.withTexts()
 	}
+	u.logSends = h.sent.Enabled(context.Background(), slog.LevelDebug)
 	var out []domain.Outgoing
 	var buf [domain.MaxConnectionsPerUser]*session
 	for _, s := range h.sessionsOf(user, &buf) {
@@ -236,7 +240,7 @@ func (h *Hub) deliverTo(s *session, u slotUpdate, now time.Time, base time.Durat
 		}
 		s.mu.Unlock()
 		o := domain.Outgoing{Kind: u.kind, Text: text}
-		if h.sent.Enabled(context.Background(), slog.LevelDebug) {
+		if u.logSends {
 			h.logSent(s.user, o, false)
 		}
 		s.conn.Send(o)
@@ -266,6 +270,7 @@ func (h *Hub) deliverMany(users []domain.UserID, u slotUpdate, now time.Time, ba
 	if h.opts.DebounceDisable {
 		u = u.withTexts()
 	}
+	u.logSends = h.sent.Enabled(context.Background(), slog.LevelDebug)
 	workers := min(runtime.GOMAXPROCS(0), len(users)/parallelFanout)
 	if workers < 2 {
 		h.deliverShare(users, 0, 1, u, now, base)
@@ -309,8 +314,9 @@ func (h *Hub) deliverShare(users []domain.UserID, first, step int, u slotUpdate,
 func (h *Hub) sendCustom(user domain.UserID, text string) {
 	var buf [domain.MaxConnectionsPerUser]*session
 	msg := domain.Outgoing{Kind: domain.KindCustom, Text: text}
+	logSends := h.sent.Enabled(context.Background(), slog.LevelDebug)
 	for _, s := range h.sessionsOf(user, &buf) {
-		if h.sent.Enabled(context.Background(), slog.LevelDebug) {
+		if logSends {
 			h.logSent(s.user, msg, false)
 		}
 		s.conn.Send(msg)
@@ -320,8 +326,9 @@ func (h *Hub) sendCustom(user domain.UserID, text string) {
 
 // send writes out to s; debounced says the messages waited in their slots.
 func (h *Hub) send(s *session, out []domain.Outgoing, debounced bool) {
+	logSends := len(out) > 0 && h.sent.Enabled(context.Background(), slog.LevelDebug)
 	for _, o := range out {
-		if h.sent.Enabled(context.Background(), slog.LevelDebug) {
+		if logSends {
 			h.logSent(s.user, o, debounced)
 		}
 		s.conn.Send(o)
@@ -330,7 +337,7 @@ func (h *Hub) send(s *session, out []domain.Outgoing, debounced bool) {
 }
 
 // logSent is upstream's line for a message sent, kept out of line so that
-// the callers' check is all the hot path pays.
+// the callers' check, once per delivery, is all the hot path pays.
 func (h *Hub) logSent(user domain.UserID, o domain.Outgoing, debounced bool) {
 	if debounced {
 		h.sent.Debug("Sending debounced " + domain.MessageName(o) + " to " + string(user))
