@@ -12,13 +12,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
-
-	"log/slog"
 
 	"github.com/notifypush/notify_push/adapters/nextcloud/pushclient"
 	"github.com/notifypush/notify_push/app"
@@ -120,6 +119,10 @@ func run(ctx context.Context, argv []string, getenv func(string) (string, bool),
 		fail("%v (see test_client --help)", err)
 		return 2
 	}
+	if a.help {
+		fmt.Fprintln(stdout, usage)
+		return 0
+	}
 	spec := defaultLog
 	if v, ok := getenv("LOG"); ok {
 		spec = v
@@ -143,10 +146,6 @@ func run(ctx context.Context, argv []string, getenv func(string) (string, bool),
 		if level <= want {
 			printMessage(stdout, msg)
 		}
-	}
-	if a.help {
-		fmt.Fprintln(stdout, usage)
-		return 0
 	}
 	client, err := pushclient.New(pushclient.Options{Insecure: a.insecure, CAFile: a.caFile, Timeout: a.timeout})
 	if err != nil {
