@@ -64,9 +64,11 @@ type AuthGuard struct {
 	next  ports.Authenticator
 	clock ports.Clock
 	log   *slog.Logger
-	opts  AuthGuardOptions
-	key   []byte
-	macs  sync.Pool // hash.Hash keyed with key
+	// checks logs each check sent to Nextcloud, as upstream does at debug.
+	checks *slog.Logger
+	opts   AuthGuardOptions
+	key    []byte
+	macs   sync.Pool // hash.Hash keyed with key
 
 	slots   chan struct{}
 	waiting atomic.Int64
@@ -134,6 +136,7 @@ func NewAuthGuard(next ports.Authenticator, opts AuthGuardOptions, clock ports.C
 		next:    next,
 		clock:   clock,
 		log:     log,
+		checks:  log.With(domain.TargetKey, domain.TargetNextcloud),
 		opts:    opts,
 		key:     key,
 		slots:   make(chan struct{}, opts.Concurrency),
@@ -193,6 +196,9 @@ func (g *AuthGuard) lead(ctx context.Context, key credKey, f *flight, login, pas
 		return
 	}
 	defer func() { <-g.slots }()
+	if g.checks.Enabled(ctx, slog.LevelDebug) {
+		g.checks.Debug("Verifying credentials for " + login)
+	}
 	f.uid, f.err = g.next.Authenticate(ctx, login, password, forwardedFor)
 	f.abandoned = f.err != nil && ctx.Err() != nil
 }

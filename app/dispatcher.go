@@ -21,19 +21,22 @@ type Dispatcher struct {
 	mapper   *Mapper
 	kv       ports.KeyValue
 	preAuth  *PreAuth
-	logLevel *LogLevel
+	logs     *LogFilter
 	clock    ports.Clock
 	counters *domain.Counters
 	log      *slog.Logger
+	// received logs each event as upstream does, at debug.
+	received *slog.Logger
 
 	testCookie atomic.Uint32
 }
 
-// NewDispatcher wires the event handling use case to source.
+// NewDispatcher wires the event handling use case to source. logs is what
+// notify_config changes; nil ignores it.
 func NewDispatcher(source ports.EventSource, instance *Instance, hub *Hub, mapper *Mapper, kv ports.KeyValue,
-	preAuth *PreAuth, logLevel *LogLevel, clock ports.Clock, counters *domain.Counters, log *slog.Logger) *Dispatcher {
-	return &Dispatcher{source: source, instance: instance, hub: hub, mapper: mapper, kv: kv, preAuth: preAuth, logLevel: logLevel,
-		clock: clock, counters: counters, log: log}
+	preAuth *PreAuth, logs *LogFilter, clock ports.Clock, counters *domain.Counters, log *slog.Logger) *Dispatcher {
+	return &Dispatcher{source: source, instance: instance, hub: hub, mapper: mapper, kv: kv, preAuth: preAuth, logs: logs,
+		clock: clock, counters: counters, log: log, received: log.With(domain.TargetKey, domain.TargetReceive)}
 }
 
 // Run listens to the event source until ctx ends.
@@ -52,6 +55,12 @@ func (d *Dispatcher) HandleEvent(ctx context.Context, ev domain.Event) {
 	}
 	d.counters.EventsReceived.Add(1)
 	d.counters.EventOn(ev.Channel())
+	if _, bad := ev.(domain.MalformedEvent); bad {
+		return // counted; the event source has logged why
+	}
+	if d.received.Enabled(ctx, slog.LevelDebug) {
+		d.received.Debug("Received " + domain.DescribeEvent(ev))
+	}
 	now := d.clock.Now()
 	switch e := ev.(type) {
 	case domain.StorageUpdate:
@@ -113,15 +122,20 @@ func (d *Dispatcher) answerMetrics(ctx context.Context) {
 	}
 }
 
+// changeLogLevel is notify_config: a spec pushed over the one in force, or
+// the one before it put back, with upstream's log lines.
 func (d *Dispatcher) changeLogLevel(e domain.ConfigChange) {
+	if d.logs == nil {
+		return
+	}
 	if e.Restore {
-		d.logLevel.Restore()
-		d.log.Warn("log level restored", "level", d.logLevel.Level().String())
+		d.logs.Pop()
+		d.log.Info("Restored log level")
 		return
 	}
-	if err := d.logLevel.Apply(e.LogSpec); err != nil {
-		d.log.Warn("notify_config: ignoring log spec", "err", err)
+	if err := d.logs.Push(e.LogSpec); err != nil {
+		d.log.Error("Failed to set log level: " + err.Error())
 		return
 	}
-	d.log.Warn("log level changed", "level", d.logLevel.Level().String())
+	d.log.Info("Set log level to " + e.LogSpec)
 }

@@ -21,7 +21,7 @@
 //	the check at start        startupcheck.go StartupCheck, once every dependency answered
 //	`notify_push self-test`   diagnosis.go    Diagnosis and its checks (diagnosischecks.go)
 //	the app's version         appversion.go   AppVersion: what notify_push_version reports
-//	the log level changes     loglevel.go     LogLevel (notify_config)
+//	the log spec changes      logfilter.go    LogFilter, per target (logspec.go; notify_config)
 //	the daemon runs           daemon.go       Daemon runs every Service until shutdown
 //
 // Outside app: config.php is read in adapters/config/php (parsed) and

@@ -74,7 +74,7 @@ type fixture struct {
 	claims     *mocks.MockTokenClaims
 	auth       *mocks.MockAuthenticator
 	preAuth    *PreAuth
-	level      *slog.LevelVar
+	logs       *LogFilter
 	dispatcher *Dispatcher
 	logins     *Logins
 }
@@ -92,11 +92,13 @@ func newFixture(t *testing.T, opts HubOptions) *fixture {
 		claims:    mocks.NewMockTokenClaims(ctrl),
 		auth:      mocks.NewMockAuthenticator(ctrl),
 		preAuth:  NewPreAuth(),
-		level:    new(slog.LevelVar),
 	}
-	f.level.Set(slog.LevelWarn)
+	warn, err := ParseLogSpec("warn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.logs = NewLogFilter(slog.DiscardHandler, warn)
 	f.hub = NewHub(opts, f.clock, f.counters, discard())
-	var err error
 	if f.mounts, err = NewMountCache(f.db, MountCacheOptions{}, f.clock, discard()); err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +108,7 @@ func newFixture(t *testing.T, opts HubOptions) *fixture {
 	// A single server: every token it takes is its own to use.
 	f.claims.EXPECT().Claim(gomock.Any(), gomock.Any(), domain.PreAuthLifetime).Return(true, nil).AnyTimes()
 	instance := NewInstance(InstanceOptions{ID: "test-1"}, f.instances, f.counters, f.clock, discard())
-	f.dispatcher = NewDispatcher(mocks.NewMockEventSource(ctrl), instance, f.hub, f.mapper, f.kv, f.preAuth, NewLogLevel(f.level),
+	f.dispatcher = NewDispatcher(mocks.NewMockEventSource(ctrl), instance, f.hub, f.mapper, f.kv, f.preAuth, f.logs,
 		f.clock, f.counters, discard())
 	f.logins = newLogins(t, f, nil)
 	return f

@@ -34,7 +34,10 @@ type Hub struct {
 	clock    ports.Clock
 	counters *domain.Counters
 	log      *slog.Logger
-	sched    *scheduler
+	// sent logs each message as upstream does, at debug: one Enabled
+	// check per message while that is off.
+	sent  *slog.Logger
+	sched *scheduler
 
 	mu    sync.RWMutex
 	users map[domain.UserID][]*session
@@ -67,6 +70,7 @@ func NewHub(opts HubOptions, clock ports.Clock, counters *domain.Counters, log *
 		clock:    clock,
 		counters: counters,
 		log:      log,
+		sent:     log.With(domain.TargetKey, domain.TargetSend),
 		sched:    newScheduler(),
 		users:    make(map[domain.UserID][]*session),
 	}
@@ -152,6 +156,9 @@ type slotUpdate struct {
 	// is sent at once when debouncing is off: [0] without "listen
 	// notify_file_id", [1] with it.
 	texts *[2]string
+	// logSends: notify_push::send is at debug, asked once per delivery
+	// rather than once per connection.
+	logSends bool
 }
 
 func (u slotUpdate) apply(sub *domain.Subscription, now time.Time) {
@@ -206,6 +213,7 @@ func (h *Hub) deliverUncounted(user domain.UserID, u slotUpdate, now time.Time, 
 	if h.opts.DebounceDisable && u.texts == nil {
 		u = u.withTexts()
 	}
+	u.logSends = h.sent.Enabled(context.Background(), slog.LevelDebug)
 	var out []domain.Outgoing
 	var buf [domain.MaxConnectionsPerUser]*session
 	for _, s := range h.sessionsOf(user, &buf) {
@@ -235,13 +243,17 @@ func (h *Hub) deliverTo(s *session, u slotUpdate, now time.Time, base time.Durat
 			text = u.texts[1]
 		}
 		s.mu.Unlock()
-		s.conn.Send(domain.Outgoing{Kind: u.kind, Text: text})
+		o := domain.Outgoing{Kind: u.kind, Text: text}
+		if u.logSends {
+			h.logSent(s.user, o, false)
+		}
+		s.conn.Send(o)
 		return 1
 	}
 	u.apply(&s.sub, now)
 	*out = s.sub.FlushAll(now, (*out)[:0])
 	s.mu.Unlock()
-	h.send(s, *out)
+	h.send(s, *out, false)
 	return 0
 }
 
@@ -262,6 +274,7 @@ func (h *Hub) deliverMany(users []domain.UserID, u slotUpdate, now time.Time, ba
 	if h.opts.DebounceDisable {
 		u = u.withTexts()
 	}
+	u.logSends = h.sent.Enabled(context.Background(), slog.LevelDebug)
 	workers := min(runtime.GOMAXPROCS(0), len(users)/parallelFanout)
 	if workers < 2 {
 		h.deliverShare(users, 0, 1, u, now, base)
@@ -305,17 +318,36 @@ func (h *Hub) deliverShare(users []domain.UserID, first, step int, u slotUpdate,
 func (h *Hub) sendCustom(user domain.UserID, text string) {
 	var buf [domain.MaxConnectionsPerUser]*session
 	msg := domain.Outgoing{Kind: domain.KindCustom, Text: text}
+	logSends := h.sent.Enabled(context.Background(), slog.LevelDebug)
 	for _, s := range h.sessionsOf(user, &buf) {
+		if logSends {
+			h.logSent(s.user, msg, false)
+		}
 		s.conn.Send(msg)
 		h.counters.MessageSent(domain.KindCustom)
 	}
 }
 
-func (h *Hub) send(s *session, out []domain.Outgoing) {
+// send writes out to s; debounced says the messages waited in their slots.
+func (h *Hub) send(s *session, out []domain.Outgoing, debounced bool) {
+	logSends := len(out) > 0 && h.sent.Enabled(context.Background(), slog.LevelDebug)
 	for _, o := range out {
+		if logSends {
+			h.logSent(s.user, o, debounced)
+		}
 		s.conn.Send(o)
 		h.counters.MessageSent(o.Kind)
 	}
+}
+
+// logSent is upstream's line for a message sent, kept out of line so that
+// the callers' check, once per delivery, is all the hot path pays.
+func (h *Hub) logSent(user domain.UserID, o domain.Outgoing, debounced bool) {
+	if debounced {
+		h.sent.Debug("Sending debounced " + domain.MessageName(o) + " to " + string(user))
+		return
+	}
+	h.sent.Debug("Sending " + domain.MessageName(o) + " to " + string(user))
 }
 
 // FlushDue sends every debounced message due at now and returns when the next
@@ -336,7 +368,7 @@ func (h *Hub) FlushDue(now time.Time) time.Time {
 		out = s.sub.Flush(now, base, out[:0])
 		next, pending := s.sub.NextDue(base)
 		s.mu.Unlock()
-		h.send(s, out)
+		h.send(s, out, true)
 		if pending {
 			h.sched.schedule(s, next)
 		}

@@ -68,6 +68,7 @@ type MountCache struct {
 	db         ports.MountStore // the database, uncached
 	clock      ports.Clock
 	log        *slog.Logger
+	queries    *slog.Logger // upstream's debug lines about each query
 	maxEntries int
 	loads      singleflight.Group
 
@@ -109,6 +110,7 @@ func NewMountCache(store ports.MountStore, opts MountCacheOptions, clock ports.C
 		db:         store,
 		clock:      clock,
 		log:        log,
+		queries:    log.With(domain.TargetKey, domain.TargetStorageMapping),
 		maxEntries: orDefault(opts.MaxStorages, DefaultMaxCachedStorages),
 		entries:    make(map[domain.StorageID]*entry),
 	}, nil
@@ -184,7 +186,7 @@ func (s *MountCache) refresh(ctx context.Context, storage domain.StorageID, e *e
 	e.refreshing = true
 	s.mu.Unlock()
 
-	mounts, err := s.db.MountsFor(ctx, storage)
+	mounts, err := s.query(ctx, storage)
 	done := s.clock.Now()
 
 	s.mu.Lock()
@@ -208,6 +210,19 @@ func (s *MountCache) refresh(ctx context.Context, storage domain.StorageID, e *e
 	return mounts, true, nil
 }
 
+// query asks the database, with upstream's debug lines around it.
+func (s *MountCache) query(ctx context.Context, storage domain.StorageID) ([]domain.Mount, error) {
+	debug := s.queries.Enabled(ctx, slog.LevelDebug)
+	if debug {
+		s.queries.Debug(fmt.Sprintf("querying storage mapping for %d", storage))
+	}
+	mounts, err := s.db.MountsFor(ctx, storage)
+	if debug && err == nil {
+		s.queries.Debug(fmt.Sprintf("got storage mappings for %d: %v", storage, mounts))
+	}
+	return mounts, err
+}
+
 // load queries a storage that is not cached, once for all concurrent callers.
 func (s *MountCache) load(ctx context.Context, storage domain.StorageID) ([]domain.Mount, error) {
 	ch := s.loads.DoChan(strconv.FormatUint(uint64(storage), 10), func() (any, error) {
@@ -229,7 +244,7 @@ func (s *MountCache) load(ctx context.Context, storage domain.StorageID) ([]doma
 			qctx, cancelCaller = context.WithDeadline(qctx, d)
 			defer cancelCaller()
 		}
-		mounts, err := s.db.MountsFor(qctx, storage)
+		mounts, err := s.query(qctx, storage)
 		if err != nil {
 			return nil, err
 		}

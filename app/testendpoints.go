@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/notifypush/notify_push/domain"
@@ -65,9 +66,27 @@ func (s *TestEndpoints) MappingCount(ctx context.Context, storage domain.Storage
 	return n, nil
 }
 
-// Remote asks Nextcloud which address it resolves for a request forwarded for ip.
+// Remote asks Nextcloud which address it resolves for a request forwarded
+// for ip. As upstream, an answer that is not an IP address is an error, so
+// that an HTML page never passes for the address the app compares.
 func (s *TestEndpoints) Remote(ctx context.Context, ip, token string) (string, error) {
-	return s.probe.TestRemote(ctx, ip, token)
+	answer, err := s.probe.TestRemote(ctx, ip, token)
+	if err != nil {
+		return "", err
+	}
+	addr, err := netip.ParseAddr(answer)
+	if err != nil || addr.Zone() != "" {
+		return "", fmt.Errorf("Invalid response when testing if the push server is a trusted proxy: %q is not an IP address", truncateText(answer))
+	}
+	return addr.String(), nil
+}
+
+// truncateText keeps an answer quoted in an error short.
+func truncateText(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
 }
 
 // StoreVersion publishes the version to report for the app's version check:

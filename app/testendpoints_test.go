@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/golang/mock/gomock"
@@ -72,6 +73,17 @@ func TestTestEndpointsAnswer(t *testing.T) {
 	probe.EXPECT().TestRemote(gomock.Any(), "1.2.3.4", "tok").Return("1.2.3.4", nil)
 	if addr, err := st.Remote(ctx, "1.2.3.4", "tok"); addr != "1.2.3.4" || err != nil {
 		t.Fatalf("remote %q %v", addr, err)
+	}
+	// Issue 18 item 9: Nextcloud's answer must be an IP address, as upstream
+	// checks; an error page never passes for one.
+	probe.EXPECT().TestRemote(gomock.Any(), "1.2.3.4", "tok").Return("<html>Maintenance</html>", nil)
+	if addr, err := st.Remote(ctx, "1.2.3.4", "tok"); err == nil ||
+		!strings.HasPrefix(err.Error(), "Invalid response when testing if the push server is a trusted proxy") {
+		t.Fatalf("remote answered with a page: %q %v", addr, err)
+	}
+	probe.EXPECT().TestRemote(gomock.Any(), "1.2.3.4", "tok").Return("0:0:0:0:0:ffff:a00:5", nil)
+	if addr, err := st.Remote(ctx, "1.2.3.4", "tok"); addr != "::ffff:10.0.0.5" || err != nil {
+		t.Fatalf("remote in another spelling: %q %v", addr, err)
 	}
 	// The version route looks at the app's version afresh, and follows it.
 	probe.EXPECT().TestVersion(gomock.Any()).Return(nil)

@@ -15,7 +15,6 @@ var ProviderSet = wire.NewSet(
 	HubOptionsFrom,
 	NewHub,
 	NewPreAuth,
-	NewLogLevel,
 	InstanceOptionsFrom,
 	NewInstance,
 	wire.Value(MountCacheOptions{}),

@@ -66,8 +66,9 @@ type Notification struct {
 	User UserID
 }
 
-// Custom: an app-defined message for User. Body is compact JSON, or empty when
-// the payload had no body or a null one.
+// Custom: an app-defined message for User. Body is the JSON as upstream
+// re-writes it (EncodeCustomBody), or empty when the payload had no body or
+// a null one.
 type Custom struct {
 	User    UserID
 	Message string
@@ -176,11 +177,11 @@ func DecodeEvent(channel string, payload []byte) (Event, error) {
 		}
 		ev := Custom{User: UserID(*p.User), Message: *p.Message}
 		if len(p.Body) > 0 && !bytes.Equal(p.Body, []byte("null")) {
-			var buf bytes.Buffer
-			if err := json.Compact(&buf, p.Body); err != nil {
-				return nil, fmt.Errorf("body: %w", err)
+			body, err := EncodeCustomBody(p.Body)
+			if err != nil {
+				return nil, err
 			}
-			ev.Body = buf.String()
+			ev.Body = body
 		}
 		return ev, nil
 	case ChannelPreAuth:

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -72,6 +73,12 @@ func FuzzEncodeCustom(f *testing.F) {
 		}
 		ev, err := DecodeEvent(ChannelCustom, payload)
 		if err != nil {
+			// Only what upstream's serde_json refuses too.
+			for _, refused := range []string{"out of range", "lone surrogate", "invalid UTF-8", "nested too deeply"} {
+				if strings.Contains(err.Error(), refused) {
+					return
+				}
+			}
 			t.Fatalf("decode of a marshalled payload: %v", err)
 		}
 		c := ev.(Custom)
@@ -88,6 +95,11 @@ func FuzzEncodeCustom(f *testing.F) {
 		}
 		if strings.ContainsAny(got, "\n\t") {
 			t.Fatalf("body %q is not compact", got)
+		}
+		// Re-written, the body says the same.
+		var in, out any
+		if json.Unmarshal(body, &in) == nil && json.Unmarshal([]byte(got), &out) == nil && !reflect.DeepEqual(in, out) {
+			t.Fatalf("body %q re-written as %q, which reads differently", body, got)
 		}
 	})
 }

@@ -14,11 +14,12 @@ type EventHandler func(ctx context.Context, ev domain.Event)
 // EventSource delivers the app's events (PROTOCOL §2).
 type EventSource interface {
 	// Listen subscribes to every channel of domain.Channels and calls handle
-	// for each event until ctx ends. Malformed payloads are logged and
-	// dropped; a lost connection is retried forever, and once the
+	// for each event until ctx ends. A malformed payload is logged and
+	// handed on as a domain.MalformedEvent (it counts as received, nothing
+	// more); a lost connection is retried forever, and once the
 	// subscription is back after an interruption, handle gets
-	// domain.Resubscribed. It returns nil when ctx ends, or an error only when
-	// it can never work (bad configuration).
+	// domain.Resubscribed. It returns nil when ctx ends, or an error only
+	// when it can never work (bad configuration).
 	Listen(ctx context.Context, handle EventHandler) error
 }
 

@@ -81,12 +81,12 @@ func TestEverySettingParses(t *testing.T) {
 }
 
 func TestEveryProblemIsReported(t *testing.T) {
-	env := map[string]string{"PORT": "seventy", "MAX_DEBOUNCE_TIME": "0", "LOG": "loud", "ALLOW_SELF_SIGNED": "maybe", "SOCKET_PERMISSIONS": "999"}
+	env := map[string]string{"PORT": "seventy", "MAX_DEBOUNCE_TIME": "-1", "LOG": "notify_push=loud", "REDIS_TLS_INSECURE": "maybe", "SOCKET_PERMISSIONS": "999"}
 	_, err := Load(nil, envOf(env), nil)
 	if err == nil {
 		t.Fatal("bad values accepted")
 	}
-	for _, want := range []string{"PORT (environment)", "MAX_DEBOUNCE_TIME", "LOG", "ALLOW_SELF_SIGNED", "SOCKET_PERMISSIONS"} {
+	for _, want := range []string{"PORT (environment)", "MAX_DEBOUNCE_TIME", "LOG", "REDIS_TLS_INSECURE", "SOCKET_PERMISSIONS"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %s:\n%v", want, err)
 		}

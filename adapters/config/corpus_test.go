@@ -47,8 +47,9 @@ type resolvedCase struct {
 
 // resolvedConfig is the part of app.Config that config.php gives.
 type resolvedConfig struct {
-	DatabaseURL                  string   `json:"DatabaseURL"`
-	DatabasePrefix               string   `json:"DatabasePrefix"`
+	DatabaseURL string `json:"DatabaseURL"`
+	// DatabasePrefix absent from a case means the default; "" is a prefix.
+	DatabasePrefix               *string  `json:"DatabasePrefix"`
 	RedisURLs                    []string `json:"RedisURLs"`
 	RedisCluster                 bool     `json:"RedisCluster"`
 	RedisTLSCert                 string   `json:"RedisTLSCert"`
@@ -61,7 +62,7 @@ type resolvedConfig struct {
 
 func resolvedOf(c app.Config) resolvedConfig {
 	return resolvedConfig{
-		DatabaseURL: c.DatabaseURL, DatabasePrefix: c.DatabasePrefix, RedisURLs: c.RedisURLs, RedisCluster: c.RedisCluster,
+		DatabaseURL: c.DatabaseURL, DatabasePrefix: &c.DatabasePrefix, RedisURLs: c.RedisURLs, RedisCluster: c.RedisCluster,
 		RedisTLSCert: c.RedisTLSCert, RedisTLSKey: c.RedisTLSKey, RedisTLSCA: c.RedisTLSCA,
 		RedisTLSDontValidateHostname: c.RedisTLSDontValidateHostname, RedisTLSInsecure: c.RedisTLSInsecure,
 		NextcloudURL: c.NextcloudURL,
@@ -213,8 +214,9 @@ func TestResolvedCorpus(t *testing.T) {
 				t.Fatal("the case states neither config nor errors")
 			}
 			want := *c.Config
-			if want.DatabasePrefix == "" {
-				want.DatabasePrefix = app.DefaultDatabasePrefix
+			if want.DatabasePrefix == nil {
+				def := app.DefaultDatabasePrefix
+				want.DatabasePrefix = &def
 			}
 			if got := resolvedOf(res.Config); !reflect.DeepEqual(got, want) {
 				t.Errorf("config\n got: %s\nwant: %s", jsonText(got), jsonText(want))

@@ -3,15 +3,19 @@ package config
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
 // ParseDotEnv reads KEY=VALUE lines: blank lines and # comments are skipped,
 // an "export " prefix is allowed, values may be single-quoted (literal) or
-// double-quoted (with \n, \t, \\ and \" escapes). name is used in errors.
+// double-quoted (with \n, \t, \\ and \" escapes). A key given twice keeps its
+// first value, as upstream's dotenvy does. name is used in errors.
 func ParseDotEnv(name string, r io.Reader) (map[string]string, error) {
 	vars := make(map[string]string)
 	sc := bufio.NewScanner(r)
@@ -33,7 +37,9 @@ func ParseDotEnv(name string, r io.Reader) (map[string]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %s: %w", name, line, key, err)
 		}
-		vars[key] = v
+		if _, dup := vars[key]; !dup {
+			vars[key] = v
+		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
@@ -41,16 +47,44 @@ func ParseDotEnv(name string, r io.Reader) (map[string]string, error) {
 	return vars, nil
 }
 
-// LoadDotEnv reads path when it exists; a missing file is no error.
-func LoadDotEnv(path string) (map[string]string, error) {
-	b, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		return nil, nil
+// LoadDotEnv reads the file called name in the working directory or, as
+// upstream's dotenvy finds it, in the nearest of its parents that has one;
+// none is no error.
+func LoadDotEnv(name string) (map[string]string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return nil, fmt.Errorf("find %s: %w", name, err)
 	}
+	path, ok, err := findUp(dir, name)
+	if err != nil || !ok {
+		return nil, err
+	}
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	return ParseDotEnv(path, bytes.NewReader(b))
+}
+
+// findUp returns dir/name, or the same in the nearest parent of dir, when it
+// is a regular file. Like dotenvy it skips a directory of that name and
+// stops at an error other than "does not exist".
+func findUp(dir, name string) (string, bool, error) {
+	for {
+		candidate := filepath.Join(dir, name)
+		fi, err := os.Stat(candidate)
+		switch {
+		case err == nil && fi.Mode().IsRegular():
+			return candidate, true, nil
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			return "", false, fmt.Errorf("find %s: %w", name, err)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false, nil
+		}
+		dir = parent
+	}
 }
 
 func validEnvName(s string) bool {

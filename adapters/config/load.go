@@ -51,6 +51,10 @@ type Result struct {
 	Version    bool
 	DumpConfig bool
 	Embedded   bool
+
+	// Warnings are values taken as upstream takes them although they
+	// probably do not say what was meant, for the log once it is set up.
+	Warnings []string
 }
 
 // Lookup reads one environment variable.
@@ -214,8 +218,24 @@ func (res *Result) apply(s *setting, values []string, src Source) []error {
 	}
 	res.Sources[s.flag] = src
 	res.values[s.flag] = values
+	fromEnv := src == FromEnv || src == FromDotEnv
 	var problems []error
 	for _, v := range values {
+		if fromEnv && s.presence {
+			// Upstream switches this on by the variable being set at all.
+			if on, err := parseSwitch(v); err == nil && !on {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("%s=%s switches %s on: like upstream, this server "+
+					"reads the variable being set, whatever its value; unset it to switch %s off", s.env, v, s.env, s.env))
+			}
+			v = "true"
+		}
+		if fromEnv && s.lenient {
+			if _, err := parseSwitch(v); err != nil {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("%s=%s is not a boolean: %s is off, as upstream reads "+
+					"anything but true as off (want true or false)", s.env, v, s.env))
+				v = "false"
+			}
+		}
 		if err := s.apply(res, v); err != nil {
 			problems = append(problems, fmt.Errorf("%s: %w", describe(s, src), err))
 		}

@@ -82,18 +82,14 @@ func (n nextcloud) resolve() fileLayer {
 	return layer
 }
 
-// prefix reads dbtableprefix. An empty prefix is valid in Nextcloud, but
-// the database adapter reads "" as its default oc_, which would query the
-// wrong tables.
+// prefix reads dbtableprefix. An empty prefix is valid in Nextcloud: the
+// tables are then mounts and filecache.
 func (n nextcloud) prefix(e entry) fileValue {
 	v := fileValue{source: n.source(e.key)}
 	s, err := e.str()
-	switch {
-	case err != nil:
+	if err != nil {
 		v.err = err
-	case s == "":
-		v.err = e.errorf("an empty table prefix is not supported: the server would read tables named oc_...")
-	default:
+	} else {
 		v.values = []string{s}
 	}
 	return v

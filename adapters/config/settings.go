@@ -23,7 +23,14 @@ type setting struct {
 	// action marks what the command line asks for rather than configures
 	// (--help, --version, --dump-config): flag only, never dumped.
 	action bool
-	apply  func(r *Result, value string) error
+	// presence: from the environment, being set at all switches the
+	// setting on, whatever the value (upstream's DEBOUNCE_DISABLE).
+	presence bool
+	// lenient: from the environment, a word that is not a boolean is off
+	// (with a warning) rather than an error, as upstream reads anything but
+	// "true" as off.
+	lenient bool
+	apply   func(r *Result, value string) error
 }
 
 // settings is every setting of PROTOCOL §9 plus the embedded mode's, in
@@ -62,7 +69,7 @@ var settings = []setting{
 	{flag: "nextcloud-ca-file", env: "NEXTCLOUD_CA_FILE",
 		help:  "PEM file of CA certificates to trust towards Nextcloud, besides the system's",
 		apply: func(r *Result, v string) error { r.Config.NextcloudCAFile = v; return nil }},
-	{flag: "allow-self-signed", env: "ALLOW_SELF_SIGNED", bool: true,
+	{flag: "allow-self-signed", env: "ALLOW_SELF_SIGNED", bool: true, lenient: true,
 		help:  "skip TLS certificate checks towards Nextcloud (last resort: prefer --nextcloud-ca-file)",
 		apply: func(r *Result, v string) (err error) { r.Config.AllowSelfSigned, err = parseSwitch(v); return }},
 	{flag: "follow-app-version", env: "NOTIFY_PUSH_FOLLOW_APP_VERSION", bool: true, def: "true",
@@ -91,7 +98,8 @@ var settings = []setting{
 	{flag: "tls-key", env: "TLS_KEY", help: "key to serve HTTPS/WSS directly",
 		apply: func(r *Result, v string) error { r.Config.TLSKey = v; return nil }},
 	{flag: "log-level", env: "LOG", def: app.DefaultLogLevel,
-		help: "log level or spec: trace, debug, info, warn, error, or notify_push=debug",
+		help: "log spec, as upstream's: a level (off, error, warn, info, debug, trace) or per module, " +
+			"notify_push=debug,sqlx=warn or notify_push::send=debug",
 		apply: func(r *Result, v string) error {
 			if _, err := app.ParseLogSpec(v); err != nil {
 				return err
@@ -108,11 +116,16 @@ var settings = []setting{
 			}
 			return fmt.Errorf("%q is not a log format (want text or json)", v)
 		}},
-	{flag: "no-ansi", env: "NO_ANSI", bool: true, help: "plain log output without colours",
+	{flag: "no-ansi", env: "NO_ANSI", bool: true, lenient: true, help: "plain log output without colours",
 		apply: func(r *Result, v string) (err error) { r.Config.NoANSI, err = parseSwitch(v); return }},
 	{flag: "max-debounce-time", env: "MAX_DEBOUNCE_TIME", def: "15",
-		help:  "upper bound of the load-scaled debounce time, in seconds",
-		apply: func(r *Result, v string) (err error) { r.Config.MaxDebounceTime, err = parseSeconds(v, 1); return }},
+		help: "upper bound of the load-scaled debounce time, in seconds (0 is taken as 1, as upstream does)",
+		apply: func(r *Result, v string) (err error) {
+			r.Config.MaxDebounceTime, err = parseSeconds(v, 0)
+			// Upstream's debounce time is at least a second whatever the bound.
+			r.Config.MaxDebounceTime = max(r.Config.MaxDebounceTime, time.Second)
+			return
+		}},
 	{flag: "max-connection-time", env: "MAX_CONNECTION_TIME", def: "0",
 		help:  "close connections after this many seconds so clients re-authenticate (0 = never)",
 		apply: func(r *Result, v string) (err error) { r.Config.MaxConnectionTime, err = parseSeconds(v, 0); return }},
@@ -140,7 +153,8 @@ var settings = []setting{
 	{flag: "max-pending-logins", env: "MAX_PENDING_LOGINS", def: strconv.Itoa(app.DefaultMaxPendingLogins),
 		help:  "most connections upgraded but not yet logged in; past it upgrades get 503 with Retry-After",
 		apply: func(r *Result, v string) (err error) { r.Config.MaxPendingLogins, err = parseCount(v, 1); return }},
-	{flag: "debounce-disable", env: "DEBOUNCE_DISABLE", bool: true, help: "send every message at once (for tests)",
+	{flag: "debounce-disable", env: "DEBOUNCE_DISABLE", bool: true, presence: true,
+		help:  "send every message at once (for tests); as upstream, DEBOUNCE_DISABLE set to any value switches it on",
 		apply: func(r *Result, v string) (err error) { r.Config.DebounceDisable, err = parseSwitch(v); return }},
 	{flag: "ping-interval", env: "NOTIFY_PUSH_PING_INTERVAL", def: "30",
 		help:  "seconds without traffic before a client is pinged (for load tests; keep the default in production)",
@@ -202,12 +216,23 @@ func parsePort(v string) (int, error) {
 	return n, nil
 }
 
+// parseMode reads octal permissions, with the setuid, setgid and sticky
+// digit too (1770), as upstream does.
 func parseMode(v string) (fs.FileMode, error) {
 	n, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32)
-	if err != nil || n > 0o777 {
+	if err != nil || n > 0o7777 {
 		return 0, fmt.Errorf("%q is not an octal permission like 0660", v)
 	}
-	return fs.FileMode(n), nil
+	mode := fs.FileMode(n & 0o777)
+	for _, b := range []struct {
+		bit  uint64
+		mode fs.FileMode
+	}{{0o4000, fs.ModeSetuid}, {0o2000, fs.ModeSetgid}, {0o1000, fs.ModeSticky}} {
+		if n&b.bit != 0 {
+			mode |= b.mode
+		}
+	}
+	return mode, nil
 }
 
 func parseSeconds(v string, min int) (time.Duration, error) {

@@ -61,11 +61,15 @@ func mountQueryTables(t *testing.T, b backend, db *gorm.DB) {
 		sameMounts(t, mountsFor(t, q, 3), domain.Mount{User: "bob", Root: ""})
 	})
 
-	t.Run("default prefix oc_", func(t *testing.T) {
+	t.Run("the empty prefix reads mounts and filecache", func(t *testing.T) {
+		// Issue 18 item 1: dbtableprefix '' is Nextcloud's too; it is no
+		// stand-in for oc_.
 		own := b.isolated(t)
-		f := tablesWithPrefix(t, own, DefaultPrefix, false)
-		f.mountAt("alice", 1, 10, "")
-		sameMounts(t, mountsFor(t, newQuery(t, own, ""), 1), domain.Mount{User: "alice", Root: ""})
+		oc := tablesWithPrefix(t, own, DefaultPrefix, false)
+		oc.mountAt("alice", 1, 10, "")
+		bare := tablesWithPrefix(t, own, "", false)
+		bare.mountAt("bob", 1, 10, "")
+		sameMounts(t, mountsFor(t, newQuery(t, own, ""), 1), domain.Mount{User: "bob", Root: ""})
 		sameMounts(t, mountsFor(t, newQuery(t, own, "oc_"), 1), domain.Mount{User: "alice", Root: ""})
 	})
 
@@ -101,6 +105,9 @@ func sortedUsers(users []domain.UserID) []domain.UserID {
 	return out
 }
 
+// TestMountQueryCountsEveryQuery: every query that answered counts in
+// mapping_query_count, an empty answer too; a failed one does not, as
+// upstream counts (issue 18 item 12).
 func TestMountQueryCountsEveryQuery(t *testing.T) {
 	db := openSQLite(t)
 	f := tables(t, db, false)
@@ -114,6 +121,13 @@ func TestMountQueryCountsEveryQuery(t *testing.T) {
 		mountsFor(t, q, 1)
 	}
 	_, _ = q.MountsFor(testContext(t), 2)
+	missing, err := NewMountQuery(db, randomName()+"_", counters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := missing.MountsFor(testContext(t), 1); err == nil {
+		t.Fatal("a query of missing tables succeeded")
+	}
 	if n := counters.MappingQueries.Load(); n != 4 {
 		t.Fatalf("MappingQueries = %d, want 4", n)
 	}
@@ -135,7 +149,7 @@ func TestNewMountQueryRejects(t *testing.T) {
 }
 
 func TestValidatePrefix(t *testing.T) {
-	for in, want := range map[string]string{"": "oc_", "oc_": "oc_", "nc2_": "nc2_", "OC_": "OC_", "x": "x", strings.Repeat("a", 54): strings.Repeat("a", 54)} {
+	for in, want := range map[string]string{"": "", "oc_": "oc_", "nc2_": "nc2_", "OC_": "OC_", "x": "x", strings.Repeat("a", 54): strings.Repeat("a", 54)} {
 		got, err := ValidatePrefix(in)
 		if err != nil || got != want {
 			t.Errorf("ValidatePrefix(%q) = %q, %v; want %q", in, got, err, want)

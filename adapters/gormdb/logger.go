@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gorm.io/gorm/logger"
+
+	"github.com/notifypush/notify_push/domain"
 )
 
 // slowQuery is the duration from which a query is worth a warning.
@@ -27,8 +29,10 @@ type gormLogger struct {
 	slow time.Duration
 }
 
+// newGormLogger logs under upstream's database library's target, so that a
+// LOG spec quieting sqlx quiets this one.
 func newGormLogger(log *slog.Logger) *gormLogger {
-	return &gormLogger{log: log, slow: slowQuery}
+	return &gormLogger{log: log.With(domain.TargetKey, domain.TargetDatabaseLibrary), slow: slowQuery}
 }
 
 // LogMode is ignored: the slog handler's level decides.

@@ -23,8 +23,8 @@ type MountQuery struct {
 var _ ports.MountStore = (*MountQuery)(nil)
 
 // NewMountQuery reads the tables {prefix}mounts and {prefix}filecache of db;
-// an empty prefix means "oc_". Every query it runs counts in
-// counters.MappingQueries.
+// an empty prefix reads mounts and filecache. Every query that succeeds
+// counts in counters.MappingQueries, as upstream counts them.
 func NewMountQuery(db *gorm.DB, prefix string, counters *domain.Counters) (*MountQuery, error) {
 	if db == nil || counters == nil {
 		return nil, errors.New("mount query needs a database and counters")
@@ -49,7 +49,6 @@ func MountQueryFrom(db *gorm.DB, opts Options, counters *domain.Counters) (*Moun
 // a storage nobody mounts. A NULL root path reads as "", the whole storage,
 // so that one odd row never fails the storage.
 func (q *MountQuery) MountsFor(ctx context.Context, storage domain.StorageID) ([]domain.Mount, error) {
-	q.counters.MappingQueries.Add(1)
 	rows, err := q.db.WithContext(ctx).Raw(q.sql, int64(storage)).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("load mounts of storage %d: %w", storage, err)
@@ -67,5 +66,6 @@ func (q *MountQuery) MountsFor(ctx context.Context, storage domain.StorageID) ([
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load mounts of storage %d: %w", storage, err)
 	}
+	q.counters.MappingQueries.Add(1)
 	return mounts, nil
 }

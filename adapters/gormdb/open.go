@@ -20,7 +20,8 @@ import (
 type Options struct {
 	// URL is DATABASE_URL: postgres://, postgresql://, mysql:// or sqlite://.
 	URL string
-	// Prefix is DATABASE_PREFIX, the table prefix; empty means "oc_".
+	// Prefix is DATABASE_PREFIX, the table prefix, as given: empty means
+	// none (tables mounts and filecache).
 	Prefix string
 }
 

@@ -225,7 +225,8 @@ func postgresConnString(raw string) (string, secrets, error) {
 // go-sql-driver configuration: port 3306 by default, user and password
 // percent-decoded, socket=/path for a unix socket, go-sql-driver's own
 // parameters (tls, charset, timeout, ...) kept, and sqlx's TLS parameters
-// (ssl-mode, ssl-ca, ssl-cert, ssl-key) translated.
+// (ssl-mode, ssl-ca, ssl-cert, ssl-key) translated, sqlx's default
+// ssl-mode=preferred included.
 func mysqlConfig(raw string) (*mysql.Config, secrets, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -267,7 +268,10 @@ func mysqlConfig(raw string) (*mysql.Config, secrets, error) {
 	}
 	cfg.User = u.User.Username()
 	cfg.Passwd = pass
-	if sqlxTLS {
+	// Without ssl-mode sqlx prefers TLS, so upstream's DATABASE_URL reaches
+	// a server that requires it (require_secure_transport=ON); go-sql-driver
+	// alone would speak plain text. Its own tls parameter still wins.
+	if sqlxTLS || !q.Has("tls") {
 		if err := applySQLxTLS(cfg, sslMode, sslCA, sslCert, sslKey, host); err != nil {
 			return nil, sec, err
 		}

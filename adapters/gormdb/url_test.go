@@ -95,18 +95,20 @@ func TestPostgresURLsAsPgxReadsThem(t *testing.T) {
 	}
 }
 
+// TestMySQLConfig: without a TLS parameter, sqlx's default ssl-mode
+// preferred applies (allowFallbackToPlaintext, with TLS tried first).
 func TestMySQLConfig(t *testing.T) {
 	tests := []struct{ url, dsn string }{
-		{"mysql://nc:p%40ss%3Aw%2Frd@db.example:3307/nextcloud", "nc:p@ss:w/rd@tcp(db.example:3307)/nextcloud?interpolateParams=true&timeout=10s"},
-		{"mysql://root@127.0.0.1/test", "root@tcp(127.0.0.1:3306)/test?interpolateParams=true&timeout=10s"},
-		{"mysql://nc:pw@localhost/nc?socket=/run/mysqld/mysqld.sock", "nc:pw@unix(/run/mysqld/mysqld.sock)/nc?interpolateParams=true&timeout=10s"},
-		{"mysql://nc@[::1]:3307/nc", "nc@tcp([::1]:3307)/nc?interpolateParams=true&timeout=10s"},
+		{"mysql://nc:p%40ss%3Aw%2Frd@db.example:3307/nextcloud", "nc:p@ss:w/rd@tcp(db.example:3307)/nextcloud?allowFallbackToPlaintext=true&interpolateParams=true&timeout=10s"},
+		{"mysql://root@127.0.0.1/test", "root@tcp(127.0.0.1:3306)/test?allowFallbackToPlaintext=true&interpolateParams=true&timeout=10s"},
+		{"mysql://nc:pw@localhost/nc?socket=/run/mysqld/mysqld.sock", "nc:pw@unix(/run/mysqld/mysqld.sock)/nc?allowFallbackToPlaintext=true&interpolateParams=true&timeout=10s"},
+		{"mysql://nc@[::1]:3307/nc", "nc@tcp([::1]:3307)/nc?allowFallbackToPlaintext=true&interpolateParams=true&timeout=10s"},
 		{"mysql://nc@db/nc?tls=skip-verify&charset=utf8mb4", "nc@tcp(db:3306)/nc?timeout=10s&tls=skip-verify&charset=utf8mb4"},
 		{"mysql://nc@db/nc?tls=true&timeout=3s", "nc@tcp(db:3306)/nc?interpolateParams=true&timeout=3s&tls=true"},
-		{"mysql://nc@db", "nc@tcp(db:3306)/?interpolateParams=true&timeout=10s"},
-		{"mysql://nc@/nc", "nc@tcp(localhost:3306)/nc?interpolateParams=true&timeout=10s"},
-		{"mysql://n%C3%BC:pw@db/n%C3%BC", "nü:pw@tcp(db:3306)/n%C3%BC?interpolateParams=true&timeout=10s"},
-		{"mysql://nc@db/nc?interpolateParams=false", "nc@tcp(db:3306)/nc?timeout=10s"},
+		{"mysql://nc@db", "nc@tcp(db:3306)/?allowFallbackToPlaintext=true&interpolateParams=true&timeout=10s"},
+		{"mysql://nc@/nc", "nc@tcp(localhost:3306)/nc?allowFallbackToPlaintext=true&interpolateParams=true&timeout=10s"},
+		{"mysql://n%C3%BC:pw@db/n%C3%BC", "nü:pw@tcp(db:3306)/n%C3%BC?allowFallbackToPlaintext=true&interpolateParams=true&timeout=10s"},
+		{"mysql://nc@db/nc?interpolateParams=false", "nc@tcp(db:3306)/nc?allowFallbackToPlaintext=true&timeout=10s"},
 		{"mysql://nc@db/nc?ssl-mode=disabled&statement-cache-capacity=5", "nc@tcp(db:3306)/nc?interpolateParams=true&timeout=10s&tls=false"},
 	}
 	for _, tt := range tests {
@@ -127,7 +129,12 @@ func TestMySQLConfig(t *testing.T) {
 
 func TestMySQLSQLxTLSParameters(t *testing.T) {
 	ca := testenv.NewPKI(t, "test CA").CAFile
-	cfg, _, err := mysqlConfig("mysql://nc@db.example/nc?ssl-mode=preferred")
+	// Issue 18 item 4: no ssl-mode is sqlx's preferred, not plain text.
+	cfg, _, err := mysqlConfig("mysql://nc@db.example/nc")
+	if err != nil || cfg.TLS == nil || !cfg.TLS.InsecureSkipVerify || !cfg.AllowFallbackToPlaintext {
+		t.Errorf("no ssl-mode: %+v, %v", cfg.TLS, err)
+	}
+	cfg, _, err = mysqlConfig("mysql://nc@db.example/nc?ssl-mode=preferred")
 	if err != nil || cfg.TLS == nil || !cfg.TLS.InsecureSkipVerify || !cfg.AllowFallbackToPlaintext {
 		t.Errorf("preferred: %+v, %v", cfg.TLS, err)
 	}
@@ -293,7 +300,7 @@ func TestOpenMariaDBThroughUnixSocket(t *testing.T) {
 func TestOpenSQLiteRelativeAndMemory(t *testing.T) {
 	t.Chdir(t.TempDir())
 	db := openURL(t, "sqlite://rel.db")
-	if err := CreateNextcloudSchema(testContext(t), db, ""); err != nil {
+	if err := CreateNextcloudSchema(testContext(t), db, "oc_"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat("rel.db"); err != nil {
@@ -301,7 +308,7 @@ func TestOpenSQLiteRelativeAndMemory(t *testing.T) {
 	}
 
 	mem := openURL(t, "sqlite::memory:")
-	if err := CreateNextcloudSchema(testContext(t), mem, ""); err != nil {
+	if err := CreateNextcloudSchema(testContext(t), mem, "oc_"); err != nil {
 		t.Fatal(err)
 	}
 	// Every statement must see the same in-memory database.

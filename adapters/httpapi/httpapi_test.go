@@ -47,11 +47,12 @@ func testRoutesMux(t *testing.T) (*http.ServeMux, *mocks.MockTestEndpoints) {
 func TestTestRoutesAnswer(t *testing.T) {
 	mux, st := testRoutesMux(t)
 	st.EXPECT().Authorize(gomock.Any(), "tok").Return(nil).AnyTimes()
-	st.EXPECT().Cookie().Return(uint32(123456)).Times(2)
+	st.EXPECT().Cookie().Return(uint32(123456)).Times(3)
 	st.EXPECT().ReverseCookie(gomock.Any(), "tok").Return(uint32(99), nil)
 	st.EXPECT().MappingCount(gomock.Any(), domain.StorageID(12)).Return(3, nil)
 	st.EXPECT().MappingCount(gomock.Any(), domain.StorageID(13)).Return(0, errors.New("db down"))
 	st.EXPECT().Remote(gomock.Any(), "1.2.3.4", "tok").Return("1.2.3.4", nil)
+	st.EXPECT().Remote(gomock.Any(), "::1", "tok").Return("::1", nil)
 	st.EXPECT().StoreVersion(gomock.Any()).Return(nil)
 	st.EXPECT().StoreVersion(gomock.Any()).Return(errors.New("redis down"))
 	tests := []struct {
@@ -64,9 +65,14 @@ func TestTestRoutesAnswer(t *testing.T) {
 		{"GET", "/test/reverse_cookie", 200, "99"},
 		{"GET", "/test/mapping/12", 200, "3"},
 		{"GET", "/push/test/mapping/13", 200, "0"},
-		{"GET", "/test/mapping/-1", 400, ""},
+		{"GET", "/test/mapping/-1", 404, ""},
+		{"GET", "/test/mapping/4294967296", 404, ""},
 		{"GET", "/test/remote/1.2.3.4", 200, "1.2.3.4"},
-		{"GET", "/test/remote/not-an-ip", 400, ""},
+		{"GET", "/test/remote/not-an-ip", 404, ""},
+		{"GET", "/test/remote/fe80::1%25eth0", 404, ""},
+		// Any method but the version route's, as upstream (issue 18 item 9).
+		{"POST", "/test/cookie", 200, "123456"},
+		{"PUT", "/push/test/remote/0:0:0:0:0:0:0:1", 200, "::1"},
 		{"POST", "/test/version", 200, "set"},
 		{"POST", "/push/test/version", 200, "error"},
 		{"GET", "/test/version", 405, ""},
@@ -79,20 +85,29 @@ func TestTestRoutesAnswer(t *testing.T) {
 	}
 }
 
+// TestTestRoutesRefuseWrongToken: upstream's statuses, which the app's
+// setup reports: 400 without the token header, 500 for a wrong token or
+// when Redis cannot tell (issue 18 item 9).
 func TestTestRoutesRefuseWrongToken(t *testing.T) {
 	mux, st := testRoutesMux(t)
 	st.EXPECT().Authorize(gomock.Any(), gomock.Any()).Return(domain.ErrInvalidToken).Times(5)
 	// Nothing else may be called: gomock fails the test on any other call.
 	for _, p := range []string{"/test/cookie", "/test/reverse_cookie", "/test/mapping/1", "/test/remote/1.2.3.4"} {
-		if code, _ := do(t, mux, "GET", p, "wrong"); code != http.StatusForbidden {
+		if code, _ := do(t, mux, "GET", p, "wrong"); code != http.StatusInternalServerError {
 			t.Errorf("%s: status %d", p, code)
 		}
+		if code, _ := do(t, mux, "GET", p, ""); code != http.StatusBadRequest {
+			t.Errorf("%s without a token header: status %d", p, code)
+		}
 	}
-	if code, _ := do(t, mux, "POST", "/test/version", ""); code != http.StatusForbidden {
+	if code, _ := do(t, mux, "POST", "/test/version", "wrong"); code != http.StatusInternalServerError {
 		t.Errorf("version: status %d", code)
 	}
+	if code, _ := do(t, mux, "POST", "/test/version", ""); code != http.StatusBadRequest {
+		t.Errorf("version without a token header: status %d", code)
+	}
 	st.EXPECT().Authorize(gomock.Any(), gomock.Any()).Return(errors.New("redis down"))
-	if code, _ := do(t, mux, "GET", "/test/cookie", "x"); code != http.StatusServiceUnavailable {
+	if code, _ := do(t, mux, "GET", "/test/cookie", "x"); code != http.StatusInternalServerError {
 		t.Errorf("store failure: status %d", code)
 	}
 }

@@ -24,7 +24,8 @@ type ListenOptions struct {
 	// SocketPath, when set, listens on a unix socket instead of TCP.
 	SocketPath        string
 	SocketPermissions fs.FileMode
-	// TLSCert and TLSKey, when both set, serve HTTPS/WSS.
+	// TLSCert and TLSKey, when both set, serve HTTPS/WSS over TCP; a unix
+	// socket ignores them with a warning, as upstream does.
 	TLSCert string
 	TLSKey  string
 }
@@ -64,7 +65,13 @@ func (s *Server) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if s.opts.TLSCert != "" || s.opts.TLSKey != "" {
+	tlsWanted := s.opts.TLSCert != "" || s.opts.TLSKey != ""
+	if tlsWanted && s.opts.SocketPath != "" {
+		// As upstream: a proxy speaks plain HTTP to a unix socket.
+		s.log.Warn("Serving with TLS over a unix socket is not supported: serving plain HTTP on " + s.opts.SocketPath)
+		tlsWanted = false
+	}
+	if tlsWanted {
 		cert, err := tls.LoadX509KeyPair(s.opts.TLSCert, s.opts.TLSKey)
 		if err != nil {
 			_ = ln.Close()

@@ -3,8 +3,8 @@ package httpapi
 import (
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 
 	"github.com/notifypush/notify_push/domain"
@@ -22,28 +22,34 @@ func NewTestRoutes(st ports.TestEndpoints, log *slog.Logger) *TestRoutes {
 	return &TestRoutes{st: st, log: log}
 }
 
-// Register mounts the routes on mux.
+// Register mounts the routes on mux. As upstream's, they answer any method
+// but the version route, which is POST only.
 func (s *TestRoutes) Register(mux *http.ServeMux) {
 	for _, prefix := range []string{"", "/push"} {
-		mux.HandleFunc("GET "+prefix+"/test/cookie", s.authorized(s.cookie))
-		mux.HandleFunc("GET "+prefix+"/test/reverse_cookie", s.authorized(s.reverseCookie))
-		mux.HandleFunc("GET "+prefix+"/test/mapping/{storage}", s.authorized(s.mapping))
-		mux.HandleFunc("GET "+prefix+"/test/remote/{ip}", s.authorized(s.remote))
+		mux.HandleFunc(prefix+"/test/cookie", s.authorized(s.cookie))
+		mux.HandleFunc(prefix+"/test/reverse_cookie", s.authorized(s.reverseCookie))
+		mux.HandleFunc(prefix+"/test/mapping/{storage}", s.mapping)
+		mux.HandleFunc(prefix+"/test/remote/{ip}", s.remote)
 		mux.HandleFunc("POST "+prefix+"/test/version", s.authorized(s.version))
 	}
 }
 
 // authorized refuses a request whose token header is not the test-token,
-// before anything else is touched.
+// before anything else is touched, with upstream's statuses: 400 without
+// the header, 500 for a wrong token or when Redis cannot tell.
 func (s *TestRoutes) authorized(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := r.Header["Token"]; !ok {
+			http.Error(w, `Missing request header "token"`, http.StatusBadRequest)
+			return
+		}
 		if err := s.st.Authorize(r.Context(), r.Header.Get("token")); err != nil {
 			s.log.Info("test route request refused", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
-			status := http.StatusForbidden
+			msg := "invalid token"
 			if !errors.Is(err, domain.ErrInvalidToken) {
-				status = http.StatusServiceUnavailable
+				msg = "cannot check the token"
 			}
-			http.Error(w, "invalid token", status)
+			http.Error(w, msg, http.StatusInternalServerError)
 			return
 		}
 		next(w, r)
@@ -64,33 +70,41 @@ func (s *TestRoutes) reverseCookie(w http.ResponseWriter, r *http.Request) {
 	text(w, strconv.FormatUint(uint64(cookie), 10))
 }
 
+// mapping answers 404 for an id that is not an unsigned 32-bit integer,
+// whatever the token, as upstream's route does not match it.
 func (s *TestRoutes) mapping(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseUint(r.PathValue("storage"), 10, 32)
 	if err != nil {
-		http.Error(w, "storage id must be an unsigned 32-bit integer", http.StatusBadRequest)
+		http.NotFound(w, r)
 		return
 	}
-	n, err := s.st.MappingCount(r.Context(), domain.StorageID(id))
-	if err != nil {
-		s.log.Warn("test route: mapping", "storage", id, "err", err)
-		n = 0
-	}
-	text(w, strconv.Itoa(n))
+	s.authorized(func(w http.ResponseWriter, r *http.Request) {
+		n, err := s.st.MappingCount(r.Context(), domain.StorageID(id))
+		if err != nil {
+			s.log.Warn("test route: mapping", "storage", id, "err", err)
+			n = 0
+		}
+		text(w, strconv.Itoa(n))
+	})(w, r)
 }
 
+// remote answers 404 for what is not an IP address, as upstream's route
+// does not match it; Nextcloud is sent the address in its usual form.
 func (s *TestRoutes) remote(w http.ResponseWriter, r *http.Request) {
-	ip := r.PathValue("ip")
-	if net.ParseIP(ip) == nil {
-		http.Error(w, "not an IP address", http.StatusBadRequest)
+	ip, err := netip.ParseAddr(r.PathValue("ip"))
+	if err != nil || ip.Zone() != "" {
+		http.NotFound(w, r)
 		return
 	}
-	addr, err := s.st.Remote(r.Context(), ip, r.Header.Get("token"))
-	if err != nil {
-		s.log.Warn("test route: remote", "err", err)
-		text(w, err.Error())
-		return
-	}
-	text(w, addr)
+	s.authorized(func(w http.ResponseWriter, r *http.Request) {
+		addr, err := s.st.Remote(r.Context(), ip.String(), r.Header.Get("token"))
+		if err != nil {
+			s.log.Warn("test route: remote", "err", err)
+			text(w, err.Error())
+			return
+		}
+		text(w, addr)
+	})(w, r)
 }
 
 func (s *TestRoutes) version(w http.ResponseWriter, r *http.Request) {

@@ -37,10 +37,13 @@ const maxBody = 64 << 10
 
 // Client calls the notify_push app's routes.
 type Client struct {
-	base   *url.URL
-	http   *http.Client
-	ua     string
-	caFile string
+	base *url.URL
+	// http follows redirects as upstream's reqwest does; noRedirects, for
+	// the diagnosis, which explains them, sees each one.
+	http        *http.Client
+	noRedirects *http.Client
+	ua          string
+	caFile      string
 }
 
 var (
@@ -70,13 +73,56 @@ func NewClient(opts Options) (*Client, error) {
 	transport.TLSClientConfig = tlsCfg
 	return &Client{
 		base: base,
-		http: &http.Client{Transport: transport, Timeout: opts.Timeout,
-			// The app's routes never redirect; following one would send the
-			// credentials somewhere else.
+		http: &http.Client{Transport: transport, Timeout: opts.Timeout, CheckRedirect: followLikeReqwest},
+		noRedirects: &http.Client{Transport: transport, Timeout: opts.Timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		ua:     opts.UserAgent,
 		caFile: opts.CAFile,
 	}, nil
+}
+
+// maxRedirects is reqwest's default policy, which upstream keeps: ten
+// redirects are followed, the eleventh is an error.
+const maxRedirects = 10
+
+// followLikeReqwest follows redirects as upstream's HTTP client does (a
+// NEXTCLOUD_URL of http:// that Nextcloud's web server sends to https://,
+// say), and drops the credentials once a hop has changed host or port, as
+// reqwest does: an http:// to https:// redirect of a credential check thus
+// reaches Nextcloud without them, upstream's behaviour too.
+func followLikeReqwest(req *http.Request, via []*http.Request) error {
+	if len(via) > maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	hops := append(via[:len(via):len(via)], req)
+	for i := 1; i < len(hops); i++ {
+		if crossHost(hops[i-1].URL, hops[i].URL) {
+			for _, h := range []string{"Authorization", "Cookie", "Cookie2", "Proxy-Authorization", "Www-Authenticate"} {
+				req.Header.Del(h)
+			}
+			break
+		}
+	}
+	return nil
+}
+
+// crossHost is reqwest's test: another host name, or another port once
+// the scheme's default is filled in.
+func crossHost(a, b *url.URL) bool {
+	return !strings.EqualFold(a.Hostname(), b.Hostname()) || portOf(a) != portOf(b)
+}
+
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
 }
 
 // Close releases idle connections.
@@ -133,15 +179,35 @@ func (c *Client) Authenticate(ctx context.Context, login, password string, forwa
 	}
 }
 
-// TestCookie fetches the app's test cookie.
+// TestCookie fetches the app's test cookie. Its errors are upstream's
+// texts, which the app prints to the admin: a 4xx page of Nextcloud's
+// "trusted domain" error names the host to add to trusted_domains.
 func (c *Client) TestCookie(ctx context.Context, token string) (uint32, error) {
-	body, err := c.probe(ctx, "test/cookie", token, "")
+	req, err := c.request(ctx, "test/cookie")
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("request test/cookie: %w", err)
 	}
-	n, err := strconv.ParseUint(body, 10, 32)
+	req.Header.Set("token", token)
+	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("test cookie from Nextcloud is not a number: %q", truncate(body))
+		return 0, fmt.Errorf("request test/cookie: %w", explainUnknownCA(stripURL(err), c.caFile))
+	}
+	defer drain(resp)
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return 0, fmt.Errorf("read test/cookie: %w", stripURL(err))
+	}
+	if resp.StatusCode >= 400 && resp.StatusCode < 500 {
+		if strings.Contains(string(body), "admin-trusted-domains") {
+			return 0, fmt.Errorf("%s is not configured as a trusted domain for the nextcloud server", c.base.Hostname())
+		}
+		return 0, errors.New("Client error: " + resp.Status)
+	}
+	// Any other status is read as upstream reads it: the body must be the cookie.
+	text := strings.TrimSpace(string(body))
+	n, err := strconv.ParseUint(text, 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("Invalid response when getting test cookie (%s): %q is not a number", resp.Status, truncate(text))
 	}
 	return uint32(n), nil
 }

@@ -165,10 +165,8 @@ func TestProbes(t *testing.T) {
 	if v, err := c.TestCookie(ctx, "tok"); v != 123456 || err != nil {
 		t.Fatalf("cookie %d %v", v, err)
 	}
-	if _, err := c.TestCookie(ctx, "wrong"); err == nil || !strings.Contains(err.Error(), "403") {
-		t.Fatalf("wrong token: %v", err)
-	} else if pe, ok := domain.ProbeFailureOf(err); !ok || pe.Failure != domain.ProbeStatus || pe.Status != 403 {
-		t.Fatalf("an answer outside 2xx is not classified as one: %#v", err) // the startup gate relies on it
+	if _, err := c.TestCookie(ctx, "wrong"); err == nil || err.Error() != "Client error: 403 Forbidden" {
+		t.Fatalf("wrong token: %v", err) // upstream's text, which the app shows the admin
 	}
 	if addr, err := c.TestRemote(ctx, "1.2.3.4", "tok"); addr != "1.2.3.4" || err != nil {
 		t.Fatalf("remote %q %v", addr, err)
@@ -181,6 +179,17 @@ func TestProbes(t *testing.T) {
 	nc.OnVersion(func() { called = true })
 	if err := c.TestVersion(ctx); err != nil || !called {
 		t.Fatalf("version %v %v", err, called)
+	}
+
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "maintenance", http.StatusServiceUnavailable)
+	}))
+	defer failing.Close()
+	down, _ := NewClient(Options{URL: failing.URL})
+	if err := down.TestVersion(ctx); err == nil {
+		t.Fatal("version: a 503 accepted")
+	} else if pe, ok := domain.ProbeFailureOf(err); !ok || pe.Failure != domain.ProbeStatus || pe.Status != 503 {
+		t.Fatalf("an answer outside 2xx is not classified as one: %#v", err) // the startup gate relies on it
 	}
 
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("not a number")) }))

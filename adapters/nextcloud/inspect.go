@@ -68,7 +68,7 @@ func (c *Client) setUserAgent(req *http.Request) {
 // else is a *domain.ProbeError.
 func (c *Client) inspect(req *http.Request) (string, error) {
 	u := req.URL.Redacted()
-	resp, err := c.http.Do(req)
+	resp, err := c.noRedirects.Do(req)
 	if err != nil {
 		return "", ClassifyTransport(u, err)
 	}

@@ -264,6 +264,8 @@ func (s *EventSource) deliver(ctx context.Context, handle ports.EventHandler, ch
 	case err != nil:
 		// The payload itself is not logged: it may be huge or carry a token.
 		s.log.Warn("dropped malformed event", "channel", channel, "err", err, "bytes", len(payload))
+		// Handed on all the same: it counts as received, as upstream's do.
+		handle(ctx, domain.MalformedEvent{On: channel, Err: err})
 	default:
 		handle(ctx, ev)
 	}

@@ -80,10 +80,28 @@ func TestEventSourceSurvivesMalformedPayloads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Each bad payload is handed on as a MalformedEvent of its channel (it
+	// counts as received, as upstream's do), in order with the good ones.
+	handedOn := 0
 	for _, g := range good {
-		if ev := l.next(t, 5*time.Second); !reflect.DeepEqual(ev, g.Want) {
+		ev := l.next(t, 5*time.Second)
+		for {
+			m, ok := ev.(domain.MalformedEvent)
+			if !ok {
+				break
+			}
+			if m.On != g.Channel || m.Err == nil {
+				t.Fatalf("malformed event %#v before the good one of %s", m, g.Channel)
+			}
+			handedOn++
+			ev = l.next(t, 5*time.Second)
+		}
+		if !reflect.DeepEqual(ev, g.Want) {
 			t.Fatalf("%s: got %#v, want %#v", g.Channel, ev, g.Want)
 		}
+	}
+	if handedOn != bad {
+		t.Errorf("%d malformed events handed on for %d bad payloads", handedOn, bad)
 	}
 	l.running(t)
 	if got := logs.count(slog.LevelWarn, "dropped malformed event"); got != bad {

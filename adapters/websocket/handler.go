@@ -52,7 +52,7 @@ func New(logins ports.Logins, opts Options, counters *domain.Counters, log *slog
 		app:        logins,
 		opts:       opts,
 		counters:   counters,
-		log:        log,
+		log:        log.With(domain.TargetKey, domain.TargetConnection),
 		upgrader: websocket.Upgrader{
 			// Zero: gorilla then reads through the buffer that hijackWriter
 			// hands it, which is small (clients send two short login frames
@@ -251,7 +251,10 @@ func (h *Handler) admit(c *conn, forwarded []string) bool {
 	}
 	h.track(c)
 	c.start()
-	h.log.Debug("client connected", "user", user, "client", clientOf(forwarded), "kind", c.kind.String())
+	// Upstream's line for each login, at info: what admins look for first.
+	if h.log.Enabled(context.Background(), slog.LevelInfo) {
+		h.log.Info("new websocket authenticated as "+string(user), "client", clientOf(forwarded), "kind", c.kind.String())
+	}
 	return true
 }
 

@@ -100,7 +100,7 @@ func productionServer(t *testing.T, ncURL string, mutate func(*app.Config)) stri
 	level := new(slog.LevelVar)
 	level.Set(slog.LevelError)
 	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: level}))
-	proc, cleanup, err := InitializeProduction(ctx, cfg, log, level)
+	proc, cleanup, err := InitializeProduction(ctx, cfg, log, nil)
 	if err != nil {
 		cancel()
 		t.Fatalf("InitializeProduction: %v", err)

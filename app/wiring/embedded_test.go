@@ -43,7 +43,7 @@ func embeddedServer(t *testing.T, mutate func(*app.Config)) string {
 	level.Set(slog.LevelWarn)
 	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: level}))
 	ctx, cancel := context.WithCancel(context.Background())
-	proc, cleanup, err := InitializeEmbedded(ctx, cfg, log, level)
+	proc, cleanup, err := InitializeEmbedded(ctx, cfg, log, nil)
 	if err != nil {
 		cancel()
 		t.Fatalf("InitializeEmbedded: %v", err)

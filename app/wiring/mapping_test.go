@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/notifypush/notify_push/domain"
 	"github.com/notifypush/notify_push/internal/fakeclock"
 	"github.com/notifypush/notify_push/internal/testenv"
+	"github.com/notifypush/notify_push/ports"
 )
 
 // The storage mapping under database trouble and bursts (issues 8 and 9):
@@ -65,6 +67,20 @@ type mappingRig struct {
 	hub        *app.Hub
 	bus        *memory.Bus
 	dispatcher *app.Dispatcher
+	// sent counts the queries sent, failed ones too: mapping_query_count
+	// counts only those that answered, as upstream's.
+	sent atomic.Uint64
+}
+
+// countedStore counts each query it passes on.
+type countedStore struct {
+	next ports.MountStore
+	sent *atomic.Uint64
+}
+
+func (c countedStore) MountsFor(ctx context.Context, s domain.StorageID) ([]domain.Mount, error) {
+	c.sent.Add(1)
+	return c.next.MountsFor(ctx, s)
 }
 
 func startMappingRig(t *testing.T, db *gorm.DB, prefix string, opts app.MapperOptions) *mappingRig {
@@ -77,7 +93,7 @@ func startMappingRig(t *testing.T, db *gorm.DB, prefix string, opts app.MapperOp
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache, err := app.NewMountCache(query, app.MountCacheOptions{}, r.clock, log)
+	cache, err := app.NewMountCache(countedStore{next: query, sent: &r.sent}, app.MountCacheOptions{}, r.clock, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +103,7 @@ func startMappingRig(t *testing.T, db *gorm.DB, prefix string, opts app.MapperOp
 	}
 	instance := app.NewInstance(app.InstanceOptions{ID: "test-1"}, memory.NewInstances(), r.counters, r.clock, log)
 	r.dispatcher = app.NewDispatcher(r.bus, instance, r.hub, mapper, memory.NewKeyValue(), app.NewPreAuth(),
-		app.NewLogLevel(new(slog.LevelVar)), r.clock, r.counters, log)
+		nil, r.clock, r.counters, log)
 	daemon := app.NewDaemon(app.Services{mapper, r.dispatcher}, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -123,7 +139,7 @@ func (r *mappingRig) update(storage domain.StorageID, path string, id domain.Fil
 	r.publish(domain.ChannelStorageUpdate, fmt.Sprintf(`{"storage":%d,"path":%q,"file_id":%d}`, storage, path, id))
 }
 
-func (r *mappingRig) queries() uint64 { return r.counters.MappingQueries.Load() }
+func (r *mappingRig) queries() uint64 { return r.sent.Load() }
 
 func (r *mappingRig) fileMessages() uint64 { return r.counters.MessagesSent(domain.KindFile) }
 

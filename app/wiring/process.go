@@ -71,8 +71,9 @@ func newMetricsServer(cfg app.Config, route *httpapi.MetricsRoute, log *slog.Log
 	route.Register(mux)
 	// Loopback-only: load tools force a GC and read the runtime's memory here.
 	httpapi.NewDebugRoutes().Register(mux)
+	// Over TCP the metrics are served with TLS_CERT/TLS_KEY too, as upstream's.
 	opts := httpapi.ListenOptions{Bind: cfg.Bind, Port: cfg.MetricsPort, SocketPath: cfg.MetricsSocketPath,
-		SocketPermissions: cfg.SocketPermissions}
+		SocketPermissions: cfg.SocketPermissions, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey}
 	return &metricsServer{srv: httpapi.NewServer(opts, mux, log.With("listener", "metrics"))}
 }
 

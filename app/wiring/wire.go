@@ -42,7 +42,7 @@ var common = wire.NewSet(
 
 // InitializeProduction assembles the server that runs next to Nextcloud:
 // Redis events, Nextcloud credential checks, Nextcloud's database.
-func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger, level *slog.LevelVar) (*Process, func(), error) {
+func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger, logs *app.LogFilter) (*Process, func(), error) {
 	wire.Build(
 		common,
 		app.TestEndpointsSet,
@@ -63,7 +63,7 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 // InitializeEmbedded assembles the self-contained demo (adapters/demo): an
 // in-process bus, the demo's logins and a SQLite database holding its world,
 // with the publish route and the sandbox console.
-func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, level *slog.LevelVar) (*Process, func(), error) {
+func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, logs *app.LogFilter) (*Process, func(), error) {
 	wire.Build(
 		common,
 		embeddedDatabase,

@@ -28,7 +28,7 @@ import (
 
 // InitializeProduction assembles the server that runs next to Nextcloud:
 // Redis events, Nextcloud credential checks, Nextcloud's database.
-func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger, level *slog.LevelVar) (*Process, func(), error) {
+func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger, logs *app.LogFilter) (*Process, func(), error) {
 	hubOptions := app.HubOptionsFrom(cfg)
 	system := clock.New()
 	counters := domain.NewCounters()
@@ -70,8 +70,7 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 	}
 	keyValue := redis.NewKeyValue(universalClient)
 	preAuth := app.NewPreAuth()
-	logLevel := app.NewLogLevel(level)
-	dispatcher := app.NewDispatcher(eventSource, instance, hub, mapper, keyValue, preAuth, logLevel, system, counters, log)
+	dispatcher := app.NewDispatcher(eventSource, instance, hub, mapper, keyValue, preAuth, logs, system, counters, log)
 	options2 := nextcloudOptions(cfg)
 	client, err := nextcloud.NewClient(options2)
 	if err != nil {
@@ -135,7 +134,7 @@ var (
 // InitializeEmbedded assembles the self-contained demo (adapters/demo): an
 // in-process bus, the demo's logins and a SQLite database holding its world,
 // with the publish route and the sandbox console.
-func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, level *slog.LevelVar) (*Process, func(), error) {
+func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, logs *app.LogFilter) (*Process, func(), error) {
 	hubOptions := app.HubOptionsFrom(cfg)
 	system := clock.New()
 	counters := domain.NewCounters()
@@ -168,8 +167,7 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 	}
 	keyValue := memory.NewKeyValue()
 	preAuth := app.NewPreAuth()
-	logLevel := app.NewLogLevel(level)
-	dispatcher := app.NewDispatcher(bus, instance, hub, mapper, keyValue, preAuth, logLevel, system, counters, log)
+	dispatcher := app.NewDispatcher(bus, instance, hub, mapper, keyValue, preAuth, logs, system, counters, log)
 	v := embeddedUsers(cfg)
 	authenticator, err := memory.NewAuthenticator(v)
 	if err != nil {

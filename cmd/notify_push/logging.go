@@ -10,17 +10,19 @@ import (
 	"github.com/notifypush/notify_push/app"
 )
 
-// newLogger builds the process logger: text (coloured by level only when
-// writing to a terminal and NO_ANSI is off) or JSON.
-func newLogger(w io.Writer, cfg app.Config, level *slog.LevelVar) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: levelNames}
+// newLogFilter builds the process's logging: lines filtered per target by
+// spec (LOG, then notify_config), written as text (coloured by level only
+// when writing to a terminal and NO_ANSI is off) or JSON.
+func newLogFilter(w io.Writer, cfg app.Config, spec app.LogSpec) *app.LogFilter {
+	// The filter decides; the handler writes whatever it is given.
+	opts := &slog.HandlerOptions{Level: app.LevelTrace, ReplaceAttr: levelNames}
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return app.NewLogFilter(slog.NewJSONHandler(w, opts), spec)
 	}
 	if !cfg.NoANSI && isTerminal(w) {
 		w = &colourWriter{w: w}
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return app.NewLogFilter(slog.NewTextHandler(w, opts), spec)
 }
 
 // levelNames prints app.LevelTrace as TRACE rather than DEBUG-4.

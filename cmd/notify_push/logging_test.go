@@ -11,17 +11,19 @@ import (
 )
 
 func TestLoggerFormats(t *testing.T) {
-	level := new(slog.LevelVar)
-	level.Set(app.LevelTrace)
+	spec, err := app.ParseLogSpec("trace")
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	var text bytes.Buffer
-	newLogger(&text, app.Config{}, level).Log(t.Context(), app.LevelTrace, "deep", "k", "v")
+	newLogFilter(&text, app.Config{}, spec).Logger().Log(t.Context(), app.LevelTrace, "deep", "k", "v")
 	if !strings.Contains(text.String(), "level=TRACE msg=deep k=v") || strings.Contains(text.String(), "\x1b[") {
 		t.Fatalf("text (not a terminal: no colours): %q", text.String())
 	}
 
 	var js bytes.Buffer
-	newLogger(&js, app.Config{LogFormat: "json"}, level).Warn("careful", "n", 3)
+	newLogFilter(&js, app.Config{LogFormat: "json"}, spec).Logger().Warn("careful", "n", 3)
 	var rec map[string]any
 	if err := json.Unmarshal(js.Bytes(), &rec); err != nil || rec["level"] != "WARN" || rec["msg"] != "careful" || rec["n"] != 3.0 {
 		t.Fatalf("json: %q %v", js.String(), err)

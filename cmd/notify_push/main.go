@@ -93,22 +93,26 @@ func serve(ctx context.Context, args []string, env config.Lookup, stdout, stderr
 		return nil
 	}
 
-	level := new(slog.LevelVar)
-	lvl, err := app.ParseLogSpec(cfg.LogLevel)
+	spec, err := app.ParseLogSpec(cfg.LogLevel)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
-	level.Set(lvl)
-	log := newLogger(stderr, cfg, level)
+	// Logs go to standard output, as upstream's: the app's setup wizard
+	// shows the admin what the server printed there when it fails to start.
+	logs := newLogFilter(stdout, cfg, spec)
+	log := logs.Logger()
+	for _, w := range res.Warnings {
+		log.Warn(w)
+	}
 
 	if cfg.Embedded {
-		return runEmbedded(ctx, cfg, log, level, stderr)
+		return runEmbedded(ctx, cfg, log, logs, stderr)
 	}
-	return runProduction(ctx, cfg, log, level)
+	return runProduction(ctx, cfg, log, logs)
 }
 
-func runEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, level *slog.LevelVar, stderr io.Writer) error {
-	proc, cleanup, err := wiring.InitializeEmbedded(ctx, cfg, log, level)
+func runEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, logs *app.LogFilter, stderr io.Writer) error {
+	proc, cleanup, err := wiring.InitializeEmbedded(ctx, cfg, log, logs)
 	if err != nil {
 		return fmt.Errorf("start embedded server: %w", err)
 	}
@@ -123,10 +127,10 @@ func runEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, level *s
 	return proc.Daemon.Run(ctx)
 }
 
-func runProduction(ctx context.Context, cfg app.Config, log *slog.Logger, level *slog.LevelVar) error {
+func runProduction(ctx context.Context, cfg app.Config, log *slog.Logger, logs *app.LogFilter) error {
 	// go-redis logs through a process-wide logger; main owns process state.
-	goredis.SetLogger(redis.NewLibraryLog(log))
-	proc, cleanup, err := wiring.InitializeProduction(ctx, cfg, log, level)
+	goredis.SetLogger(redis.NewLibraryLog(log.With(domain.TargetKey, domain.TargetRedisLibrary)))
+	proc, cleanup, err := wiring.InitializeProduction(ctx, cfg, log, logs)
 	if err != nil {
 		// Assembling connects to nothing (a dependency that is down is
 		// waited for), so what fails here is the configuration: exit 2,

@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -19,10 +20,12 @@ import (
 	"time"
 
 	"github.com/notifypush/notify_push/adapters/nextcloud/pushclient"
+	"github.com/notifypush/notify_push/app"
 	"github.com/notifypush/notify_push/domain"
 )
 
 const usage = `usage: test_client <nextcloud url> <username> <password> [flags]
+       test_client <ws url> <username> <password> [flags]
        test_client --websocket <ws url> <username> <password> [flags]
 
 Finds the push server in Nextcloud's capabilities, logs in with the username and password (an app password),
@@ -32,11 +35,21 @@ until Ctrl-C.
   --websocket <url>    connect to this WebSocket URL (wss://cloud.example.com/push/ws) instead of the announced one
   --ca-file <file>     trust the CA certificates in this PEM file (a private CA, a self-signed certificate)
   --insecure           accept any TLS certificate (testing only)
-  --timeout <duration> bound of the discovery, the handshake and the login (default 10s)`
+  --timeout <duration> bound of the discovery, the handshake and the login (default 10s)
+
+A first argument starting with ws (ws://, wss://) is the WebSocket URL itself, as with upstream's test_client.
+LOG filters what is printed, as upstream's: messages and progress are logged at info under the target test_client,
+"err: ..." messages at warn; the default is test_client=info,warn. Failures are always printed.`
+
+// defaultLog is upstream's test_client's default log spec.
+const defaultLog = "test_client=info,warn"
+
+// logTarget is what LOG names this program by.
+const logTarget = "test_client"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -83,6 +96,9 @@ func parseArgs(argv []string) (args, error) {
 		return a, errors.New("--timeout must be positive")
 	}
 	switch {
+	case len(positional) == 3 && strings.HasPrefix(positional[0], "ws") && a.websocket == "":
+		// Upstream's test_client takes the WebSocket URL in place of Nextcloud's.
+		a.websocket, a.user, a.password = positional[0], positional[1], positional[2]
 	case len(positional) == 3:
 		a.nextcloud, a.user, a.password = positional[0], positional[1], positional[2]
 	case len(positional) == 2 && a.websocket != "":
@@ -96,20 +112,44 @@ func parseArgs(argv []string) (args, error) {
 	return a, nil
 }
 
-func run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
-	say := func(format string, v ...any) { fmt.Fprintf(stderr, "test_client: "+format+"\n", v...) }
+func run(ctx context.Context, argv []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+	fail := func(format string, v ...any) { fmt.Fprintf(stderr, "test_client: "+format+"\n", v...) }
 	a, err := parseArgs(argv)
 	if err != nil {
-		say("%v (see test_client --help)", err)
+		fail("%v (see test_client --help)", err)
 		return 2
 	}
 	if a.help {
 		fmt.Fprintln(stdout, usage)
 		return 0
 	}
+	spec := defaultLog
+	if v, ok := getenv("LOG"); ok {
+		spec = v
+	}
+	logSpec, err := app.ParseLogSpec(spec)
+	if err != nil {
+		fail("LOG: %v", err)
+		return 2
+	}
+	level := logSpec.Level(logTarget)
+	say := func(format string, v ...any) {
+		if level <= slog.LevelInfo {
+			fail(format, v...)
+		}
+	}
+	show := func(msg string) {
+		want := slog.LevelInfo
+		if strings.HasPrefix(msg, "err: ") {
+			want = slog.LevelWarn
+		}
+		if level <= want {
+			printMessage(stdout, msg)
+		}
+	}
 	client, err := pushclient.New(pushclient.Options{Insecure: a.insecure, CAFile: a.caFile, Timeout: a.timeout})
 	if err != nil {
-		say("%v", err)
+		fail("%v", err)
 		return 2
 	}
 	defer client.Close()
@@ -120,7 +160,7 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
 		capability, err := client.Discover(dctx, a.nextcloud, a.user, a.password)
 		cancel()
 		if err != nil {
-			say("%s", explainDiscovery(a, err))
+			fail("%s", explainDiscovery(a, err))
 			return 1
 		}
 		wsURL = capability.WebSocket
@@ -131,7 +171,7 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
 	conn, err := client.Connect(cctx, wsURL)
 	cancel()
 	if err != nil {
-		say("%s", explainConnect(a, wsURL, err))
+		fail("%s", explainConnect(a, wsURL, err))
 		return 1
 	}
 	if err := conn.Login(ctx, a.user, a.password); err != nil {
@@ -139,13 +179,13 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
 		if ctx.Err() != nil {
 			return 0
 		}
-		say("%s", explainLogin(err))
+		fail("%s", explainLogin(err))
 		return 1
 	}
-	printMessage(stdout, "authenticated")
+	show("authenticated")
 	if err := conn.Send("listen notify_file_id"); err != nil {
 		conn.Abort()
-		say("%v", err)
+		fail("%v", err)
 		return 1
 	}
 	say("logged in as %s; printing every message (Ctrl-C to stop)", a.user)
@@ -156,18 +196,18 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer) int {
 				closeCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 				defer cancel()
 				if err := conn.Close(closeCtx); err != nil {
-					say("%v", err)
+					fail("%v", err)
 				}
 				return 0
 			}
 			conn.Abort()
-			say("%s", explainRead(err))
+			fail("%s", explainRead(err))
 			return 1
 		}
-		printMessage(stdout, msg)
+		show(msg)
 		if strings.HasPrefix(msg, "err: ") {
 			conn.Abort()
-			say("the push server sent an error: %s", strings.TrimPrefix(msg, "err: "))
+			fail("the push server sent an error: %s", strings.TrimPrefix(msg, "err: "))
 			return 1
 		}
 	}

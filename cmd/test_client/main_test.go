@@ -50,10 +50,9 @@ func pushServer(t *testing.T) string {
 		EmbeddedUsers:   []app.StaticUser{{Login: "alice", UID: "alice", Password: "alice-pw"}},
 		DebounceDisable: true,
 	}
-	level := new(slog.LevelVar)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx, cancel := context.WithCancel(context.Background())
-	proc, cleanup, err := wiring.InitializeEmbedded(ctx, cfg, log, level)
+	proc, cleanup, err := wiring.InitializeEmbedded(ctx, cfg, log, nil)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -105,7 +104,7 @@ type session struct {
 func start(argv ...string) *session {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &session{stdout: &process.Buffer{}, stderr: &process.Buffer{}, cancel: cancel, code: make(chan int, 1)}
-	go func() { s.code <- run(ctx, argv, s.stdout, s.stderr) }()
+	go func() { s.code <- run(ctx, argv, func(string) (string, bool) { return "", false }, s.stdout, s.stderr) }()
 	return s
 }
 

@@ -376,10 +376,8 @@ func startServer(t *testing.T, unix bool) *server {
 	}
 	s.http = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true}}
 
-	level := new(slog.LevelVar)
-	level.Set(slog.LevelDebug)
 	ctx, cancel := context.WithCancel(context.Background())
-	proc, cleanup, err := wiring.InitializeEmbedded(ctx, cfg, slog.New(s.logs), level)
+	proc, cleanup, err := wiring.InitializeEmbedded(ctx, cfg, slog.New(s.logs), nil)
 	if err != nil {
 		cancel()
 		t.Fatalf("start the embedded server: %v", err)
@@ -436,7 +434,7 @@ func (s *server) publish(t *testing.T, channel, payload string) {
 }
 
 // recorder is the server's log: every line as text, and the client address
-// of each "client connected" record.
+// of each login's record.
 type recorder struct {
 	mu        sync.Mutex
 	buf       bytes.Buffer
@@ -453,7 +451,7 @@ func (r *recorder) Handle(_ context.Context, rec slog.Record) error {
 	fmt.Fprintf(&r.buf, "%s %s %s", rec.Time.Format("15:04:05.000"), rec.Level, rec.Message)
 	rec.Attrs(func(a slog.Attr) bool {
 		fmt.Fprintf(&r.buf, " %s=%v", a.Key, a.Value)
-		if rec.Message == "client connected" && a.Key == "client" {
+		if strings.HasPrefix(rec.Message, "new websocket authenticated as ") && a.Key == "client" {
 			r.connected = append(r.connected, a.Value.String())
 		}
 		return true
@@ -468,7 +466,7 @@ func (r *recorder) text() string {
 	return r.buf.String()
 }
 
-// connections is how many "client connected" records were logged.
+// connections is how many logins were logged.
 func (r *recorder) connections() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -488,7 +486,7 @@ func (r *recorder) waitConnected(t *testing.T) string {
 		}
 		r.mu.Unlock()
 		if time.Now().After(deadline) {
-			t.Fatal(`no "client connected" logged within 5 s`)
+			t.Fatal(`no login logged within 5 s`)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
