@@ -82,6 +82,7 @@ const (
 	CloseMaxConnectionTime                        // MAX_CONNECTION_TIME reached
 	ClosePingTimeout                              // a ping went unanswered or was answered wrongly
 	CloseSlowConsumer                             // the client does not read what it is sent
+	CloseFlood                                    // the client sends far more than any client does
 )
 
 func (r CloseReason) String() string {
@@ -96,6 +97,8 @@ func (r CloseReason) String() string {
 		return "ping timeout"
 	case CloseSlowConsumer:
 		return "client too slow"
+	case CloseFlood:
+		return "too many messages"
 	default:
 		return "closed"
 	}
