@@ -95,7 +95,12 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		return nil, nil, err
 	}
 	logins := app.NewLogins(hub, authGuard, preAuth, dependencies, system)
-	options3 := websocketOptions(cfg)
+	options3, err := websocketOptions(cfg)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	handler := websocket.New(logins, options3, counters, log)
 	httpapiListenOptions := listenOptions(cfg)
 	testEndpoints := app.NewTestEndpoints(keyValue, client, mountQuery, dispatcher, appVersion)
@@ -183,7 +188,11 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 		return nil, nil, err
 	}
 	logins := app.NewLogins(hub, authGuard, preAuth, dependencies, system)
-	options2 := websocketOptions(cfg)
+	options2, err := websocketOptions(cfg)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
 	handler := websocket.New(logins, options2, counters, log)
 	httpapiListenOptions := listenOptions(cfg)
 	publishRoute := demo.NewPublishRoute(bus, log)
