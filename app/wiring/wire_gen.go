@@ -114,7 +114,7 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		cleanup()
 		return nil, nil, err
 	}
-	wiringMetricsServer := newMetricsServer(cfg, metricsRoute, log)
+	wiringMetricsServer := newMetricsServer(cfg, metricsRoute, healthRoute, log)
 	notifier := newNotifier(wiringListener, log)
 	startupCheck := app.NewStartupCheck(mountQuery, keyValue, appVersion, dependencies, log)
 	services := productionServices(hub, dispatcher, mapper, handler, server, wiringMetricsServer, notifier, dependencies, startupCheck)
@@ -209,7 +209,7 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 		cleanup()
 		return nil, nil, err
 	}
-	wiringMetricsServer := newMetricsServer(cfg, metricsRoute, log)
+	wiringMetricsServer := newMetricsServer(cfg, metricsRoute, healthRoute, log)
 	notifier := newNotifier(wiringListener, log)
 	services := embeddedServices(hub, dispatcher, mapper, handler, server, wiringMetricsServer, notifier, dependencies)
 	daemon := app.NewDaemon(services, log)
