@@ -105,7 +105,8 @@ const (
 	DefaultMaxPendingLogins = 4096
 	// DefaultMaxPendingPerAddress and DefaultAuthPerAddress are far above
 	// what a NAT'd office of a few hundred users has in flight, and leave
-	// most of the global bounds to everybody else.
+	// most of the global bounds (and the whole check queue) to everybody
+	// else.
 	DefaultMaxPendingPerAddress = 256
-	DefaultAuthPerAddress       = 32
+	DefaultAuthPerAddress       = 64
 )

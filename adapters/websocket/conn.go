@@ -45,7 +45,8 @@ type conn struct {
 	// gorilla read since the last charge. Only the reader touches them.
 	allowance domain.FrameAllowance
 	unpaid    int32
-	flooded   bool // past the allowance: closing, nothing more is read
+	answered  int32 // pongs since the last charge that answered a ping of ours
+	flooded   bool  // past the allowance: closing, nothing more is read
 	// reading: a reader (the poller's callback or a goroutine) owns the
 	// socket's read buffer.
 	reading atomic.Bool
@@ -431,6 +432,7 @@ func (c *conn) pongArrived(data []byte) bool {
 		return false
 	}
 	c.pingPayload.Store(0)
+	c.answered++
 	return true
 }
 

@@ -247,3 +247,34 @@ func TestLoggedClientIsNotTheClientsChoice(t *testing.T) {
 		})
 	}
 }
+
+// Pongs that answer the server's pings are the server's doing, not the
+// client's: however often it pings, answering never costs the allowance.
+func TestAnsweringPingsIsNotFlooding(t *testing.T) {
+	modes(t, func(t *testing.T, opts Options) {
+		opts.PingInterval, opts.ClientFrameRate = 30*time.Millisecond, 1 // a burst of 10 frames
+		s := start(t, opts)
+		c := s.dial(nil)
+		var pongs sync.WaitGroup
+		pongs.Add(30)
+		var answered int
+		c.ws.SetPingHandler(func(data string) error {
+			if answered++; answered <= 30 {
+				pongs.Done()
+			}
+			return c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		})
+		c.read()
+		c.send(websocket.TextMessage, "alice")
+		c.send(websocket.TextMessage, "pw")
+		c.expect("authenticated")
+		c.expect("early")
+		pongs.Wait()
+		conn, _ := s.gw.last()
+		conn.Send(custom("still here"))
+		c.expect("still here")
+		if n := s.h.counters.FloodingClientCloses.Load(); n != 0 {
+			t.Fatalf("%d flooding closes for answering pings", n)
+		}
+	})
+}

@@ -76,10 +76,12 @@ const (
 	minReadBufferSize     = 257
 	// DefaultMaxPendingPerAddress and DefaultMaxChecksPerAddress are far
 	// above what a NAT'd office of a few hundred users has in flight (a
-	// login takes milliseconds when Nextcloud is well), and leave most of
-	// the global bounds to everybody else.
+	// login takes milliseconds when Nextcloud is well). One address then
+	// holds at most as many checks as AUTH_CONCURRENCY runs by default and
+	// never fills the queue behind them: a slow check of its own frees a
+	// slot for a login that queued before its next one.
 	DefaultMaxPendingPerAddress = 256
-	DefaultMaxChecksPerAddress  = 32
+	DefaultMaxChecksPerAddress  = 64
 	DefaultFirstFrameTimeout    = 5 * time.Second
 	// readBudget is how many frames the poller takes from one socket before
 	// it moves on to the next ready one.

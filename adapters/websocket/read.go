@@ -124,7 +124,10 @@ func (h *Handler) pump(c *conn) (fastpath.Outcome, bool) {
 // far more than any client does: reading it costs the poller that all the
 // other connections share.
 func (h *Handler) charge(c *conn, n int) bool {
-	if n == 0 || c.allowance.Charge(n, time.Now().UnixNano(), h.opts.ClientFrameRate) {
+	// A pong that answers the server's own ping is not the client's doing.
+	n -= int(c.answered)
+	c.answered = 0
+	if n <= 0 || c.allowance.Charge(n, time.Now().UnixNano(), h.opts.ClientFrameRate) {
 		return true
 	}
 	c.flooded = true
