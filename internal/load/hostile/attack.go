@@ -237,8 +237,8 @@ func probeLogins(ctx context.Context, url, source string, user int, interval tim
 		case <-tick.C:
 		}
 		why := login(ctx, url, source, user)
-		if errors.Is(why, context.Canceled) {
-			return l
+		if ctx.Err() != nil {
+			return l // a login cut short by the phase's end is not counted
 		}
 		if why == nil {
 			l.OK++
@@ -272,6 +272,8 @@ func login(ctx context.Context, url, source string, user int) error {
 	_ = ws.WriteMessage(websocket.TextMessage, []byte("pass"+strconv.Itoa(user)))
 	_, m, err := ws.ReadMessage()
 	switch {
+	case err != nil && ctx.Err() != nil:
+		return ctx.Err() // the phase ended, or 20 s passed
 	case err != nil:
 		return errors.New("no answer")
 	case string(m) != "authenticated":
