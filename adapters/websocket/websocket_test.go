@@ -306,6 +306,19 @@ func TestForwardedForChain(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("forwarded %v, want %v", got, want)
 	}
+
+	// Behind a proxy that sets only X-Real-IP, Nextcloud's brute-force
+	// protection must still see the client, not the proxy (as upstream).
+	c = s.dial(http.Header{"X-Real-Ip": {"203.0.113.10"}}).read()
+	c.send(websocket.TextMessage, "alice")
+	c.send(websocket.TextMessage, "pw")
+	c.expect("authenticated")
+	s.gw.mu.Lock()
+	got = s.gw.forwarded[len(s.gw.forwarded)-1]
+	s.gw.mu.Unlock()
+	if want := []string{"203.0.113.10", "127.0.0.1"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("forwarded %v, want %v", got, want)
+	}
 }
 
 func TestPingsKeepAnsweringClientsAndDropSilentOnes(t *testing.T) {
