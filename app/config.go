@@ -73,6 +73,20 @@ type Config struct {
 	AuthCacheTTL    time.Duration
 	// MaxPendingLogins bounds the sockets upgraded but not logged in yet.
 	MaxPendingLogins int
+	// MaxPendingPerAddress and AuthPerAddress bound what one client address
+	// holds of the pending logins and of the credential checks in flight or
+	// waiting (zero: the transport's defaults).
+	MaxPendingPerAddress int
+	AuthPerAddress       int
+	// ClientFrameRate is how many frames a second a logged-in client may
+	// send on average before it is closed (zero: the default).
+	ClientFrameRate int
+	// TrustedProxies (addresses, CIDR ranges) and ForwardedForHeaders
+	// (Nextcloud's forwarded_for_headers) say who the client behind a
+	// request is, as Nextcloud's trusted_proxies do; loopback is always
+	// trusted.
+	TrustedProxies      []string
+	ForwardedForHeaders []string
 	// AuthTimeout is how long a client may take to log in; zero is
 	// PROTOCOL §3's 15 s. Not a setting: tests shorten it.
 	AuthTimeout time.Duration
@@ -99,4 +113,10 @@ const (
 	// activities and notifications make about 3,000 requests a second to
 	// Nextcloud over 10 s, the order of a normal debounce window at that load.
 	DefaultResyncSpread = 10 * time.Second
+	// DefaultMaxPendingPerAddress and DefaultAuthPerAddress are far above
+	// what a NAT'd office of a few hundred users has in flight, and leave
+	// most of the global bounds (and the whole check queue) to everybody
+	// else.
+	DefaultMaxPendingPerAddress = 256
+	DefaultAuthPerAddress       = 64
 )

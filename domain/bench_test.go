@@ -101,3 +101,30 @@ func BenchmarkMergeFileTexts(b *testing.B) {
 		_ = MergeFileTexts("notify_file_id [1,2,3]", "notify_file_id [3,4]")
 	}
 }
+
+// BenchmarkFileBurstInto1000Connections is a 4,096-file upload into a
+// folder shared with 1,000 listening connections: every connection's file
+// slot takes every id, on the event goroutine, before anything is sent.
+func BenchmarkFileBurstInto1000Connections(b *testing.B) {
+	const conns, burst = 1000, MaxPendingFileIDs
+	subs := make([]Subscription, conns)
+	now := time.Unix(1_700_000_000, 0)
+	var out []Outgoing
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := range subs {
+			subs[i] = NewSubscription(1)
+			subs[i].ListenFileIDs()
+		}
+		for id := range burst {
+			for i := range subs {
+				subs[i].AddFile(FileID(1_000_000+id), true, now)
+			}
+		}
+		for i := range subs {
+			if out = subs[i].FlushAll(now, out[:0]); len(out) != 1 || out[0].Text == TextNotifyFile {
+				b.Fatalf("connection %d flushed %v", i, out)
+			}
+		}
+	}
+}

@@ -22,13 +22,28 @@ var (
 var ErrInvalidToken = errors.New("invalid or missing self-test token")
 
 // NextcloudError reports that the credential check could not be answered by
-// Nextcloud (unreachable, client or server error). Its text is what clients see.
+// Nextcloud (unreachable, client or server error).
 type NextcloudError struct {
 	Err error
+	// Status is the HTTP status of Nextcloud's answer; 0 when there was
+	// none (refused, timed out, TLS, a broken connection).
+	Status int
 }
 
 func (e *NextcloudError) Error() string {
-	return "Error while sending authentication request to nextcloud: " + e.Err.Error()
+	return nextcloudErrorPrefix + e.Err.Error()
+}
+
+const nextcloudErrorPrefix = "Error while sending authentication request to nextcloud: "
+
+// ClientText is what a client is told: upstream's text for an answer with
+// an error status, and only that Nextcloud could not be reached otherwise.
+// Addresses and system errors of a failed connection stay in the log.
+func (e *NextcloudError) ClientText() string {
+	if e.Status != 0 {
+		return e.Error()
+	}
+	return nextcloudErrorPrefix + "Nextcloud could not be reached"
 }
 
 func (e *NextcloudError) Unwrap() error { return e.Err }
@@ -65,7 +80,7 @@ func AuthFailureText(err error) string {
 	case errors.Is(err, ErrTooManyLogins):
 		return ErrTooManyLogins.Error()
 	case errors.As(err, &nc):
-		return nc.Error()
+		return nc.ClientText()
 	case errors.As(err, &starting):
 		return starting.Error()
 	default:
@@ -82,6 +97,7 @@ const (
 	CloseMaxConnectionTime                        // MAX_CONNECTION_TIME reached
 	ClosePingTimeout                              // a ping went unanswered or was answered wrongly
 	CloseSlowConsumer                             // the client does not read what it is sent
+	CloseFlood                                    // the client sends far more than any client does
 )
 
 func (r CloseReason) String() string {
@@ -96,6 +112,8 @@ func (r CloseReason) String() string {
 		return "ping timeout"
 	case CloseSlowConsumer:
 		return "client too slow"
+	case CloseFlood:
+		return "too many messages"
 	default:
 		return "closed"
 	}

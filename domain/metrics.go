@@ -13,7 +13,10 @@ type Counters struct {
 	// SlowClientCloses counts connections closed because the client let
 	// messages pile up unread (not part of upstream's notify_query JSON).
 	SlowClientCloses atomic.Uint64
-	messagesSent     [KindCustom + 1]atomic.Uint64
+	// FloodingClientCloses counts connections closed because the client sent
+	// frames past its allowance (CloseFlood).
+	FloodingClientCloses atomic.Uint64
+	messagesSent         [KindCustom + 1]atomic.Uint64
 
 	// DatabaseErrors counts storage updates dropped because their mapping
 	// could not be loaded (a failed query, a storage backing off after one,

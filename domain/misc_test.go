@@ -17,7 +17,9 @@ func TestAuthFailureText(t *testing.T) {
 		{ErrInvalidAuthMessage, "Invalid authentication message"},
 		{ErrConnectionLimit, "Connection limit exceeded for user"},
 		{fmt.Errorf("authenticate: %w", ErrTooManyLogins), "Too many concurrent logins, try again later"},
-		{&NextcloudError{Err: errors.New("Server error: 500 Internal Server Error")}, "Error while sending authentication request to nextcloud: Server error: 500 Internal Server Error"},
+		{&NextcloudError{Err: errors.New("Server error: 500 Internal Server Error"), Status: 500}, "Error while sending authentication request to nextcloud: Server error: 500 Internal Server Error"},
+		// The address and the system's words stay in the log.
+		{&NextcloudError{Err: errors.New("dial tcp 127.0.0.1:18080: connect: connection refused")}, "Error while sending authentication request to nextcloud: Nextcloud could not be reached"},
 		{errors.New("secret internals"), "Internal error"},
 		{&StartingError{Waiting: []string{"database unreachable", "redis not checked yet"}},
 			"Push server is starting: database unreachable, redis not checked yet"},

@@ -9,15 +9,13 @@ type Mount struct {
 	Root string
 }
 
-// UsersForPath returns the users whose mount root is a string prefix of path,
-// each once, in the order of their first matching mount. The prefix test is a
-// plain string comparison, as upstream does: root "files/a" also matches
-// "files/ab". Over-notifying is harmless; missing a user is not.
+// UsersForPath returns the users with a mount whose root folder holds path
+// (Contains), each once, in the order of their first matching mount.
 func UsersForPath(mounts []Mount, path string) []UserID {
 	var users []UserID
 	var seen map[UserID]struct{} // past a few users, a linear search would make this quadratic
 	for _, m := range mounts {
-		if !strings.HasPrefix(path, m.Root) {
+		if !m.Contains(path) {
 			continue
 		}
 		if seen != nil {
@@ -37,6 +35,18 @@ func UsersForPath(mounts []Mount, path string) []UserID {
 		users = append(users, m.User)
 	}
 	return users
+}
+
+// Contains reports whether path is inside the mount's root folder: the root
+// is the whole storage (""), the path itself, or a folder above it. Upstream
+// compares plain strings, so its root "files/a" also takes "files/ab", whose
+// file ids the user may not be allowed to see (PROTOCOL §5).
+func (m Mount) Contains(path string) bool {
+	if m.Root == "" {
+		return true
+	}
+	rest, ok := strings.CutPrefix(path, m.Root)
+	return ok && (rest == "" || rest[0] == '/')
 }
 
 // linearUserSearch is how many users UsersForPath dedupes by scanning.

@@ -24,7 +24,9 @@ func TestUsersForPath(t *testing.T) {
 		{"deep path reaches every prefix, each user once", "files/Team/Design/logo.png", []UserID{"alice", "bob", "carol"}},
 		{"sibling folder", "files/Team/notes.md", []UserID{"alice", "bob"}},
 		{"outside every share", "files/other.txt", []UserID{"alice"}},
-		{"plain string prefix over-matches like upstream", "files/ab", []UserID{"alice", "dave"}},
+		{"a root is a folder, not a string prefix", "files/ab", []UserID{"alice"}},
+		{"inside the folder", "files/a/b", []UserID{"alice", "dave"}},
+		{"a sibling sharing the folder's name as prefix", "files/Team-old/x", []UserID{"alice"}},
 		{"exact root path", "files/Team", []UserID{"alice", "bob"}},
 		{"case sensitive", "files/team/x", []UserID{"alice"}},
 	}

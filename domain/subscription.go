@@ -44,9 +44,12 @@ const (
 )
 
 type slot struct {
-	pending      bool
-	unknownIDs   bool
-	ids          []FileID
+	pending    bool
+	unknownIDs bool
+	ids        []FileID
+	// idSet holds ids once there are more than linearIDSearch of them, so
+	// that a burst of N ids costs O(N), not O(N²); nil before.
+	idSet        map[FileID]struct{}
 	lastSent     time.Time
 	lastReceived time.Time
 }
@@ -89,14 +92,41 @@ func (s *Subscription) AddFile(id FileID, known bool, now time.Time) {
 		// Ids are only ever shown to clients that opted in; a client that did
 		// not gets "notify_file" either way, so keep nothing.
 		sl.unknownIDs = true
-		sl.ids = nil
-	case containsID(sl.ids, id):
+		sl.ids, sl.idSet = nil, nil
+	case sl.holds(id):
 	case len(sl.ids) >= MaxPendingFileIDs:
 		sl.unknownIDs = true
-		sl.ids = nil
+		sl.ids, sl.idSet = nil, nil
 	default:
 		sl.ids = append(sl.ids, id)
+		switch {
+		case sl.idSet != nil:
+			sl.idSet[id] = struct{}{}
+		case len(sl.ids) > linearIDSearch:
+			sl.idSet = make(map[FileID]struct{}, 2*len(sl.ids))
+			for _, x := range sl.ids {
+				sl.idSet[x] = struct{}{}
+			}
+		}
 	}
+}
+
+// linearIDSearch is how many ids a slot dedupes by scanning: the usual few
+// without a map.
+const linearIDSearch = 16
+
+// holds reports whether the slot already has id.
+func (sl *slot) holds(id FileID) bool {
+	if sl.idSet != nil {
+		_, ok := sl.idSet[id]
+		return ok
+	}
+	for _, x := range sl.ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
 }
 
 // AddActivity marks the activity slot pending.
@@ -197,16 +227,7 @@ func (s *Subscription) take(k slotKind, now time.Time) Outgoing {
 	}
 	sl.pending = false
 	sl.unknownIDs = false
-	sl.ids = sl.ids[:0:0]
+	sl.ids, sl.idSet = sl.ids[:0:0], nil
 	sl.lastSent = now
 	return o
-}
-
-func containsID(ids []FileID, id FileID) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }

@@ -2,6 +2,8 @@ package domain
 
 import (
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -89,6 +91,26 @@ func TestFileIDsMerge(t *testing.T) {
 				t.Fatal("still pending after flush")
 			}
 		})
+	}
+}
+
+// Past the ids a slot scans, duplicates are still dropped in arrival order,
+// and a flush forgets them.
+func TestFileIDsMergeManyIDs(t *testing.T) {
+	s := NewSubscription(1)
+	s.ListenFileIDs()
+	var want []string
+	for i := range 4 * linearIDSearch {
+		s.AddFile(FileID(i), true, t0)
+		s.AddFile(FileID(i/2), true, t0) // always seen already
+		want = append(want, strconv.Itoa(i))
+	}
+	if got := texts(s.FlushAll(t0, nil)); !reflect.DeepEqual(got, []string{"notify_file_id [" + strings.Join(want, ",") + "]"}) {
+		t.Fatalf("got %v", got)
+	}
+	s.AddFile(40, true, t0)
+	if got := texts(s.FlushAll(t0, nil)); !reflect.DeepEqual(got, []string{"notify_file_id [40]"}) {
+		t.Fatalf("after a flush: %v", got)
 	}
 }
 

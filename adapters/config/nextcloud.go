@@ -79,7 +79,35 @@ func (n nextcloud) resolve() fileLayer {
 		}
 	}
 	n.redis(&layer)
+	for key, flag := range map[string]string{"trusted_proxies": "trusted-proxies", "forwarded_for_headers": "forwarded-for-headers"} {
+		if e := n.top(key); e.present {
+			layer.values[flag] = n.stringList(e)
+		}
+	}
 	return layer
+}
+
+// stringList reads a list of strings, such as trusted_proxies.
+func (n nextcloud) stringList(e entry) fileValue {
+	v := fileValue{source: n.source(e.key)}
+	arr, err := e.array()
+	if err != nil {
+		v.err = err
+		return v
+	}
+	var problems []error
+	for _, k := range arr.Keys() {
+		s, err := e.child(k.String()).str()
+		if err != nil {
+			problems = append(problems, err)
+			continue
+		}
+		v.values = append(v.values, s)
+	}
+	if len(problems) > 0 {
+		return failed(v.source, problems)
+	}
+	return v
 }
 
 // prefix reads dbtableprefix. An empty prefix is valid in Nextcloud: the

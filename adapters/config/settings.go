@@ -6,8 +6,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/notifypush/notify_push/app"
+	"github.com/notifypush/notify_push/domain"
 )
 
 // setting is one configuration value with every name it goes by.
@@ -153,6 +155,42 @@ var settings = []setting{
 	{flag: "max-pending-logins", env: "MAX_PENDING_LOGINS", def: strconv.Itoa(app.DefaultMaxPendingLogins),
 		help:  "most connections upgraded but not yet logged in; past it upgrades get 503 with Retry-After",
 		apply: func(r *Result, v string) (err error) { r.Config.MaxPendingLogins, err = parseCount(v, 1); return }},
+	{flag: "max-pending-logins-per-address", env: "MAX_PENDING_LOGINS_PER_ADDRESS",
+		def: strconv.Itoa(app.DefaultMaxPendingPerAddress),
+		help: "most connections upgraded but not yet logged in from one client address (an IPv6 /64); " +
+			"past it that address gets 503 with Retry-After",
+		apply: func(r *Result, v string) (err error) { r.Config.MaxPendingPerAddress, err = parseCount(v, 1); return }},
+	{flag: "auth-per-address", env: "AUTH_PER_ADDRESS", def: strconv.Itoa(app.DefaultAuthPerAddress),
+		help: "most credential checks one client address may have in flight or waiting; past it that address gets " +
+			"\"err: Too many concurrent logins, try again later\"",
+		apply: func(r *Result, v string) (err error) { r.Config.AuthPerAddress, err = parseCount(v, 1); return }},
+	{flag: "client-frame-rate", env: "CLIENT_FRAME_RATE", def: strconv.Itoa(domain.DefaultClientFrameRate),
+		help: "frames a second a logged-in client may send on average, in bursts of ten seconds' worth; " +
+			"past it the connection is closed with 1008 (clients send one command and a pong per ping)",
+		apply: func(r *Result, v string) (err error) { r.Config.ClientFrameRate, err = parseCount(v, 1); return }},
+	{flag: "trusted-proxies", env: "TRUSTED_PROXIES", repeat: true,
+		help: "reverse proxies whose forwarded-for headers name the client, as addresses or CIDR ranges, " +
+			"separated by commas or spaces as in Nextcloud's container image (config.php: trusted_proxies); " +
+			"loopback is always trusted",
+		apply: func(r *Result, v string) error {
+			list := splitWords(v)
+			if _, err := domain.NewClientAddressRule(list, nil); err != nil {
+				return err
+			}
+			r.Config.TrustedProxies = append(r.Config.TrustedProxies, list...)
+			return nil
+		}},
+	{flag: "forwarded-for-headers", env: "FORWARDED_FOR_HEADERS", repeat: true,
+		help: "headers a trusted proxy names the client in, as PHP server keys (HTTP_X_FORWARDED_FOR, the default) " +
+			"or header names, separated by commas or spaces (config.php: forwarded_for_headers)",
+		apply: func(r *Result, v string) error {
+			list := splitWords(v)
+			if _, err := domain.NewClientAddressRule(nil, list); err != nil {
+				return err
+			}
+			r.Config.ForwardedForHeaders = append(r.Config.ForwardedForHeaders, list...)
+			return nil
+		}},
 	{flag: "debounce-disable", env: "DEBOUNCE_DISABLE", bool: true, presence: true,
 		help:  "send every message at once (for tests); as upstream, DEBOUNCE_DISABLE set to any value switches it on",
 		apply: func(r *Result, v string) (err error) { r.Config.DebounceDisable, err = parseSwitch(v); return }},
@@ -188,6 +226,11 @@ func splitList(v string) []string {
 		}
 	}
 	return out
+}
+
+// splitWords splits a list separated by commas, spaces or both.
+func splitWords(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
 }
 
 // parseSwitch accepts true/false, yes/no, on/off and integers, non-zero

@@ -59,6 +59,7 @@ var (
 	descAuthFailures      = prometheus.NewDesc("auth_failure_count_total", "Number of failed logins by reason", []string{"reason"}, nil)
 	descEventsByChannel   = prometheus.NewDesc("event_by_channel_count_total", "Number of events received from Nextcloud by Redis channel", []string{"channel"}, nil)
 	descSlowClientCloses  = prometheus.NewDesc("slow_client_disconnect_count_total", "Number of connections closed because the client did not read its messages", nil, nil)
+	descFloodingCloses    = prometheus.NewDesc("abusive_client_disconnect_count_total", "Number of connections closed because the client sent more frames than its allowance", nil, nil)
 	descDatabaseErrors    = prometheus.NewDesc("database_error_count_total", "Number of storage updates dropped because their mapping could not be loaded", nil, nil)
 	descRedisErrors       = prometheus.NewDesc("redis_error_count_total", "Number of Redis connection losses and failed Redis operations", nil, nil)
 	descResyncs           = prometheus.NewDesc("resync_count_total", "Number of times clients were told to re-check because events may have been lost, by cause", []string{"reason"}, nil)
@@ -108,6 +109,7 @@ func (cc counterCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descEventsByChannel, prometheus.CounterValue, float64(cc.c.EventsOn(name)), name)
 	}
 	ch <- prometheus.MustNewConstMetric(descSlowClientCloses, prometheus.CounterValue, float64(cc.c.SlowClientCloses.Load()))
+	ch <- prometheus.MustNewConstMetric(descFloodingCloses, prometheus.CounterValue, float64(cc.c.FloodingClientCloses.Load()))
 	ch <- prometheus.MustNewConstMetric(descDatabaseErrors, prometheus.CounterValue, float64(cc.c.DatabaseErrors.Load()))
 	ch <- prometheus.MustNewConstMetric(descRedisErrors, prometheus.CounterValue, float64(cc.c.RedisErrors.Load()))
 	ch <- prometheus.MustNewConstMetric(descInstanceInfo, prometheus.GaugeValue, 1, cc.instance)

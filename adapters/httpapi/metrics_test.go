@@ -27,6 +27,7 @@ func TestMetricsExposition(t *testing.T) {
 	c.AuthFailed(domain.AuthFailureInvalidCredentials)
 	c.EventOn(domain.ChannelActivity)
 	c.SlowClientCloses.Add(1)
+	c.FloodingClientCloses.Add(5)
 	c.DatabaseErrors.Add(2)
 	c.RedisErrors.Add(3)
 	c.Resynced(domain.ResyncRedis, 5)
@@ -95,6 +96,7 @@ func TestMetricsExposition(t *testing.T) {
 		{"event_by_channel_count_total", map[string]string{"channel": "notify_activity"}, 1},
 		{"event_by_channel_count_total", map[string]string{"channel": "notify_storage_update"}, 0},
 		{"slow_client_disconnect_count_total", nil, 1},
+		{"abusive_client_disconnect_count_total", nil, 5},
 		{"database_error_count_total", nil, 2},
 		{"redis_error_count_total", nil, 3},
 		{"resync_count_total", map[string]string{"reason": "redis"}, 2},

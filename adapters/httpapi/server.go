@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -28,7 +30,20 @@ type ListenOptions struct {
 	// socket ignores them with a warning, as upstream does.
 	TLSCert string
 	TLSKey  string
+	// ReadHeaderTimeout bounds how long a client may take to send a
+	// request's headers, IdleTimeout how long a kept-alive connection may
+	// wait for its next request; zero is the default. Neither touches a
+	// WebSocket connection: the server lets go of it at the upgrade.
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
 }
+
+// Defaults of the HTTP timeouts: a real client sends its headers at once,
+// and one idle for long has no request coming.
+const (
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 30 * time.Second
+)
 
 // shutdownGrace bounds how long in-flight plain HTTP requests may finish.
 const shutdownGrace = 5 * time.Second
@@ -87,7 +102,8 @@ func (s *Server) Run(ctx context.Context) error {
 
 	srv := &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: orDefault(s.opts.ReadHeaderTimeout, DefaultReadHeaderTimeout),
+		IdleTimeout:       orDefault(s.opts.IdleTimeout, DefaultIdleTimeout),
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
@@ -129,12 +145,23 @@ func (s *Server) listen() (net.Listener, error) {
 	return ln, nil
 }
 
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// listenUnix listens on a unix socket that appears at path with its final
+// mode: it is bound under a temporary name beside path, given its mode and
+// then renamed, so that no other local user can connect while the umask's
+// mode applies and keep that connection.
 func listenUnix(path string, perm fs.FileMode) (net.Listener, error) {
 	if perm == 0 {
 		perm = 0o660
 	}
-	// A socket file left by a crashed process would make Listen fail; only a
-	// socket is removed, never a regular file someone pointed us at by mistake.
+	// A socket file left by a crashed process is replaced; a regular file
+	// someone pointed us at by mistake, or a live socket, never is.
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode()&fs.ModeSocket == 0 {
 			return nil, fmt.Errorf("listen on %s: file exists and is not a socket", path)
@@ -143,18 +170,56 @@ func listenUnix(path string, perm fs.FileMode) (net.Listener, error) {
 			_ = c.Close()
 			return nil, fmt.Errorf("listen on %s: another process is serving on this socket", path)
 		}
-		if err := os.Remove(path); err != nil {
-			return nil, fmt.Errorf("remove stale socket %s: %w", path, err)
-		}
 	}
-	ln, err := net.Listen("unix", path)
+	var suffix [4]byte
+	_, _ = rand.Read(suffix[:])
+	tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.%x", filepath.Base(path), suffix))
+	if len(tmp) > maxUnixPath {
+		// The temporary name must fit where the final one does.
+		tmp = filepath.Join(filepath.Dir(path), fmt.Sprintf(".%x", suffix))
+	}
+	ln, err := net.Listen("unix", tmp)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", path, err)
 	}
-	ln.(*net.UnixListener).SetUnlinkOnClose(true)
-	if err := os.Chmod(path, perm); err != nil {
-		_ = ln.Close()
-		return nil, fmt.Errorf("chmod %s to %o: %w", path, perm, err)
+	ul := ln.(*net.UnixListener)
+	ul.SetUnlinkOnClose(false) // the name it would unlink is gone after the rename
+	if err := os.Chmod(tmp, perm); err != nil {
+		_ = ul.Close()
+		_ = os.Remove(tmp)
+		return nil, fmt.Errorf("chmod %s to %o: %w", tmp, perm, err)
 	}
-	return ln, nil
+	if err := os.Rename(tmp, path); err != nil {
+		_ = ul.Close()
+		_ = os.Remove(tmp)
+		return nil, fmt.Errorf("move socket %s to %s: %w", tmp, path, err)
+	}
+	fi, err := os.Lstat(path)
+	if err != nil {
+		_ = ul.Close()
+		return nil, fmt.Errorf("listen on %s: %w", path, err)
+	}
+	return &unixListener{UnixListener: ul, path: path, file: fi}, nil
+}
+
+// maxUnixPath is the longest socket path Linux takes (sun_path less its NUL).
+const maxUnixPath = 107
+
+// unixListener removes its socket file when closed, if the file still is
+// the socket it created.
+type unixListener struct {
+	*net.UnixListener
+	path string
+	file fs.FileInfo
+	once sync.Once
+}
+
+func (l *unixListener) Close() error {
+	err := l.UnixListener.Close()
+	l.once.Do(func() {
+		if fi, statErr := os.Lstat(l.path); statErr == nil && os.SameFile(fi, l.file) {
+			_ = os.Remove(l.path)
+		}
+	})
+	return err
 }

@@ -165,17 +165,17 @@ func (c *Client) Authenticate(ctx context.Context, login, password string, forwa
 		}
 		uid := strings.TrimSpace(string(body))
 		if uid == "" {
-			return "", &domain.NextcloudError{Err: errors.New("empty user id in the answer")}
+			return "", &domain.NextcloudError{Err: errors.New("empty user id in the answer"), Status: s}
 		}
 		return domain.UserID(uid), nil
 	case s == http.StatusUnauthorized:
 		return "", domain.ErrInvalidCredentials
 	case s >= 400 && s < 500:
-		return "", &domain.NextcloudError{Err: errors.New("Client error: " + resp.Status)}
+		return "", &domain.NextcloudError{Err: errors.New("Client error: " + resp.Status), Status: s}
 	case s >= 500:
-		return "", &domain.NextcloudError{Err: errors.New("Server error: " + resp.Status)}
+		return "", &domain.NextcloudError{Err: errors.New("Server error: " + resp.Status), Status: s}
 	default:
-		return "", &domain.NextcloudError{Err: errors.New("Unexpected status: " + resp.Status)}
+		return "", &domain.NextcloudError{Err: errors.New("Unexpected status: " + resp.Status), Status: s}
 	}
 }
 

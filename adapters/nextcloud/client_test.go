@@ -122,8 +122,8 @@ func TestUnreachableSlowAndCancelled(t *testing.T) {
 	ln.Close()
 	c, _ := NewClient(Options{URL: "http://" + addr})
 	_, err := c.Authenticate(context.Background(), "alice", secret, nil)
-	if !strings.HasPrefix(domain.AuthFailureText(err), "Error while sending authentication request to nextcloud: ") {
-		t.Fatalf("unreachable: %v", err)
+	if got := domain.AuthFailureText(err); got != "Error while sending authentication request to nextcloud: Nextcloud could not be reached" {
+		t.Fatalf("unreachable: a client is told %q (%v)", got, err)
 	}
 	if strings.Contains(err.Error(), secret) {
 		t.Fatal("password in error")

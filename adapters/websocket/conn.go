@@ -37,9 +37,16 @@ type conn struct {
 	session ports.Session
 	user    domain.UserID
 
-	// polled: the connection idles on the handler's poller; fd is its socket.
-	polled bool
+	// poller watches the connection while it idles (nil: a reader goroutine
+	// does); fd is its socket.
+	poller *fastpath.Poller[*conn]
 	fd     int
+	// allowance is what the client may still send; unpaid counts the frames
+	// gorilla read since the last charge. Only the reader touches them.
+	allowance domain.FrameAllowance
+	unpaid    int32
+	answered  int32 // pongs since the last charge that answered a ping of ours
+	flooded   bool  // past the allowance: closing, nothing more is read
 	// reading: a reader (the poller's callback or a goroutine) owns the
 	// socket's read buffer.
 	reading atomic.Bool
@@ -106,8 +113,8 @@ const (
 
 var _ ports.ClientConn = (*conn)(nil)
 
-// conn is also what the fast path reads frames into and the poller watches
-// (Handler.poller's type says so).
+// conn is also what the fast path reads frames into and the pollers watch
+// (Handler.pollers' type says so).
 var _ fastpath.Receiver = (*conn)(nil)
 
 func newConn(h *Handler, ws *websocket.Conn, sock *fastpath.Socket, kind domain.ClientKind) *conn {
@@ -375,8 +382,8 @@ func (c *conn) finish() {
 	c.state = ended
 	c.queue, c.queued, c.customs = nil, [domain.KindCustom]int32{}, 0
 	c.mu.Unlock()
-	if c.polled {
-		c.h.poller.Remove(c.fd, c) // before the descriptor can be reused
+	if c.poller != nil {
+		c.poller.Remove(c.fd, c) // before the descriptor can be reused
 	}
 	_ = c.ws.Close()
 	if c.session != nil {
@@ -396,7 +403,7 @@ func closeCode(r domain.CloseReason) int {
 		return websocket.CloseNormalClosure
 	case domain.ClosePingTimeout:
 		return websocket.CloseGoingAway
-	case domain.CloseSlowConsumer:
+	case domain.CloseSlowConsumer, domain.CloseFlood:
 		return websocket.ClosePolicyViolation
 	default:
 		return websocket.CloseNormalClosure
@@ -425,6 +432,7 @@ func (c *conn) pongArrived(data []byte) bool {
 		return false
 	}
 	c.pingPayload.Store(0)
+	c.answered++
 	return true
 }
 

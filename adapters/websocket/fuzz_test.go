@@ -93,7 +93,7 @@ func (g *fuzzGateway) Check(ctx context.Context, login, password string, _ []str
 	case login == "":
 		return "", domain.ErrInvalidCredentials
 	case login == "down":
-		return "", &domain.NextcloudError{Err: errors.New("Server error: 503 Service Unavailable")}
+		return "", &domain.NextcloudError{Err: errors.New("Server error: 503 Service Unavailable"), Status: 503}
 	case login == "storm":
 		return "", domain.ErrTooManyLogins
 	case login == "slow":

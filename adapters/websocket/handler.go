@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sort"
 	"strings"
 	"sync"
@@ -29,12 +30,16 @@ type Handler struct {
 	log      *slog.Logger
 	upgrader websocket.Upgrader
 
-	// logins counts sockets upgraded but not yet logged in.
+	// logins counts sockets upgraded but not yet logged in; quota what each
+	// client address holds of them and of the credential checks.
 	logins atomic.Int64
-	// poller watches idle connections; nil where there is none.
-	poller *fastpath.Poller[*conn]
-	// authLog and upgradeLog hold back repeats per client address.
-	authLog, upgradeLog *domain.LogLimiter
+	quota  *addressQuota
+	// pollers watch idle connections; none where there is no poller.
+	pollers    []*fastpath.Poller[*conn]
+	nextPoller atomic.Uint32
+	// authLog and upgradeLog hold back repeats per client address, floodLog
+	// per user, proxyLog per peer.
+	authLog, upgradeLog, floodLog, proxyLog *domain.LogLimiter
 
 	mu    sync.Mutex
 	conns map[*conn]struct{}
@@ -46,9 +51,12 @@ var _ ports.Service = (*Handler)(nil)
 func New(logins ports.Logins, opts Options, counters *domain.Counters, log *slog.Logger) *Handler {
 	opts = opts.withDefaults()
 	return &Handler{
-		poller:     newPoller(opts, log),
+		pollers:    newPollers(opts, log),
+		quota:      newAddressQuota(),
 		authLog:    domain.NewLogLimiter(time.Minute, maxLogLinesPerSecond),
 		upgradeLog: domain.NewLogLimiter(time.Minute, maxLogLinesPerSecond),
+		floodLog:   domain.NewLogLimiter(time.Minute, maxLogLinesPerSecond),
+		proxyLog:   domain.NewLogLimiter(time.Hour, maxLogLinesPerSecond),
 		app:        logins,
 		opts:       opts,
 		counters:   counters,
@@ -78,17 +86,18 @@ func (h *Handler) Register(mux *http.ServeMux) {
 }
 
 // ServeHTTP upgrades and logs the client in on the request's goroutine, then
-// hands the connection to the poller (or, where there is none, to a reader
+// hands the connection to a poller (or, where there is none, to a reader
 // goroutine of its own) and returns, so that the HTTP server's per-request
 // state and buffers are released while the connection idles.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	from := h.originOf(r)
 	if missing := missingUpgradeHeader(r); missing != "" {
-		if ok, held := h.upgradeLog.Allow(hostOf(r.RemoteAddr), time.Now()); ok {
+		if ok, held := h.upgradeLog.Allow(from.key, time.Now()); ok {
 			h.log.Info("WebSocket upgrade refused: header "+missing+" missing. If a reverse proxy is in front, "+
 				"it must forward the Upgrade and Connection headers (nginx: proxy_http_version 1.1; "+
 				"proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\"; "+
 				"see docs/deployment.md#reverse-proxy)",
-				"remote", r.RemoteAddr, "path", r.URL.Path, "upgrade", r.Header.Get("Upgrade"),
+				"client", from.client, "path", r.URL.Path, "upgrade", r.Header.Get("Upgrade"),
 				"connection", r.Header.Get("Connection"), "headers", headerNames(r.Header), "similar_refusals_not_logged", held)
 		}
 		http.Error(w, fmt.Sprintf("expected a WebSocket upgrade: missing header %q. "+
@@ -96,32 +105,75 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.StatusBadRequest)
 		return
 	}
+	if !h.quota.take(from.key, quotaPending, h.opts.MaxPendingPerAddress) {
+		h.refuseUpgrade(w, "too many logins in progress from this address, try again shortly")
+		if ok, held := h.upgradeLog.Allow(from.key, time.Now()); ok {
+			h.log.Warn("WebSocket upgrades refused with 503: too many logins in progress from one address "+
+				"(MAX_PENDING_LOGINS_PER_ADDRESS)", "client", from.client, "limit", h.opts.MaxPendingPerAddress,
+				"refusals_not_logged", held)
+		}
+		return
+	}
+	defer h.quota.give(from.key, quotaPending)
 	if h.logins.Add(1) > int64(h.opts.MaxPendingLogins) {
 		h.logins.Add(-1)
-		w.Header().Set("Retry-After", "5")
-		http.Error(w, "too many logins in progress, try again shortly", http.StatusServiceUnavailable)
+		h.refuseUpgrade(w, "too many logins in progress, try again shortly")
 		if ok, held := h.upgradeLog.Allow("too many logins", time.Now()); ok {
 			h.log.Warn("WebSocket upgrades refused with 503: too many logins in progress", "limit", h.opts.MaxPendingLogins,
 				"refusals_not_logged", held)
 		}
 		return
 	}
+	defer h.logins.Add(-1)
 	hw := &hijackWriter{ResponseWriter: w, bufferSize: h.opts.ReadBufferSize}
 	ws, err := h.upgrader.Upgrade(hw, r, nil)
 	if err != nil {
-		h.logins.Add(-1)
-		h.log.Debug("WebSocket upgrade failed", "remote", r.RemoteAddr, "err", err)
+		h.log.Debug("WebSocket upgrade failed", "client", from.client, "err", err)
 		return
 	}
 	ws.SetReadLimit(h.opts.ReadLimit)
 	c := newConn(h, ws, hw.sock, domain.ClientKindOf(r.UserAgent()))
-	ok := h.admit(c, forwardedFor(r))
-	h.logins.Add(-1)
-	if !ok {
+	if !h.admit(c, from) {
 		c.finish()
 		return
 	}
 	h.startReading(c)
+}
+
+func (h *Handler) refuseUpgrade(w http.ResponseWriter, text string) {
+	w.Header().Set("Retry-After", "5")
+	http.Error(w, text, http.StatusServiceUnavailable)
+}
+
+// origin is where a login comes from: the client's address by the trusted
+// proxies (what logs and limits go by) and the forwarded chain that the
+// credential check passes on to Nextcloud.
+type origin struct {
+	client netip.Addr
+	key    netip.Prefix // domain.AddressKey(client); invalid when client is
+	chain  []string
+}
+
+// originOf is the one place a request's client address is read.
+func (h *Handler) originOf(r *http.Request) origin {
+	var peer netip.Addr
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		peer = ap.Addr().Unmap()
+	}
+	o := origin{client: h.opts.ClientAddress.Client(peer, r.Header.Values), chain: domain.ForwardedChain(peer, r.Header.Values)}
+	if o.client.IsValid() {
+		o.key = domain.AddressKey(o.client)
+	}
+	if o.client == peer && len(o.chain) > 1 && !h.opts.ClientAddress.Trusts(peer) {
+		// Behind a proxy that is not trusted every client looks the same,
+		// and the limits per address would fall on all of them at once.
+		if ok, _ := h.proxyLog.Allow(peer, time.Now()); ok {
+			h.log.Info("a request carries forwarded-for headers from a peer that is not a trusted proxy: the peer is "+
+				"taken as the client. If it is your reverse proxy, add it to trusted_proxies in config.php "+
+				"(or TRUSTED_PROXIES)", "peer", peer)
+		}
+	}
+	return o
 }
 
 func missingUpgradeHeader(r *http.Request) string {
@@ -145,33 +197,24 @@ func headerNames(h http.Header) []string {
 	return names
 }
 
-func hostOf(addr string) string {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	return host
-}
-
 // logAuthFailure logs a failed login with the login name and the client's
 // address, once a minute per address. A login longer than any Nextcloud user
 // id is logged by its length only: it is most likely a password sent in the
 // wrong frame (an app password has 72 characters), and even its start must
 // not reach the log.
-func (h *Handler) logAuthFailure(msg, login string, forwarded []string, err error) {
-	client := clientOf(forwarded)
-	ok, held := h.authLog.Allow(client, time.Now())
+func (h *Handler) logAuthFailure(msg, login string, from origin, err error) {
+	ok, held := h.authLog.Allow(from.key, time.Now())
 	if !ok {
 		return
 	}
 	if len(login) > maxLoggedLogin {
 		login = fmt.Sprintf("(%d bytes, not shown)", len(login))
 	}
-	h.log.Warn(msg, "login", login, "client", client, "err", err, "failures_not_logged", held)
+	h.log.Warn(msg, "login", login, "client", from.client, "err", err, "failures_not_logged", held)
 }
 
 // maxLogLinesPerSecond caps the lines about refused clients over all
-// addresses, since a client can forge the forwarded address it is keyed by.
+// addresses, since one client may hold many addresses.
 const maxLogLinesPerSecond = 20
 
 // maxLoggedLogin: Nextcloud user ids are at most 64 bytes.
@@ -188,33 +231,10 @@ func headerHasToken(h http.Header, name, token string) bool {
 	return false
 }
 
-// forwardedFor is the chain the credential check forwards: the addresses of
-// the request's own X-Forwarded-For, then the TCP peer. Entries that are not
-// IP addresses are dropped so nothing else can be injected into the header.
-func forwardedFor(r *http.Request) []string {
-	var chain []string
-	for _, v := range r.Header.Values("X-Forwarded-For") {
-		for _, part := range strings.Split(v, ",") {
-			if ip := net.ParseIP(strings.TrimSpace(part)); ip != nil {
-				chain = append(chain, ip.String())
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	if ip := net.ParseIP(host); ip != nil {
-		chain = append(chain, ip.String())
-	}
-	return chain
-}
-
 // admit logs the connection in and attaches it to the hub. On failure it has
 // told the client why, and the caller closes the socket.
-func (h *Handler) admit(c *conn, forwarded []string) bool {
+func (h *Handler) admit(c *conn, from origin) bool {
 	deadline := time.Now().Add(h.opts.AuthTimeout)
-	_ = c.ws.SetReadDeadline(deadline)
 	// A client may ping while logging in, but not flood: each ping costs a
 	// pong written back.
 	pings := 0
@@ -225,7 +245,7 @@ func (h *Handler) admit(c *conn, forwarded []string) bool {
 		return c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(h.opts.WriteTimeout))
 	})
 
-	user, err := h.login(c, deadline, forwarded)
+	user, err := h.login(c, deadline, from)
 	if err != nil {
 		return false
 	}
@@ -233,7 +253,7 @@ func (h *Handler) admit(c *conn, forwarded []string) bool {
 	if err != nil {
 		h.refuse(c, domain.ErrPrefix+domain.AuthFailureText(err))
 		h.counters.AuthFailed(domain.AuthFailureOf(err))
-		h.logAuthFailure("login refused", string(user), forwarded, err)
+		h.logAuthFailure("login refused", string(user), from, err)
 		return false
 	}
 	c.session, c.user = session, user
@@ -243,17 +263,19 @@ func (h *Handler) admit(c *conn, forwarded []string) bool {
 		return false
 	}
 	_ = c.ws.SetReadDeadline(time.Time{})
-	c.ws.SetPingHandler(c.onPing)
-	c.ws.SetPongHandler(c.onPong)
+	c.ws.SetPingHandler(c.gorillaPing)
+	c.ws.SetPongHandler(c.gorillaPong)
 	c.connected = time.Now().UnixNano()
-	if h.poller != nil {
-		c.fd, c.polled = c.sock.FD()
+	if len(h.pollers) > 0 {
+		if fd, ok := c.sock.FD(); ok {
+			c.fd, c.poller = fd, h.pollerFor()
+		}
 	}
 	h.track(c)
 	c.start()
 	// Upstream's line for each login, at info: what admins look for first.
 	if h.log.Enabled(context.Background(), slog.LevelInfo) {
-		h.log.Info("new websocket authenticated as "+string(user), "client", clientOf(forwarded), "kind", c.kind.String())
+		h.log.Info("new websocket authenticated as "+string(user), "client", from.client, "kind", c.kind.String())
 	}
 	return true
 }
@@ -266,9 +288,15 @@ var errLoginPingFlood = errors.New("too many pings before login")
 var errLoginFailed = errors.New("login failed")
 
 // login reads the two frames and checks them; on failure it has already told
-// the client why.
-func (h *Handler) login(c *conn, deadline time.Time, forwarded []string) (domain.UserID, error) {
+// the client why. The first frame must come within FirstFrameTimeout, both
+// and the check within deadline.
+func (h *Handler) login(c *conn, deadline time.Time, from origin) (domain.UserID, error) {
 	var frames [2]string
+	first := time.Now().Add(h.opts.FirstFrameTimeout)
+	if first.After(deadline) {
+		first = deadline
+	}
+	_ = c.ws.SetReadDeadline(first)
 	for i := range frames {
 		text, err := h.readAuthFrame(c)
 		switch {
@@ -284,10 +312,19 @@ func (h *Handler) login(c *conn, deadline time.Time, forwarded []string) (domain
 			return "", err // gone, or a frame over the read limit (gorilla sent 1009)
 		}
 		frames[i] = text
+		_ = c.ws.SetReadDeadline(deadline)
 	}
+	if !h.quota.take(from.key, quotaChecks, h.opts.MaxChecksPerAddress) {
+		h.refuse(c, domain.ErrPrefix+domain.ErrTooManyLogins.Error())
+		h.counters.AuthFailed(domain.AuthFailureTooManyLogins)
+		h.logAuthFailure("login refused: too many credential checks from one address (AUTH_PER_ADDRESS)",
+			frames[0], from, domain.ErrTooManyLogins)
+		return "", errLoginFailed
+	}
+	defer h.quota.give(from.key, quotaChecks)
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	user, err := h.app.Check(ctx, frames[0], frames[1], forwarded)
+	user, err := h.app.Check(ctx, frames[0], frames[1], from.chain)
 	if err != nil {
 		if ctx.Err() != nil {
 			h.refuse(c, domain.TextAuthenticationTimeout)
@@ -296,7 +333,7 @@ func (h *Handler) login(c *conn, deadline time.Time, forwarded []string) (domain
 			h.refuse(c, domain.ErrPrefix+domain.AuthFailureText(err))
 			h.counters.AuthFailed(domain.AuthFailureOf(err))
 		}
-		h.logAuthFailure("login failed", frames[0], forwarded, err)
+		h.logAuthFailure("login failed", frames[0], from, err)
 		return "", errLoginFailed
 	}
 	return user, nil
@@ -325,13 +362,6 @@ func (h *Handler) refuse(c *conn, text string) {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-func clientOf(forwarded []string) string {
-	if len(forwarded) == 0 {
-		return ""
-	}
-	return forwarded[0]
 }
 
 func (h *Handler) track(c *conn) {
@@ -382,7 +412,7 @@ func (h *Handler) CloseAll(reason domain.CloseReason) {
 // Run pings idle connections until ctx ends, then closes every connection
 // as going away and waits (bounded) until their close frames are out.
 func (h *Handler) Run(ctx context.Context) error {
-	defer h.runPoller()()
+	defer h.runPollers()()
 	tick := min(max(h.opts.PingInterval/10, 10*time.Millisecond), time.Second)
 	ticker := time.NewTicker(tick)
 	defer ticker.Stop()

@@ -1,6 +1,11 @@
 package websocket
 
-import "time"
+import (
+	"runtime"
+	"time"
+
+	"github.com/notifypush/notify_push/domain"
+)
 
 // Options tune the transport; zero values mean the defaults below.
 type Options struct {
@@ -29,6 +34,28 @@ type Options struct {
 	// NoPoller keeps a reader goroutine per connection even where a
 	// readiness poller exists: the portable design, for comparison and tests.
 	NoPoller bool
+	// Pollers is how many readiness pollers, each a goroutine, share the
+	// idle connections; zero is one per core the runtime uses.
+	Pollers int
+
+	// ClientAddress tells the client behind a request from the trusted
+	// proxies; the zero rule takes the peer for the client.
+	ClientAddress domain.ClientAddressRule
+	// MaxPendingPerAddress bounds the pending logins of one client address
+	// (an IPv6 /64), so that one address cannot fill MaxPendingLogins.
+	MaxPendingPerAddress int
+	// MaxChecksPerAddress bounds the logins of one client address whose
+	// credentials are being checked or wait for a check, so that slow
+	// wrong-password checks from one address cannot hold every check slot.
+	MaxChecksPerAddress int
+	// FirstFrameTimeout is how soon after the upgrade the first login frame
+	// must arrive: clients send it at once, and a socket that says nothing
+	// should not hold a pending login for all of AuthTimeout.
+	FirstFrameTimeout time.Duration
+	// ClientFrameRate is how many frames a second a logged-in client may
+	// send on average, in bursts of domain.ClientFrameBurstSeconds of it;
+	// past it the connection is closed with 1008 (policy violation).
+	ClientFrameRate float64
 }
 
 // Defaults of PROTOCOL §3 and sizes that fit its short messages.
@@ -47,6 +74,18 @@ const (
 	// buffer only above 256 bytes.
 	DefaultReadBufferSize = 512
 	minReadBufferSize     = 257
+	// DefaultMaxPendingPerAddress and DefaultMaxChecksPerAddress are far
+	// above what a NAT'd office of a few hundred users has in flight (a
+	// login takes milliseconds when Nextcloud is well). One address then
+	// holds at most as many checks as AUTH_CONCURRENCY runs by default and
+	// never fills the queue behind them: a slow check of its own frees a
+	// slot for a login that queued before its next one.
+	DefaultMaxPendingPerAddress = 256
+	DefaultMaxChecksPerAddress  = 64
+	DefaultFirstFrameTimeout    = 5 * time.Second
+	// readBudget is how many frames the poller takes from one socket before
+	// it moves on to the next ready one.
+	readBudget = 16
 )
 
 func (o Options) withDefaults() Options {
@@ -75,5 +114,21 @@ func (o Options) withDefaults() Options {
 		o.ReadBufferSize = DefaultReadBufferSize
 	}
 	o.ReadBufferSize = max(o.ReadBufferSize, minReadBufferSize)
+	if o.Pollers <= 0 {
+		o.Pollers = runtime.GOMAXPROCS(0)
+	}
+	if o.MaxPendingPerAddress <= 0 {
+		o.MaxPendingPerAddress = DefaultMaxPendingPerAddress
+	}
+	if o.MaxChecksPerAddress <= 0 {
+		o.MaxChecksPerAddress = DefaultMaxChecksPerAddress
+	}
+	if o.FirstFrameTimeout <= 0 {
+		o.FirstFrameTimeout = DefaultFirstFrameTimeout
+	}
+	o.FirstFrameTimeout = min(o.FirstFrameTimeout, o.AuthTimeout)
+	if o.ClientFrameRate <= 0 {
+		o.ClientFrameRate = domain.DefaultClientFrameRate
+	}
 	return o
 }

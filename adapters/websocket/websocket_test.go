@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"reflect"
 	"strings"
 	"sync"
@@ -305,6 +306,19 @@ func TestForwardedForChain(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("forwarded %v, want %v", got, want)
 	}
+
+	// Behind a proxy that sets only X-Real-IP, Nextcloud's brute-force
+	// protection must still see the client, not the proxy (as upstream).
+	c = s.dial(http.Header{"X-Real-Ip": {"203.0.113.10"}}).read()
+	c.send(websocket.TextMessage, "alice")
+	c.send(websocket.TextMessage, "pw")
+	c.expect("authenticated")
+	s.gw.mu.Lock()
+	got = s.gw.forwarded[len(s.gw.forwarded)-1]
+	s.gw.mu.Unlock()
+	if want := []string{"203.0.113.10", "127.0.0.1"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("forwarded %v, want %v", got, want)
+	}
 }
 
 func TestPingsKeepAnsweringClientsAndDropSilentOnes(t *testing.T) {
@@ -479,8 +493,8 @@ func TestFailedLoginLogShowsNoPasswordSentAsLogin(t *testing.T) {
 	var logs bytes.Buffer
 	h := New(&fakeGateway{}, Options{}, domain.NewCounters(), slog.New(slog.NewTextHandler(&logs, nil)))
 	appPassword := strings.Repeat("Ab3dE", 14) + "xy" // 72 characters, as Nextcloud makes them
-	h.logAuthFailure("login failed", appPassword, []string{"192.0.2.1"}, domain.ErrInvalidCredentials)
-	h.logAuthFailure("login failed", "alice", []string{"192.0.2.2"}, domain.ErrInvalidCredentials)
+	h.logAuthFailure("login failed", appPassword, originFrom("192.0.2.1"), domain.ErrInvalidCredentials)
+	h.logAuthFailure("login failed", "alice", originFrom("192.0.2.2"), domain.ErrInvalidCredentials)
 	out := logs.String()
 	if strings.Contains(out, appPassword[:16]) || !strings.Contains(out, "(72 bytes, not shown)") {
 		t.Fatalf("a 72-character login must be logged by its length only:\n%s", out)
@@ -488,4 +502,9 @@ func TestFailedLoginLogShowsNoPasswordSentAsLogin(t *testing.T) {
 	if !strings.Contains(out, "login=alice") {
 		t.Fatalf("an ordinary login name is not logged:\n%s", out)
 	}
+}
+
+func originFrom(addr string) origin {
+	a := netip.MustParseAddr(addr)
+	return origin{client: a, key: domain.AddressKey(a), chain: []string{addr}}
 }

@@ -120,12 +120,16 @@ func storm(ctx context.Context, addr string, logins []stormLogin, workers int) m
 	work := make(chan stormLogin)
 	var wg sync.WaitGroup
 	dialer := &websocket.Dialer{HandshakeTimeout: 20 * time.Second}
-	for range workers {
+	for i := range workers {
+		// Each worker is a client of its own behind the reverse proxy on
+		// loopback: a storm from one address is what the per-address
+		// quotas refuse, and these tests are about the global bounds.
+		client := http.Header{"X-Forwarded-For": {fmt.Sprintf("10.0.%d.%d", i/256, i%256)}}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for l := range work {
-				answer := loginOnce(ctx, dialer, addr, l)
+				answer := loginOnce(ctx, dialer, addr, l, client)
 				kind := "wrong"
 				if l.password == "pw-"+l.login {
 					kind = "right"
@@ -147,11 +151,11 @@ func storm(ctx context.Context, addr string, logins []stormLogin, workers int) m
 	return answers
 }
 
-func loginOnce(ctx context.Context, dialer *websocket.Dialer, addr string, l stormLogin) string {
+func loginOnce(ctx context.Context, dialer *websocket.Dialer, addr string, l stormLogin, header http.Header) string {
 	if ctx.Err() != nil {
 		return "test deadline passed"
 	}
-	ws, _, err := dialer.DialContext(ctx, "ws://"+addr+"/ws", nil)
+	ws, _, err := dialer.DialContext(ctx, "ws://"+addr+"/ws", header)
 	if err != nil {
 		return "dial: " + err.Error()
 	}

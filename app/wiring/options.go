@@ -1,6 +1,9 @@
 package wiring
 
 import (
+	"fmt"
+	"slices"
+
 	"github.com/notifypush/notify_push/adapters/gormdb"
 	"github.com/notifypush/notify_push/adapters/httpapi"
 	"github.com/notifypush/notify_push/adapters/nextcloud"
@@ -40,9 +43,18 @@ func nextcloudOptions(cfg app.Config) nextcloud.Options {
 		AllowSelfSigned: cfg.AllowSelfSigned}
 }
 
-func websocketOptions(cfg app.Config) websocket.Options {
+func websocketOptions(cfg app.Config) (websocket.Options, error) {
+	// A peer on this machine is the reverse proxy of every documented setup,
+	// whatever config.php trusts for Nextcloud's own requests.
+	rule, err := domain.NewClientAddressRule(append(slices.Clone(cfg.TrustedProxies), domain.LoopbackProxies...),
+		cfg.ForwardedForHeaders)
+	if err != nil {
+		return websocket.Options{}, fmt.Errorf("client address settings: %w", err)
+	}
 	return websocket.Options{AuthTimeout: cfg.AuthTimeout, MaxConnectionTime: cfg.MaxConnectionTime,
-		PingInterval: cfg.PingInterval, MaxPendingLogins: cfg.MaxPendingLogins}
+		PingInterval: cfg.PingInterval, MaxPendingLogins: cfg.MaxPendingLogins,
+		MaxPendingPerAddress: cfg.MaxPendingPerAddress, MaxChecksPerAddress: cfg.AuthPerAddress,
+		ClientFrameRate: float64(cfg.ClientFrameRate), ClientAddress: rule}, nil
 }
 
 func listenOptions(cfg app.Config) httpapi.ListenOptions {

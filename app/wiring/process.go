@@ -63,12 +63,14 @@ type metricsServer struct {
 	srv *httpapi.Server
 }
 
-func newMetricsServer(cfg app.Config, route *httpapi.MetricsRoute, log *slog.Logger) *metricsServer {
+func newMetricsServer(cfg app.Config, route *httpapi.MetricsRoute, health *httpapi.HealthRoute, log *slog.Logger) *metricsServer {
 	if cfg.MetricsPort == 0 && cfg.MetricsSocketPath == "" {
 		return &metricsServer{}
 	}
 	mux := http.NewServeMux()
 	route.Register(mux)
+	// Only the admin's tools reach this listener: /health tells why here.
+	health.RegisterDetailed(mux)
 	// Loopback-only: load tools force a GC and read the runtime's memory here.
 	httpapi.NewDebugRoutes().Register(mux)
 	// Over TCP the metrics are served with TLS_CERT/TLS_KEY too, as upstream's.

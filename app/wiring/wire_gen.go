@@ -98,7 +98,12 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		return nil, nil, err
 	}
 	logins := app.NewLogins(hub, authGuard, preAuth, tokenClaims, dependencies, system, log)
-	options3 := websocketOptions(cfg)
+	options3, err := websocketOptions(cfg)
+	if err != nil {
+		cleanup2()
+		cleanup()
+		return nil, nil, err
+	}
 	handler := websocket.New(logins, options3, counters, log)
 	httpapiListenOptions := listenOptions(cfg)
 	testEndpoints := app.NewTestEndpoints(keyValue, client, mountQuery, dispatcher, appVersion)
@@ -113,7 +118,7 @@ func InitializeProduction(ctx context.Context, cfg app.Config, log *slog.Logger,
 		cleanup()
 		return nil, nil, err
 	}
-	wiringMetricsServer := newMetricsServer(cfg, metricsRoute, log)
+	wiringMetricsServer := newMetricsServer(cfg, metricsRoute, healthRoute, log)
 	notifier := newNotifier(wiringListener, log)
 	startupCheck := app.NewStartupCheck(mountQuery, keyValue, appVersion, dependencies, log)
 	services := productionServices(hub, dispatcher, mapper, handler, server, wiringMetricsServer, notifier, dependencies, startupCheck, instance)
@@ -190,7 +195,11 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 		return nil, nil, err
 	}
 	logins := app.NewLogins(hub, authGuard, preAuth, tokenClaims, dependencies, system, log)
-	options2 := websocketOptions(cfg)
+	options2, err := websocketOptions(cfg)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
 	handler := websocket.New(logins, options2, counters, log)
 	httpapiListenOptions := listenOptions(cfg)
 	publishRoute := demo.NewPublishRoute(bus, log)
@@ -208,7 +217,7 @@ func InitializeEmbedded(ctx context.Context, cfg app.Config, log *slog.Logger, l
 		cleanup()
 		return nil, nil, err
 	}
-	wiringMetricsServer := newMetricsServer(cfg, metricsRoute, log)
+	wiringMetricsServer := newMetricsServer(cfg, metricsRoute, healthRoute, log)
 	notifier := newNotifier(wiringListener, log)
 	services := embeddedServices(hub, dispatcher, mapper, handler, server, wiringMetricsServer, notifier, dependencies, instance)
 	daemon := app.NewDaemon(services, log)

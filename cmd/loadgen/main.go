@@ -8,12 +8,15 @@
 // judged against the targets of issue 8. "loadgen soak" is the soak test:
 // thousands of reconnecting clients for minutes while events flow and Redis
 // is killed and frozen, every delivery accounted, and the server's memory,
-// goroutines and open files compared before and after.
+// goroutines and open files compared before and after. "loadgen hostile"
+// measures victims receiving events with and without one client flooding
+// frames and one address holding silent sockets and slow wrong passwords.
 //
 // This file only picks the subcommand; the work lives in internal/load:
 //
 //   - run: "loadgen", the load run and its report against the targets.
 //   - soak: "loadgen soak", its event generator, delivery accounting and report.
+//   - hostile: "loadgen hostile", the attacker, both phases and their report.
 //   - worker: "loadgen worker", the client connections, driven over stdin/stdout
 //     in the line protocol of package protocol.
 //   - refserver: "loadgen refserver", the reference server.
@@ -32,6 +35,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/notifypush/notify_push/internal/load/hostile"
 	"github.com/notifypush/notify_push/internal/load/refserver"
 	"github.com/notifypush/notify_push/internal/load/run"
 	"github.com/notifypush/notify_push/internal/load/soak"
@@ -56,6 +60,8 @@ func mainCode(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			return soak.Main(ctx, args[1:], stdout, stderr)
 		case "refserver":
 			return refserver.Main(ctx, args[1:], stdout, stderr)
+		case "hostile":
+			return hostile.Main(ctx, args[1:], stdout, stderr)
 		}
 	}
 	return run.Main(ctx, args, stdout, stderr)

@@ -23,7 +23,7 @@ type MountRow struct {
 }
 
 // MountStore checks a ports.MountStore over Nextcloud's data: each mount of
-// a storage once per row, its root as a plain path prefix, nothing for an
+// a storage once per row, its root as a folder that contains a path, nothing for an
 // unknown storage, and an error for a call whose context has ended.
 // newStore builds one over exactly rows, once per subtest.
 func MountStore(t *testing.T, newStore func(t *testing.T, rows []MountRow) ports.MountStore) {
@@ -37,7 +37,7 @@ func MountStore(t *testing.T, newStore func(t *testing.T, rows []MountRow) ports
 		sameMounts(t, got, domain.Mount{User: "alice", Root: ""}, domain.Mount{User: "bob", Root: "files/a"})
 		for path, want := range map[string][]domain.UserID{
 			"files/a/x.txt": {"alice", "bob"},
-			"files/ab":      {"alice", "bob"}, // upstream's plain starts_with
+			"files/ab":      {"alice"}, // a folder boundary (PROTOCOL §5), not upstream's plain starts_with
 			"files/b":       {"alice"},
 			"":              {"alice"},
 		} {

@@ -75,11 +75,19 @@ func (p *Poller[T]) Remove(fd int, v T) {
 }
 
 // Run calls ready, on Run's goroutine, for each watched value whose socket
-// became readable (or hung up), until Stop is called.
-func (p *Poller[T]) Run(ready func(T)) {
+// became readable (or hung up), until Stop is called. When ready returns
+// true, the value has more to read: Run calls it again, with resumed set,
+// once every other ready value had its turn, so that one busy connection
+// only ever delays the others by one turn each.
+func (p *Poller[T]) Run(ready func(v T, resumed bool) (again bool)) {
 	var events [256]unix.EpollEvent
+	var turn, next []T
 	for {
-		n, err := unix.EpollWait(p.epfd, events[:], -1)
+		timeout := -1
+		if len(turn) > 0 {
+			timeout = 0 // others only get a look in between turns
+		}
+		n, err := unix.EpollWait(p.epfd, events[:], timeout)
 		if err != nil {
 			if err == unix.EINTR {
 				continue
@@ -94,10 +102,17 @@ func (p *Poller[T]) Run(ready func(T)) {
 			p.mu.Lock()
 			v, ok := p.watched[fd]
 			p.mu.Unlock()
-			if ok {
-				ready(v)
+			if ok && ready(v, false) {
+				next = append(next, v)
 			}
 		}
+		for _, v := range turn {
+			if ready(v, true) {
+				next = append(next, v)
+			}
+		}
+		clear(turn)
+		turn, next = next, turn[:0]
 	}
 }
 

@@ -22,7 +22,7 @@ func runPoller(t *testing.T) (*Poller[*watched], <-chan *watched) {
 	}
 	ready := make(chan *watched, 16)
 	done := make(chan struct{})
-	go func() { p.Run(func(w *watched) { ready <- w }); close(done) }()
+	go func() { p.Run(func(w *watched, _ bool) bool { ready <- w; return false }); close(done) }()
 	t.Cleanup(func() { p.Stop(); <-done; p.Close() })
 	return p, ready
 }
@@ -162,11 +162,76 @@ func TestPollerStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
-	go func() { p.Run(func(*watched) {}); close(done) }()
+	go func() { p.Run(func(*watched, bool) bool { return false }); close(done) }()
 	p.Stop()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not return after Stop")
+	}
+}
+
+// A value with more to read is called again, resumed, after every other
+// ready value had its turn: a socket that never runs dry delays the others
+// by one turn each, never starves them.
+func TestPollerTakesTurns(t *testing.T) {
+	p, err := NewPoller[*watched]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy, quiet := &watched{}, &watched{}
+	calls := make(chan string, 64)
+	done, stopping := make(chan struct{}), make(chan struct{})
+	go func() {
+		p.Run(func(w *watched, resumed bool) bool {
+			call := "quiet"
+			switch {
+			case w == busy && !resumed:
+				call = "busy"
+			case w == busy:
+				call = "busy again"
+			}
+			select {
+			case calls <- call:
+			case <-stopping:
+			}
+			return w == busy // the busy one always has more
+		})
+		close(done)
+	}()
+	t.Cleanup(func() { close(stopping); p.Stop(); <-done; p.Close() })
+	ours, peer := socketPair(t)
+	if err := p.Arm(fdOf(t, ours), busy); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = peer.Write([]byte("x"))
+	next := func() string {
+		select {
+		case c := <-calls:
+			return c
+		case <-time.After(5 * time.Second):
+			t.Fatal("no call")
+			return ""
+		}
+	}
+	if got := next(); got != "busy" {
+		t.Fatalf("first call %q", got)
+	}
+	ours2, peer2 := socketPair(t)
+	if err := p.Arm(fdOf(t, ours2), quiet); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = peer2.Write([]byte("y"))
+	for i := 0; ; i++ {
+		got := next()
+		if got == "quiet" {
+			break
+		}
+		if got != "busy again" || i > 1000 {
+			t.Fatalf("call %d: %q; the quiet socket never got its turn", i, got)
+		}
+	}
+	if got := next(); got != "busy again" {
+		t.Fatalf("after the quiet one: %q, want the busy one resumed", got)
 	}
 }

@@ -23,7 +23,7 @@ func (*Poller[T]) Arm(int, T) error { return errNoPoller }
 func (*Poller[T]) Remove(int, T) {}
 
 // Run returns at once.
-func (*Poller[T]) Run(func(T)) {}
+func (*Poller[T]) Run(func(v T, resumed bool) bool) {}
 
 // Stop does nothing.
 func (*Poller[T]) Stop() {}

@@ -28,31 +28,39 @@ const (
 	Slow
 	// Gone: the connection ended, or the receiver refused a pong.
 	Gone
+	// More: the budget is spent and more may be waiting; pump again after
+	// the other connections had their turn.
+	More
 )
 
-// Pump hands r every whole simple frame that is in the buffer or waiting in
-// the socket, and never waits for more: it returns Idle when only a part of
-// a frame, or nothing, is left. Only the connection's reader calls it.
-func (s *Socket) Pump(r Receiver) Outcome {
+// Pump hands r the whole simple frames that are in the buffer or waiting in
+// the socket, at most budget of them, and never waits for more: it returns
+// Idle when only a part of a frame, or nothing, is left, and More when the
+// budget ran out first. It also says how many frames it took, of any kind,
+// for the caller's rate limit. Only the connection's reader calls it.
+func (s *Socket) Pump(r Receiver, budget int) (Outcome, int) {
 	s.nonblocking = true
 	defer func() { s.nonblocking = false }()
 	br := s.br
 	limit := br.Size()
-	for {
+	for n := 0; ; n++ {
+		if n == budget {
+			return More, n
+		}
 		b, err := br.Peek(2)
 		if err != nil {
-			return outcomeOf(err)
+			return outcomeOf(err), n
 		}
 		if b, err = br.Peek(headerSize(b[1])); err != nil {
-			return outcomeOf(err)
+			return outcomeOf(err), n
 		}
 		h := parseFrameHeader(b)
 		if !h.simple(limit) {
-			return Slow
+			return Slow, n
 		}
 		total := h.size + int(h.length)
 		if b, err = br.Peek(total); err != nil {
-			return outcomeOf(err)
+			return outcomeOf(err), n
 		}
 		payload := b[h.size:total]
 		unmask(payload, h.mask) // in the buffer itself: the frame is discarded next
@@ -67,7 +75,7 @@ func (s *Socket) Pump(r Receiver) Outcome {
 		}
 		_, _ = br.Discard(total)
 		if !ok {
-			return Gone
+			return Gone, n + 1
 		}
 	}
 }

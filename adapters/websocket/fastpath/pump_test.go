@@ -32,6 +32,12 @@ func pumpPair(t *testing.T, size int) (*Socket, net.Conn) {
 	return NewSocket(ours, size), peer
 }
 
+// pumpAll pumps without a budget that matters.
+func pumpAll(s *Socket, r Receiver) Outcome {
+	o, _ := s.Pump(r, 1<<20)
+	return o
+}
+
 func send(t *testing.T, peer net.Conn, frames ...[]byte) {
 	t.Helper()
 	if _, err := peer.Write(bytes.Join(frames, nil)); err != nil {
@@ -50,7 +56,7 @@ func TestPumpHandsOverWholeFrames(t *testing.T) {
 		clientFrame(0x80|opText, true, bytes.Repeat([]byte("x"), 300)), // a 16-bit length
 	)
 	var r recorder
-	if got := s.Pump(&r); got != Idle {
+	if got := pumpAll(s, &r); got != Idle {
 		t.Fatalf("Pump = %v, want Idle", got)
 	}
 	want := []string{"text listen notify_file_id", "ping p", "pong abcd", "text ", "text " + string(bytes.Repeat([]byte("x"), 300))}
@@ -61,8 +67,33 @@ func TestPumpHandsOverWholeFrames(t *testing.T) {
 		t.Fatalf("%d bytes left in the buffer", n)
 	}
 	// Nothing more: the next pump says so at once.
-	if got := s.Pump(&r); got != Idle || len(r.got) != len(want) {
+	if got := pumpAll(s, &r); got != Idle || len(r.got) != len(want) {
 		t.Fatalf("empty socket: Pump = %v, got %q", got, r.got)
+	}
+}
+
+// A budget bounds the frames one call takes, binary ones included, so that
+// one client's stream cannot keep the poller; the rest waits in order.
+func TestPumpKeepsToItsBudget(t *testing.T) {
+	s, peer := pumpPair(t, 512)
+	var frames [][]byte
+	for i := range 10 {
+		op := byte(opText)
+		if i%2 == 1 {
+			op = opBinary
+		}
+		frames = append(frames, clientFrame(0x80|op, true, []byte{'0' + byte(i)}))
+	}
+	send(t, peer, frames...)
+	var r recorder
+	if got, n := s.Pump(&r, 4); got != More || n != 4 || !slices.Equal(r.got, []string{"text 0", "text 2"}) {
+		t.Fatalf("first turn: %v after %d frames, got %q", got, n, r.got)
+	}
+	if got, n := s.Pump(&r, 4); got != More || n != 4 {
+		t.Fatalf("second turn: %v after %d frames", got, n)
+	}
+	if got, n := s.Pump(&r, 4); got != Idle || n != 2 || !slices.Equal(r.got, []string{"text 0", "text 2", "text 4", "text 6", "text 8"}) {
+		t.Fatalf("last turn: %v after %d frames, got %q", got, n, r.got)
 	}
 }
 
@@ -74,11 +105,11 @@ func TestPumpWaitsForTheRestOfAFrame(t *testing.T) {
 		s, peer := pumpPair(t, 512)
 		var r recorder
 		send(t, peer, frame[:cut])
-		if got := s.Pump(&r); got != Idle || len(r.got) != 0 {
+		if got := pumpAll(s, &r); got != Idle || len(r.got) != 0 {
 			t.Fatalf("cut at %d: Pump = %v, got %q; want Idle and nothing", cut, got, r.got)
 		}
 		send(t, peer, frame[cut:])
-		if got := s.Pump(&r); got != Idle || len(r.got) != 1 || len(r.got[0]) != len("text ")+200 {
+		if got := pumpAll(s, &r); got != Idle || len(r.got) != 1 || len(r.got[0]) != len("text ")+200 {
 			t.Fatalf("cut at %d, then the rest: Pump = %v, got %q", cut, got, r.got)
 		}
 	}
@@ -101,7 +132,7 @@ func TestPumpLeavesOtherFramesToGorilla(t *testing.T) {
 			s, peer := pumpPair(t, size)
 			send(t, peer, clientFrame(0x80|opText, true, []byte("before")), other)
 			var r recorder
-			if got := s.Pump(&r); got != Slow {
+			if got := pumpAll(s, &r); got != Slow {
 				t.Fatalf("Pump = %v, want Slow", got)
 			}
 			if !slices.Equal(r.got, []string{"text before"}) {
@@ -125,7 +156,7 @@ func TestPumpSeesTheEndOfTheStream(t *testing.T) {
 			send(t, peer, clientFrame(0x80|opText, true, []byte("last")), tail)
 			_ = peer.Close()
 			var r recorder
-			if got := s.Pump(&r); got != Gone {
+			if got := pumpAll(s, &r); got != Gone {
 				t.Fatalf("Pump = %v, want Gone", got)
 			}
 			if !slices.Equal(r.got, []string{"text last"}) {
@@ -136,7 +167,7 @@ func TestPumpSeesTheEndOfTheStream(t *testing.T) {
 	t.Run("closed socket", func(t *testing.T) {
 		s, _ := pumpPair(t, 512)
 		_ = s.Close()
-		if got := s.Pump(&recorder{}); got != Gone {
+		if got := pumpAll(s, &recorder{}); got != Gone {
 			t.Fatalf("Pump = %v, want Gone", got)
 		}
 	})
@@ -147,7 +178,7 @@ func TestPumpStopsAtARefusedPong(t *testing.T) {
 	s, peer := pumpPair(t, 512)
 	send(t, peer, clientFrame(0x80|opPong, true, []byte("bad!")), clientFrame(0x80|opText, true, []byte("after")))
 	r := recorder{refusePong: true}
-	if got := s.Pump(&r); got != Gone {
+	if got := pumpAll(s, &r); got != Gone {
 		t.Fatalf("Pump = %v, want Gone", got)
 	}
 	if !slices.Equal(r.got, []string{"pong bad!"}) {
@@ -159,7 +190,7 @@ func TestPumpStopsAtARefusedPong(t *testing.T) {
 // an empty socket waits (here until the deadline) instead of failing at once.
 func TestReadsBlockAgainAfterPump(t *testing.T) {
 	s, _ := pumpPair(t, 512)
-	if got := s.Pump(&recorder{}); got != Idle {
+	if got := pumpAll(s, &recorder{}); got != Idle {
 		t.Fatalf("Pump = %v, want Idle", got)
 	}
 	_ = s.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
@@ -177,6 +208,8 @@ func (o Outcome) String() string {
 		return "Slow"
 	case Gone:
 		return "Gone"
+	case More:
+		return "More"
 	}
 	return "Outcome(?)"
 }

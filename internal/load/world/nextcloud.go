@@ -18,7 +18,10 @@ type Nextcloud struct {
 	onVersion func(ctx context.Context) error
 	Logins    atomic.Uint64
 	refused   atomic.Uint64
-	done      chan struct{}
+	// WrongDelay holds back the answer to a wrong password (nanoseconds),
+	// as Nextcloud's brute-force throttle does on purpose.
+	WrongDelay atomic.Int64
+	done       chan struct{}
 }
 
 // StartNextcloud listens on a free loopback port; onVersion, when set, runs
@@ -47,6 +50,12 @@ func (f *Nextcloud) uid(w http.ResponseWriter, r *http.Request) {
 	login, password, ok := r.BasicAuth()
 	if n := UserOf(login); !ok || n < 0 || password != "pass"+strconv.Itoa(n) {
 		f.refused.Add(1)
+		if d := time.Duration(f.WrongDelay.Load()); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+			}
+		}
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
