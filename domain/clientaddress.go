@@ -27,9 +27,11 @@ type ClientAddressRule struct {
 // DefaultForwardedForHeaders is Nextcloud's default forwarded_for_headers.
 var DefaultForwardedForHeaders = []string{"HTTP_X_FORWARDED_FOR"}
 
-// LoopbackProxies are the loopback networks: a peer on this machine is a
-// reverse proxy in every deployment the server documents.
-var LoopbackProxies = []string{"127.0.0.0/8", "::1"}
+// LoopbackProxies are this machine's own addresses: a reverse proxy on the
+// same host, as every documented deployment has, connects from them. Only
+// those two, not all of 127.0.0.0/8: another loopback address may well be
+// a client (tests and some container setups give each its own).
+var LoopbackProxies = []string{"127.0.0.1", "::1"}
 
 // NewClientAddressRule reads Nextcloud's trusted_proxies (addresses and
 // CIDR ranges) and forwarded_for_headers (PHP server keys such as

@@ -171,7 +171,7 @@ var settings = []setting{
 	{flag: "trusted-proxies", env: "TRUSTED_PROXIES", repeat: true,
 		help: "reverse proxies whose forwarded-for headers name the client, as addresses or CIDR ranges, " +
 			"separated by commas or spaces as in Nextcloud's container image (config.php: trusted_proxies); " +
-			"loopback is always trusted",
+			"127.0.0.1 and ::1 are always trusted",
 		apply: func(r *Result, v string) error {
 			list := splitWords(v)
 			if _, err := domain.NewClientAddressRule(list, nil); err != nil {
