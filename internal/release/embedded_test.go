@@ -23,10 +23,10 @@ type embeddedServer struct {
 }
 
 // startEmbedded runs argv (the binary, or qemu and the binary) with
-// --embedded on free loopback ports and waits until it listens; startup may
-// take a while under emulation. The process is stopped with SIGTERM at the
-// end of the test.
-func startEmbedded(t *testing.T, argv []string, metrics bool, startup time.Duration) *embeddedServer {
+// --embedded on free loopback ports, env added to a minimal environment, and
+// waits until it listens; startup may take a while under emulation. The
+// process is stopped with SIGTERM at the end of the test.
+func startEmbedded(t *testing.T, env, argv []string, metrics bool, startup time.Duration) *embeddedServer {
 	t.Helper()
 	port := testenv.FreePort(t)
 	s := &embeddedServer{Addr: "127.0.0.1:" + strconv.Itoa(port), out: &process.Buffer{}}
@@ -38,7 +38,7 @@ func startEmbedded(t *testing.T, argv []string, metrics bool, startup time.Durat
 	}
 	cmd := exec.Command(argv[0], args...)
 	cmd.Dir = t.TempDir() // its demo data folder and no stray .env
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "NO_ANSI=1"}
+	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "NO_ANSI=1"}, env...)
 	cmd.Stdout, cmd.Stderr = s.out, s.out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %v: %v", argv, err)

@@ -2,6 +2,7 @@ package release
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,17 +59,10 @@ var builtServer = sync.OnceValues(func() (string, error) {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return "", &buildError{err: err, out: out.String()}
+		return "", fmt.Errorf("go build ./cmd/notify_push: %w\n%s", err, out.String())
 	}
 	return bin, nil
 })
-
-type buildError struct {
-	err error
-	out string
-}
-
-func (e *buildError) Error() string { return "go build ./cmd/notify_push: " + e.err.Error() + "\n" + e.out }
 
 func serverBinary(t testing.TB) string {
 	t.Helper()

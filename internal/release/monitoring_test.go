@@ -48,7 +48,7 @@ func TestDashboardAndAlertsUseExportedMetrics(t *testing.T) {
 	for name, e := range alertExprs(t, filepath.Join(root, "contrib", "prometheus", "alerts.yml")) {
 		exprs["alert "+name] = e
 	}
-	srv := startEmbedded(t, []string{serverBinary(t)}, true, 30*time.Second)
+	srv := startEmbedded(t, nil, []string{serverBinary(t)}, true, 30*time.Second)
 	have := scrape(t, "http://"+srv.MetricsAddr+"/metrics")
 
 	used := map[string]bool{}
@@ -120,7 +120,6 @@ func checkMatchers(t *testing.T, where string, s selector, exp map[string]map[st
 		}
 	}
 }
-
 
 // scrape reads a /metrics page into metric → label → values. Summaries and
 // histograms also answer to their _sum, _count and _bucket series.
