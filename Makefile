@@ -187,13 +187,15 @@ image: $(DIST)/notify_push-$(IMAGE_TARGET) $(DIST)/ca-certificates.crt
 # then runs internal/release's checks of them (build tag "release"): static
 # ELF files and checksums; every Linux binary under qemu-user (--version,
 # and the embedded demo with a WebSocket login); SQLite's error in a build
-# without cgo; a rebuild elsewhere with a cold cache gives the same bytes;
-# as root, the .deb installed, run, verified, removed and purged, and the
-# image built and run with buildah. CI runs it; needs the tools .ci/run installs.
+# without cgo; a rebuild at another path gives the same bytes (REPRO=cold:
+# with an empty build cache, some minutes more); as root, the .deb
+# installed, run, verified, removed and purged, and the image built and run
+# with buildah. CI runs it; it needs the tools .ci/run installs.
+REPRO ?= warm
 release-check: release deb $(DIST)/ca-certificates.crt
 	$(GO) vet -tags release ./internal/release
 	NOTIFY_PUSH_DIST=$(abspath $(DIST)) NOTIFY_PUSH_VERSION=$(VERSION) NOTIFY_PUSH_DEB_VERSION=$(DEB_VERSION) \
-	  SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) test -tags release -count=1 -timeout 30m -v ./internal/release
+	  NOTIFY_PUSH_REPRO=$(REPRO) $(GO) test -tags release -count=1 -timeout 30m -v ./internal/release
 
 FORCE:
 
