@@ -21,10 +21,9 @@ import (
 )
 
 // notYetExported are series the dashboard and the alerts may use before the
-// server exports them: other issues add resyncs and abusive-client
-// disconnects. Empty this list when they land (the test says when).
+// server exports them: another issue adds abusive-client disconnects. Empty
+// this list when it lands (the test says when).
 var notYetExported = map[string]bool{
-	"resync_count_total":                    true,
 	"abusive_client_disconnect_count_total": true,
 }
 
