@@ -88,7 +88,7 @@ func writeTimeSeries(b *strings.Builder, p drawnPanel, o options) {
 	if o.end-o.start < 1200 {
 		timeFormat = "%H:%M:%S"
 	}
-	fmt.Fprintf(b, "set xdata time\nset format x '%s'\nset key outside bottom center horizontal samplen 2 font ',8'\n", timeFormat)
+	fmt.Fprintf(b, "set xdata time\nset format x '%s'\nset key outside bottom center horizontal maxcols 3 samplen 2 font ',8'\n", timeFormat)
 	fmt.Fprintf(b, "set xrange ['%d':'%d']\nset yrange [0:*]\n", o.start, o.end)
 	stacked := p.panel.FieldConfig.Defaults.Custom.Stacking.Mode == "normal"
 	var plots []string
