@@ -280,7 +280,7 @@ func parseMode(v string) (fs.FileMode, error) {
 
 func parseSeconds(v string, min int) (time.Duration, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n < min || n > 1<<31 {
+	if err != nil || n < min || int64(n) > 1<<31 {
 		return 0, fmt.Errorf("%q is not a whole number of seconds (at least %d)", v, min)
 	}
 	return time.Duration(n) * time.Second, nil

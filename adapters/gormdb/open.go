@@ -38,6 +38,9 @@ type target struct {
 func parseURL(raw string) (*target, error) {
 	switch scheme := splitScheme(raw); scheme {
 	case "sqlite":
+		if err := sqliteUnavailable(); err != nil {
+			return nil, err
+		}
 		dsn, memory, sec, err := sqliteDSN(raw)
 		if err != nil {
 			return nil, err

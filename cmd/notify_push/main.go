@@ -141,10 +141,17 @@ func runProduction(ctx context.Context, cfg app.Config, log *slog.Logger, logs *
 	return proc.Daemon.Run(ctx)
 }
 
+// buildVersion is the release's own version, stamped by `make release`
+// (-ldflags -X main.buildVersion=...), which builds with -buildvcs=false so
+// that the binary does not depend on the checkout it was built from.
+var buildVersion string
+
 func versionLine() string {
 	line := "notify_push " + domain.Version
 	build := []string{runtime.Version()}
-	if info, ok := debug.ReadBuildInfo(); ok {
+	if buildVersion != "" {
+		build = append([]string{"notify_push-go " + buildVersion}, build...)
+	} else if info, ok := debug.ReadBuildInfo(); ok {
 		if v := info.Main.Version; v != "" && v != "(devel)" {
 			build = append([]string{"notify_push-go " + v}, build...)
 		}
