@@ -23,8 +23,10 @@ check-generate: generate
 	git diff --exit-code -- mocks app/wiring
 
 lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) test -count=1 -run TestLayers ./app/wiring
+	$(GO) test -count=1 -run 'TestLayers|TestBinariesLinkNoTesting' ./app/wiring
 
 run:
 	$(GO) run ./cmd/notify_push --embedded

@@ -83,15 +83,15 @@ func newFixture(t *testing.T, opts HubOptions) *fixture {
 	t.Helper()
 	ctrl := gomock.NewController(t)
 	f := &fixture{
-		ctrl:     ctrl,
-		clock:    fakeclock.New(t0),
-		counters: domain.NewCounters(),
-		db:       mocks.NewMockMountStore(ctrl),
+		ctrl:      ctrl,
+		clock:     fakeclock.New(t0),
+		counters:  domain.NewCounters(),
+		db:        mocks.NewMockMountStore(ctrl),
 		kv:        mocks.NewMockKeyValue(ctrl),
 		instances: mocks.NewMockInstances(ctrl),
 		claims:    mocks.NewMockTokenClaims(ctrl),
 		auth:      mocks.NewMockAuthenticator(ctrl),
-		preAuth:  NewPreAuth(),
+		preAuth:   NewPreAuth(),
 	}
 	warn, err := ParseLogSpec("warn")
 	if err != nil {

@@ -64,7 +64,6 @@ const linearChanges = 16
 // the oldest-expired are forgotten first.
 const maxRememberedFailures = 10_000
 
-
 // Mapper turns storage updates into file deliveries to the users who see the
 // changed path. An update whose storage's mapping is cached is delivered at
 // once on the caller's goroutine; the others wait, merged per storage, for a

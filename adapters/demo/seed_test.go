@@ -106,7 +106,7 @@ func TestSeedOnEveryDatabase(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Explicit ids must not trip later inserts (PostgreSQL's sequence).
-			if err := db.Exec("INSERT INTO "+prefix+"filecache (storage, path, path_hash) VALUES (10, 'files/new.txt', 'x')").
+			if err := db.Exec("INSERT INTO " + prefix + "filecache (storage, path, path_hash) VALUES (10, 'files/new.txt', 'x')").
 				Error; err != nil {
 				t.Fatalf("insert after seeding: %v", err)
 			}
