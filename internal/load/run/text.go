@@ -350,8 +350,8 @@ func (r *Report) writeSizing(w io.Writer) {
 		report.KiB(pc.RSS), report.Count(float64(1<<30)/pc.RSS), report.MiB(uint64(base)))
 	if conns := r.Server.Loaded.Conns; conns > 0 && r.Server.CPUPercent > 0 {
 		per10k := r.Server.CPUPercent / float64(conns) * 10_000
-		fmt.Fprintf(w, "  CPU at rest: %.2f %% of a core per 10,000 idle connections, pings included → %s idle connections per core\n",
-			per10k, report.Count(100/per10k*10_000))
+		fmt.Fprintf(w, "  CPU at rest: %.2f %% of a core per 10,000 idle connections, pings included (a core would carry %s idle ones:\n"+
+			"  memory bounds an instance first)\n", per10k, report.Count(100/per10k*10_000))
 	}
 	if f := r.Fanout; f.Rounds > 0 && f.CPUSeconds > 0 {
 		fmt.Fprintf(w, "  CPU in a fan-out: %s deliveries per CPU-second of the server(s) (%d users × %d rounds)\n",
