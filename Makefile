@@ -49,12 +49,16 @@ BENCHCOUNT ?= 1
 bench:
 	@$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./...
 
-# The load test of issue 8 (cmd/loadgen): N idle authenticated connections
-# against notify_push and then a minimal reference server, connect storms,
-# fan-out latency, per-user throughput, the Redis drain; a report judged
-# against the targets. The default (19,000 connections, 60 s idle windows)
-# takes about 3 minutes. Parameters go in LOADFLAGS (`bin/loadgen --help`
-# lists them), e.g. make load LOADFLAGS="--conns 5000 --ping-interval 5s --idle 15s".
+# The load test of issues 8 and 19 (cmd/loadgen): N idle authenticated
+# connections against notify_push and then a minimal reference server,
+# connect storms, fan-out latency (also as a ratio to the reference's),
+# per-user throughput, the Redis drain, Redis's and the database's cost; a
+# report judged against the targets. The default (19,000 connections, 60 s
+# idle windows) takes about 3 minutes. Parameters go in LOADFLAGS
+# (`bin/loadgen --help` lists them), e.g. make load LOADFLAGS="--conns 5000
+# --ping-interval 5s --idle 15s"; several instances on one Redis, each held
+# against one instance alone: make load LOADFLAGS="--instances 3 --conns
+# 57000" (add --redis-cluster for a Redis Cluster of 3 masters).
 LOADFLAGS ?=
 load: build
 	$(BIN)/loadgen --server-bin $(BIN)/notify_push $(LOADFLAGS)

@@ -2,10 +2,12 @@
 // memory per idle connection, CPU at rest, how fast one change reaches
 // everyone, and how many events a second get through. It needs nothing but
 // this machine: it builds notify_push (or takes --server-bin), starts a
-// private redis-server, a fast fake Nextcloud and a SQLite database holding
-// N users, runs the server and then a minimal reference server, holds the
-// client connections in worker processes of its own, and prints a report
-// judged against the targets of issue 8. "loadgen soak" is the soak test:
+// private redis-server (or Redis Cluster), a fast fake Nextcloud and a
+// SQLite database holding N users, runs the server (or --instances of it on
+// one Redis, the clients spread over them, and then one instance alone) and
+// then a minimal reference server, holds the client connections in worker
+// processes of its own, and prints a report judged against the targets of
+// issues 8 and 19, the fan-out as a ratio to the reference's. "loadgen soak" is the soak test:
 // thousands of reconnecting clients for minutes while events flow and Redis
 // is killed and frozen, every delivery accounted, and the server's memory,
 // goroutines and open files compared before and after. "loadgen hostile"

@@ -33,7 +33,7 @@ type Bench struct {
 	Start   time.Time
 	// Redis is a client of the Redis the server subscribes to, Nextcloud
 	// the fake one; both are set by StartWorld.
-	Redis     *goredis.Client
+	Redis     goredis.UniversalClient
 	Nextcloud *world.Nextcloud
 	Workers   []*protocol.Worker
 
@@ -130,7 +130,13 @@ func (b *Bench) DatabasePath() string { return filepath.Join(b.Dir, "nextcloud.d
 // app does) and seeds the database with users, the first fanout of whom
 // mount the shared storage.
 func (b *Bench) StartWorld(ctx context.Context, redisAddr string, users, fanout int) error {
-	b.Redis = goredis.NewClient(&goredis.Options{Addr: redisAddr})
+	return b.StartWorldOn(ctx, goredis.NewClient(&goredis.Options{Addr: redisAddr}), users, fanout)
+}
+
+// StartWorldOn is StartWorld with a client of its own choosing (a Redis
+// Cluster's), which the bench closes.
+func (b *Bench) StartWorldOn(ctx context.Context, client goredis.UniversalClient, users, fanout int) error {
+	b.Redis = client
 	var err error
 	b.Nextcloud, err = world.StartNextcloud(func(ctx context.Context) error {
 		return b.Redis.Set(ctx, "notify_push_app_version", domain.Version, 0).Err()
@@ -170,9 +176,17 @@ func (b *Bench) EachWorker(f func(i int, w *protocol.Worker) error) error {
 // level logLevel, with the settings of extraEnv (NAME=value) besides.
 func (b *Bench) StartNotifyPush(ctx context.Context, bin, redisAddr string, ping time.Duration, logLevel string,
 	extraEnv ...string) (*Server, error) {
-	return StartNotifyPush(ctx, bin, b.Dir, append([]string{
+	return b.StartInstance(ctx, "notify_push", bin, "redis://"+redisAddr, ping, logLevel, extraEnv...)
+}
+
+// StartInstance is StartNotifyPush for one of several servers: named name
+// (its log is name.log in the folder), on the Redis of redisURLs (REDIS_URL:
+// several, comma-separated, for a cluster).
+func (b *Bench) StartInstance(ctx context.Context, name, bin, redisURLs string, ping time.Duration, logLevel string,
+	extraEnv ...string) (*Server, error) {
+	return StartNotifyPush(ctx, name, bin, b.Dir, append([]string{
 		"DATABASE_URL=sqlite://" + b.DatabasePath(),
-		"REDIS_URL=redis://" + redisAddr,
+		"REDIS_URL=" + redisURLs,
 		"NEXTCLOUD_URL=" + b.Nextcloud.URL(),
 		"DEBOUNCE_DISABLE=1",
 		"NOTIFY_PUSH_PING_INTERVAL=" + strconv.Itoa(int(ping/time.Second)),

@@ -22,6 +22,11 @@ type Memory struct {
 	Threads int    `json:"threads"`
 }
 
+// Plus sums two processes' memory: several servers as one service.
+func (m Memory) Plus(o Memory) Memory {
+	return Memory{RSS: m.RSS + o.RSS, RSSAnon: m.RSSAnon + o.RSSAnon, RSSFile: m.RSSFile + o.RSSFile, Threads: m.Threads + o.Threads}
+}
+
 // ReadMemory reads the resident memory of pid.
 func ReadMemory(pid int) (Memory, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))

@@ -1,15 +1,19 @@
 package harness
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/notifypush/notify_push/internal/process"
 )
@@ -128,4 +132,85 @@ func (r *ChaosRedis) Signal(sig syscall.Signal) error {
 		return fmt.Errorf("signal redis-server: %w", err)
 	}
 	return nil
+}
+
+// StartRedisCluster runs a Redis Cluster of n masters without replicas on
+// free ports, each node's data in dir/redis-cluster-<i>, joined with
+// redis-cli --cluster create; it returns once every node says
+// cluster_state:ok. The nodes are killed with this process.
+func StartRedisCluster(ctx context.Context, dir string, n int) ([]*process.Redis, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, fmt.Errorf("redis-server not found (apt-get install redis-server): %w", err)
+	}
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		return nil, fmt.Errorf("redis-cli not found (apt-get install redis-tools): %w", err)
+	}
+	var nodes []*process.Redis
+	kill := func() {
+		for _, node := range nodes {
+			node.Kill()
+		}
+	}
+	create := []string{"--cluster", "create"}
+	for i := range n {
+		port, err := FreePort()
+		if err != nil {
+			kill()
+			return nil, err
+		}
+		// The bus port would be port+10000 by default, past 65535 for a
+		// high ephemeral port.
+		busPort, err := FreePort()
+		if err != nil {
+			kill()
+			return nil, err
+		}
+		dataDir := filepath.Join(dir, "redis-cluster-"+strconv.Itoa(i))
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			kill()
+			return nil, err
+		}
+		args := append(process.RedisArgs(bin, port, dataDir), "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+			"--cluster-node-timeout", "2000", "--cluster-port", strconv.Itoa(busPort))
+		node, err := process.StartRedis("127.0.0.1:"+strconv.Itoa(port), args, true)
+		if err != nil {
+			kill()
+			return nil, fmt.Errorf("cluster node %d: %w", i, err)
+		}
+		nodes = append(nodes, node)
+		create = append(create, node.Addr)
+	}
+	create = append(create, "--cluster-replicas", "0", "--cluster-yes")
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(cctx, cli, create...).CombinedOutput(); err != nil {
+		kill()
+		return nil, fmt.Errorf("redis-cli --cluster create: %w\n%s", err, out)
+	}
+	for _, node := range nodes {
+		if err := awaitClusterOK(cctx, node.Addr); err != nil {
+			kill()
+			return nil, err
+		}
+	}
+	return nodes, nil
+}
+
+// awaitClusterOK polls CLUSTER INFO on addr until the node sees every slot served.
+func awaitClusterOK(ctx context.Context, addr string) error {
+	c := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer c.Close()
+	for {
+		info, err := c.ClusterInfo(ctx).Result()
+		if err == nil && strings.Contains(info, "cluster_state:ok") {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("cluster node %s: no cluster_state:ok (%v): %w", addr, err, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

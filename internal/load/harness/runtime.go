@@ -109,3 +109,14 @@ func writeRuntimeStats(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(ReadRuntimeStats())
 }
+
+// Plus sums two processes' breakdowns: several servers as one service.
+func (s RuntimeStats) Plus(o RuntimeStats) RuntimeStats {
+	return RuntimeStats{
+		Goroutines: s.Goroutines + o.Goroutines, StackBytes: s.StackBytes + o.StackBytes, OSStackBytes: s.OSStackBytes + o.OSStackBytes,
+		HeapObjects: s.HeapObjects + o.HeapObjects, HeapObjectBytes: s.HeapObjectBytes + o.HeapObjectBytes,
+		HeapUnusedBytes: s.HeapUnusedBytes + o.HeapUnusedBytes, HeapFreeBytes: s.HeapFreeBytes + o.HeapFreeBytes,
+		HeapReleasedBytes: s.HeapReleasedBytes + o.HeapReleasedBytes, MetadataBytes: s.MetadataBytes + o.MetadataBytes,
+		OtherBytes: s.OtherBytes + o.OtherBytes, TotalBytes: s.TotalBytes + o.TotalBytes, GCCycles: s.GCCycles + o.GCCycles,
+	}
+}

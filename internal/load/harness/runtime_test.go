@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -65,5 +66,25 @@ func TestDebugRoutes(t *testing.T) {
 		if c.path == "/debug/gc" && s.GCCycles == 0 {
 			t.Errorf("no collection counted after POST /debug/gc: %+v", s)
 		}
+	}
+}
+
+// Plus sums every field: a field it forgot would read as one server's in a
+// service's figures.
+func TestPlusSumsEveryField(t *testing.T) {
+	var s RuntimeStats
+	v := reflect.ValueOf(&s).Elem()
+	for i := range v.NumField() {
+		v.Field(i).SetUint(uint64(i + 1))
+	}
+	sum := reflect.ValueOf(s.Plus(s))
+	for i := range sum.NumField() {
+		if got := sum.Field(i).Uint(); got != 2*uint64(i+1) {
+			t.Errorf("RuntimeStats.Plus: %s = %d, want %d", sum.Type().Field(i).Name, got, 2*(i+1))
+		}
+	}
+	m := Memory{RSS: 1, RSSAnon: 2, RSSFile: 3, Threads: 4}
+	if got := m.Plus(m); got != (Memory{RSS: 2, RSSAnon: 4, RSSFile: 6, Threads: 8}) {
+		t.Errorf("Memory.Plus: %+v", got)
 	}
 }

@@ -76,9 +76,9 @@ func launch(name string, cmd *exec.Cmd, logPath string) (*Server, error) {
 	return s, nil
 }
 
-// StartNotifyPush runs bin against the world with env and waits until its
-// /health says ok.
-func StartNotifyPush(ctx context.Context, bin, dir string, env []string) (*Server, error) {
+// StartNotifyPush runs bin against the world with env as the server name
+// (its log: dir/name.log) and waits until its /health says ok.
+func StartNotifyPush(ctx context.Context, name, bin, dir string, env []string) (*Server, error) {
 	port, err := FreePort()
 	if err != nil {
 		return nil, err
@@ -91,7 +91,7 @@ func StartNotifyPush(ctx context.Context, bin, dir string, env []string) (*Serve
 	cmd.Dir = dir // no stray .env
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "BIND=127.0.0.1", "PORT=" + strconv.Itoa(port),
 		"METRICS_PORT=" + strconv.Itoa(metricsPort), "NO_ANSI=1"}, env...)
-	s, err := launch("notify_push", cmd, filepath.Join(dir, "notify_push.log"))
+	s, err := launch(name, cmd, filepath.Join(dir, name+".log"))
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func StartNotifyPush(ctx context.Context, bin, dir string, env []string) (*Serve
 		}
 		select {
 		case <-s.exited:
-			return nil, fmt.Errorf("notify_push exited at start:\n%s", s.tail(20))
+			return nil, fmt.Errorf("%s exited at start:\n%s", name, s.tail(20))
 		case <-ctx.Done():
 			s.Stop()
 			return nil, ctx.Err()
@@ -119,7 +119,7 @@ func StartNotifyPush(ctx context.Context, bin, dir string, env []string) (*Serve
 		}
 		if time.Now().After(deadline) {
 			s.Stop()
-			return nil, fmt.Errorf("notify_push not healthy after 30 s:\n%s", s.tail(20))
+			return nil, fmt.Errorf("%s not healthy after 30 s:\n%s", name, s.tail(20))
 		}
 	}
 }
@@ -130,9 +130,10 @@ type RefAddresses struct {
 	Debug string `json:"debug"`
 }
 
-// StartReference runs "loadgen refserver" and reads where it listens.
-func StartReference(ctx context.Context, self, dir string, ping time.Duration) (*Server, error) {
-	cmd := exec.Command(self, "refserver", "--ping-interval", ping.String())
+// StartReference runs "loadgen refserver" with args besides the ping
+// interval and reads where it listens.
+func StartReference(ctx context.Context, self, dir string, ping time.Duration, args ...string) (*Server, error) {
+	cmd := exec.Command(self, append([]string{"refserver", "--ping-interval", ping.String()}, args...)...)
 	cmd.Dir = dir
 	out, err := cmd.StdoutPipe()
 	if err != nil {

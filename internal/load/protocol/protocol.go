@@ -42,8 +42,8 @@ type Command struct {
 	Soak    *SoakSpec    `json:"soak,omitempty"`
 }
 
-// ConnectSpec says which connections to open: users FirstUser to
-// FirstUser+Count-1, as group Group.
+// ConnectSpec says which connections to open: Count users from FirstUser,
+// Stride apart (0 and 1: consecutive), as group Group.
 type ConnectSpec struct {
 	Group string `json:"group"`
 	// URL is the server's WebSocket endpoint.
@@ -52,6 +52,9 @@ type ConnectSpec struct {
 	Sources   []string `json:"sources"`
 	FirstUser int      `json:"first_user"`
 	Count     int      `json:"count"`
+	// Stride spaces the users out: with several servers, user u is served
+	// by server u mod Stride.
+	Stride int `json:"stride,omitempty"`
 	// PreAuthPrefix, when set, logs in with an empty login and the pre-auth
 	// token preAuthToken(PreAuthPrefix, user); else with userN / passN.
 	PreAuthPrefix string `json:"pre_auth_prefix,omitempty"`
@@ -61,6 +64,11 @@ type ConnectSpec struct {
 	Concurrency int `json:"concurrency"`
 	// TimeoutMS bounds one connection's dial and login.
 	TimeoutMS int `json:"timeout_ms"`
+}
+
+// User is the i-th user of the spec.
+func (s ConnectSpec) User(i int) int {
+	return s.FirstUser + i*max(s.Stride, 1)
 }
 
 // Reply answers one Command.

@@ -11,14 +11,19 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/notifypush/notify_push/domain"
+	"github.com/notifypush/notify_push/internal/load/events"
 	"github.com/notifypush/notify_push/internal/load/harness"
+	"github.com/notifypush/notify_push/internal/load/world"
 )
 
 // refServer is the floor notify_push's memory per connection is compared
@@ -26,9 +31,13 @@ import (
 // gorilla buffers, a login of two frames answered "authenticated", nothing
 // else. It pings like notify_push (one sweep over all connections, a ping
 // after an interval without traffic) so that both do the same work at rest.
+// Given a Redis, it also writes each update of the shared storage to the
+// fan-out users connected, the floor of notify_push's fan-out latency.
 type refServer struct {
 	ping     time.Duration
 	upgrader websocket.Upgrader
+	// fanoutUsers: user0 … user(fanoutUsers-1) mount the shared storage.
+	fanoutUsers int
 
 	mu    sync.Mutex
 	conns map[*refConn]struct{}
@@ -41,6 +50,9 @@ type refConn struct {
 	ws          *websocket.Conn
 	lastSent    atomic.Int64
 	pingPayload atomic.Uint32
+	// fanout: the user mounts the shared storage. It fits in the padding
+	// after pingPayload, so the connection costs what it did without it.
+	fanout bool
 }
 
 // runRefServer is "loadgen refserver": it prints {"ws":…,"debug":…} once it
@@ -50,13 +62,19 @@ func runRefServer(ctx context.Context, args []string, stdout io.Writer) error {
 	ping := fs.Duration("ping-interval", 30*time.Second, "ping a connection after this long without traffic")
 	listen := fs.String("listen", "127.0.0.1:0", "WebSocket address (GET /ws)")
 	debugListen := fs.String("debug-listen", "127.0.0.1:0", "address of POST /debug/gc and GET /debug/runtime")
+	redisAddr := fs.String("redis", "", "Redis host:port to read notify_storage_update from: an update of the shared storage\n"+
+		"is written to every fan-out user connected (none: no fan-out)")
+	fanoutUsers := fs.Int("fanout-users", 0, "users user0 … user(N-1) mount the shared storage")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *ping <= 0 {
 		return fmt.Errorf("--ping-interval %v: want a positive duration", *ping)
 	}
-	s := &refServer{ping: *ping, conns: map[*refConn]struct{}{},
+	if *fanoutUsers < 0 {
+		return fmt.Errorf("--fanout-users %d: want ≥ 0", *fanoutUsers)
+	}
+	s := &refServer{ping: *ping, fanoutUsers: *fanoutUsers, conns: map[*refConn]struct{}{},
 		upgrader: websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 1024,
 			CheckOrigin: func(*http.Request) bool { return true }}}
 	wsLn, err := net.Listen("tcp", *listen)
@@ -75,11 +93,25 @@ func runRefServer(ctx context.Context, args []string, stdout io.Writer) error {
 	wsSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	debugSrv := &http.Server{Handler: debugMux, ReadHeaderTimeout: 10 * time.Second}
 
+	errs := make(chan error, 3)
+	if *redisAddr != "" {
+		// Subscribed before saying where it listens: once the orchestrator
+		// reads the line, no update is missed.
+		updates, stop, err := subscribe(ctx, *redisAddr)
+		if err != nil {
+			wsLn.Close()
+			debugLn.Close()
+			return err
+		}
+		defer stop()
+		go func() { errs <- s.fanOut(updates) }()
+	}
 	line, _ := json.Marshal(harness.RefAddresses{WS: wsLn.Addr().String(), Debug: debugLn.Addr().String()})
 	if _, err := fmt.Fprintf(stdout, "%s\n", line); err != nil {
+		wsLn.Close()
+		debugLn.Close()
 		return err
 	}
-	errs := make(chan error, 2)
 	go func() { errs <- wsSrv.Serve(wsLn) }()
 	go func() { errs <- debugSrv.Serve(debugLn) }()
 	tick := time.NewTicker(harness.PingTick(*ping))
@@ -109,16 +141,19 @@ func (s *refServer) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	defer ws.Close()
 	_ = ws.SetReadDeadline(time.Now().Add(refAuthTimeout))
-	for range 2 {
-		if _, _, err := ws.ReadMessage(); err != nil {
-			return
-		}
+	_, login, err := ws.ReadMessage()
+	if err != nil {
+		return
+	}
+	if _, _, err := ws.ReadMessage(); err != nil {
+		return
 	}
 	if err := ws.WriteMessage(websocket.TextMessage, []byte(domain.TextAuthenticated)); err != nil {
 		return
 	}
 	_ = ws.SetReadDeadline(time.Time{})
-	c := &refConn{ws: ws}
+	u := world.UserOf(string(login))
+	c := &refConn{ws: ws, fanout: u >= 0 && u < s.fanoutUsers}
 	c.lastSent.Store(time.Now().UnixNano())
 	ws.SetPongHandler(func(data string) error {
 		if want := c.pingPayload.Load(); want != 0 && len(data) == 4 && binary.BigEndian.Uint32([]byte(data)) == want {
@@ -167,6 +202,64 @@ func (s *refServer) keepAlive(now time.Time) {
 			_ = c.ws.Close()
 		}
 	}
+}
+
+// subscribe reads notify_storage_update from the Redis at addr; stop ends it.
+func subscribe(ctx context.Context, addr string) (<-chan *goredis.Message, func(), error) {
+	client := goredis.NewClient(&goredis.Options{Addr: addr})
+	ps := client.Subscribe(ctx, domain.ChannelStorageUpdate)
+	if _, err := ps.Receive(ctx); err != nil {
+		_ = ps.Close()
+		_ = client.Close()
+		return nil, nil, fmt.Errorf("subscribe to %s on %s: %w", domain.ChannelStorageUpdate, addr, err)
+	}
+	return ps.Channel(), func() { _ = ps.Close(); _ = client.Close() }, nil
+}
+
+// fanOut writes every update of the shared storage to the fan-out users
+// connected, as notify_file_id [<file id>], until updates closes.
+func (s *refServer) fanOut(updates <-chan *goredis.Message) error {
+	for m := range updates {
+		var u struct {
+			Storage uint32 `json:"storage"`
+			FileID  uint64 `json:"file_id"`
+		}
+		if json.Unmarshal([]byte(m.Payload), &u) != nil || u.Storage != world.SharedStorage {
+			continue
+		}
+		s.broadcast([]byte(events.FileIDPrefix + strconv.FormatUint(u.FileID, 10) + "]"))
+	}
+	return nil
+}
+
+// broadcast writes text to every fan-out connection the plain way: the
+// connections split over one goroutine per CPU, each writing its share
+// in turn with gorilla's WriteMessage under a write deadline.
+func (s *refServer) broadcast(text []byte) {
+	s.mu.Lock()
+	conns := make([]*refConn, 0, len(s.conns))
+	for c := range s.conns {
+		if c.fanout {
+			conns = append(conns, c)
+		}
+	}
+	s.mu.Unlock()
+	parts := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for p := range parts {
+		wg.Go(func() {
+			for i := p; i < len(conns); i += parts {
+				c := conns[i]
+				now := time.Now()
+				c.lastSent.Store(now.UnixNano())
+				_ = c.ws.SetWriteDeadline(now.Add(10 * time.Second))
+				if err := c.ws.WriteMessage(websocket.TextMessage, text); err != nil {
+					_ = c.ws.Close()
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func (s *refServer) closeAll() {

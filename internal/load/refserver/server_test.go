@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"sync/atomic"
@@ -11,9 +12,12 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	goredis "github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 
 	"github.com/notifypush/notify_push/internal/load/harness"
+	"github.com/notifypush/notify_push/internal/load/world"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 func TestRefServer(t *testing.T) {
@@ -112,5 +116,68 @@ func TestRefServer(t *testing.T) {
 	case <-goodEnded:
 	case <-time.After(5 * time.Second):
 		t.Fatal("connection still open after the server stopped")
+	}
+}
+
+// Given a Redis, the reference writes each update of the shared storage to
+// the fan-out users connected, with the file id the update carries, and
+// nothing to anyone else.
+func TestRefServerFanOut(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	redis := testenv.StartRedis(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	out, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- runRefServer(ctx, []string{"--redis", redis.Addr, "--fanout-users", "3"}, outW)
+		outW.Close()
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	var addrs harness.RefAddresses
+	if err := json.Unmarshal([]byte(line), &addrs); err != nil {
+		t.Fatalf("first line %q: %v", line, err)
+	}
+	login := func(user string) *websocket.Conn {
+		ws, _, err := websocket.DefaultDialer.Dial("ws://"+addrs.WS+"/ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, frame := range []string{user, "secret"} {
+			if err := ws.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, msg, err := ws.ReadMessage(); err != nil || string(msg) != "authenticated" {
+			t.Fatalf("login answer %q: %v", msg, err)
+		}
+		return ws
+	}
+	sharer, other := login("user2"), login("user3")
+	defer sharer.Close()
+	defer other.Close()
+
+	rdb := goredis.NewClient(&goredis.Options{Addr: redis.Addr})
+	defer rdb.Close()
+	for storage, id := range map[int]int{world.HomeStorage(2): 7, world.SharedStorage: 42} {
+		payload := fmt.Sprintf(`{"storage":%d,"path":"files/a.txt","file_id":%d}`, storage, id)
+		if err := rdb.Publish(ctx, "notify_storage_update", payload).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = sharer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, msg, err := sharer.ReadMessage(); err != nil || string(msg) != "notify_file_id [42]" {
+		t.Fatalf("the fan-out user got %q, %v; want the shared storage's update alone", msg, err)
+	}
+	_ = other.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if _, msg, err := other.ReadMessage(); err == nil {
+		t.Fatalf("a user who does not mount the shared storage got %q", msg)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("refserver: %v", err)
 	}
 }

@@ -1,5 +1,9 @@
 // Package run is "loadgen", the load run: N idle authenticated connections
-// against notify_push and then the reference server, connect storms,
-// fan-out latency, per-user throughput and the Redis drain, and the report
-// judged against the targets of issue 8.
+// against notify_push (one instance, or several on one Redis or Redis
+// Cluster with the clients spread over them), connect storms, fan-out
+// latency, per-user throughput, the Redis drain, Redis's and the
+// database's cost; with several instances, one instance alone holding one
+// instance's share; then the reference server with the same clients. The
+// report is judged against the targets of issues 8 and 19, the fan-out as
+// a ratio to the reference's.
 package run

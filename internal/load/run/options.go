@@ -47,6 +47,9 @@ type options struct {
 	ClientSched   string
 	Settle        time.Duration
 	ServerBin     string
+	Instances     int
+	RedisCluster  bool
+	NoSingle      bool
 	NoReference   bool
 	Strict        bool
 	Keep          bool
@@ -57,7 +60,8 @@ func (o options) params() Params {
 	return Params{Conns: o.Conns, Baseline: o.Baseline, Storm: o.Storm, FanoutUsers: o.FanoutUsers, FanoutRounds: o.FanoutRounds,
 		PingSeconds: o.PingInterval.Seconds(), IdleSeconds: o.Idle.Seconds(), Rate: o.Rate, ThroughputS: o.Duration.Seconds(),
 		Mix: o.mix.String(), DrainRate: o.DrainRate, DrainS: o.DrainDuration.Seconds(), DrainStorages: o.DrainStorages,
-		PerWorker: o.PerWorker, PerSource: o.PerSource, Concurrency: o.Concurrency, ClientSched: o.ClientSched}
+		PerWorker: o.PerWorker, PerSource: o.PerSource, Concurrency: o.Concurrency, ClientSched: o.ClientSched,
+		Instances: o.Instances, RedisCluster: o.RedisCluster}
 }
 
 func flagSet(o *options) *flag.FlagSet {
@@ -67,7 +71,8 @@ func flagSet(o *options) *flag.FlagSet {
 		"at most ~19,500: 20,000 open files per process)")
 	fs.IntVar(&o.Baseline, "baseline", 100, "connections N0 of the baseline memory snapshot; per connection = ΔRSS/(N−N0)")
 	fs.IntVar(&o.Storm, "storm", 10_000, "logins per connect storm (one Basic-checked, one with pre-auth tokens)")
-	fs.IntVar(&o.FanoutUsers, "fanout-users", 10_000, "users who mount the shared storage: deliveries per fan-out event")
+	fs.IntVar(&o.FanoutUsers, "fanout-users", 10_000, "users who mount the shared storage: deliveries per fan-out event\n"+
+		"(with --instances > 1 the default is every connection)")
 	fs.IntVar(&o.FanoutRounds, "fanout-rounds", 10, "fan-out events measured, one at a time, after one uncached round")
 	fs.DurationVar(&o.PingInterval, "ping-interval", 30*time.Second, "ping interval of both servers, whole seconds (notify_push's\n"+
 		"--ping-interval); the idle window lasts at least two of them")
@@ -86,6 +91,10 @@ func flagSet(o *options) *flag.FlagSet {
 		"share of the CPUs, without preempting the server at every frame it writes) or normal")
 	fs.DurationVar(&o.Settle, "settle", 10*time.Second, "how long to wait for missing deliveries once nothing arrives any more")
 	fs.StringVar(&o.ServerBin, "server-bin", "", "notify_push binary to measure (default: go build ./cmd/notify_push)")
+	fs.IntVar(&o.Instances, "instances", 1, "notify_push processes on one Redis, as behind a proxy: user u connects to instance\n"+
+		"u mod N; N > 1 also measures one instance alone holding one instance's share, the goal's comparison")
+	fs.BoolVar(&o.RedisCluster, "redis-cluster", false, "run a Redis Cluster of 3 masters instead of one redis-server")
+	fs.BoolVar(&o.NoSingle, "no-single", false, "with --instances > 1, do not measure one instance alone (the 1.2× goal is not judged)")
 	fs.BoolVar(&o.NoReference, "no-reference", false, "skip the reference server")
 	fs.BoolVar(&o.Strict, "strict", false, "exit 1 when a target fails")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary folder with the servers' logs and the database")
@@ -101,26 +110,35 @@ Usage:
   loadgen [flags]
   loadgen soak [flags]     the soak test instead (loadgen soak --help)
 
-Starts its own redis-server, fake Nextcloud, SQLite database and servers on
-loopback; client connections come from worker processes dialing from
-127.0.0.2 upwards. Phases: baseline, connect storms (Basic-checked, pre-auth),
-top-up to N, idle (CPU at rest, memory after two ping cycles and a forced
-GC), fan-out latency, per-user throughput, storage-update drain; then the
-same N against the reference server. The report goes to stdout, progress to
-stderr. Exit 0 when the run completed (whatever the verdicts, unless
---strict), 1 when it could not, 2 on bad flags.
+Starts its own redis-server (or Redis Cluster), fake Nextcloud, SQLite
+database and servers on loopback; client connections come from worker
+processes dialing from 127.0.0.2 upwards. Phases: baseline, connect storms
+(Basic-checked, pre-auth), top-up to N, idle (CPU at rest, memory after two
+ping cycles and a forced GC), the app's metrics query, fan-out latency,
+per-user throughput, storage-update drain; with --instances N > 1 the same
+over N servers, then one instance alone holding one instance's share; then
+the reference server with one instance's share: idle and fan-out. The report
+goes to stdout, progress to stderr. Exit 0 when the run completed (whatever
+the verdicts, unless --strict), 1 when it could not, 2 on bad flags.
 
 Flags:
 `, flagSet(&o))
 }
 
+// maxInstances bounds --instances: each instance's share of the clients
+// must still be worth measuring on one machine.
+const maxInstances = 16
+
 // parseOptions reads and checks the flags; figures that do not fit the
 // connection count are lowered to it.
 func parseOptions(args []string) (options, error) {
 	var o options
-	if err := harness.ParseArgs(flagSet(&o), args); err != nil {
+	fs := flagSet(&o)
+	if err := harness.ParseArgs(fs, args); err != nil {
 		return o, err
 	}
+	fanoutSet := false
+	fs.Visit(func(f *flag.Flag) { fanoutSet = fanoutSet || f.Name == "fanout-users" })
 	var c harness.Checks
 	c.Check(o.Conns >= 2 && o.Conns <= world.MaxUsers, "--conns %d: want 2-%d", o.Conns, world.MaxUsers)
 	c.Check(o.Baseline >= 1 && o.Baseline < o.Conns, "--baseline %d: want at least 1 and below --conns", o.Baseline)
@@ -137,6 +155,8 @@ func parseOptions(args []string) (options, error) {
 	c.Check(o.Concurrency >= 1, "--concurrency %d: want ≥ 1", o.Concurrency)
 	c.Check(o.Settle > 0, "--settle %v: want > 0", o.Settle)
 	c.Check(o.ClientSched == "batch" || o.ClientSched == "normal", "--client-sched %q: want batch or normal", o.ClientSched)
+	c.Check(o.Instances >= 1 && o.Instances <= maxInstances, "--instances %d: want 1-%d", o.Instances, maxInstances)
+	c.Check(o.Baseline >= o.Instances, "--baseline %d: want at least one connection per instance (--instances %d)", o.Baseline, o.Instances)
 	mix, err := events.ParseMix(o.Mix)
 	if err != nil {
 		c.Add(fmt.Errorf("--mix: %w", err))
@@ -146,6 +166,9 @@ func parseOptions(args []string) (options, error) {
 	c.Add(err)
 	if err := c.Err(); err != nil {
 		return o, err
+	}
+	if o.Instances > 1 && !fanoutSet {
+		o.FanoutUsers = o.Conns
 	}
 	o.Storm = min(o.Storm, o.Conns-o.Baseline)
 	o.FanoutUsers = min(o.FanoutUsers, o.Conns)

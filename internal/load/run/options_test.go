@@ -40,3 +40,26 @@ func TestParseOptions(t *testing.T) {
 		t.Error("a stray argument was accepted")
 	}
 }
+
+func TestParseOptionsInstances(t *testing.T) {
+	o, err := parseOptions(nil)
+	if err != nil || o.Instances != 1 || o.RedisCluster || o.params().Instances != 1 {
+		t.Fatalf("one instance by default: %+v %v", o, err)
+	}
+	// Several instances: the fan-out reaches every client unless told otherwise.
+	o, err = parseOptions([]string{"--instances", "3", "--conns", "57000", "--redis-cluster"})
+	if err != nil || o.Instances != 3 || o.FanoutUsers != 57_000 || !o.RedisCluster || !o.params().RedisCluster {
+		t.Fatalf("three instances: %+v %v", o, err)
+	}
+	if o, err = parseOptions([]string{"--instances", "3", "--conns", "57000", "--fanout-users", "30000"}); err != nil || o.FanoutUsers != 30_000 {
+		t.Fatalf("an explicit --fanout-users: %d %v", o.FanoutUsers, err)
+	}
+	_, err = parseOptions([]string{"--instances", "0"})
+	if err == nil || !strings.Contains(err.Error(), "--instances 0") {
+		t.Errorf("no instance: %v", err)
+	}
+	_, err = parseOptions([]string{"--instances", "4", "--conns", "50", "--baseline", "3"})
+	if err == nil || !strings.Contains(err.Error(), "--baseline 3") {
+		t.Errorf("a baseline below one connection per instance: %v", err)
+	}
+}

@@ -2,10 +2,8 @@ package run
 
 import (
 	"context"
-	"errors"
-	"fmt"
+	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -20,58 +18,120 @@ import (
 
 // The phases that publish into Redis and count what the clients receive.
 
-func (r *runner) fanout(ctx context.Context, srv *harness.Server) error {
+// fanout publishes updates of storage, one at a time, to the connected
+// users that mount it: one uncached round, then the measured rounds.
+func (r *runner) fanout(ctx context.Context, svc service, what string, storage int, users []int) (Fanout, error) {
 	o := r.opts
-	f := &r.report.Fanout
-	f.Users = len(r.upUsers(o.FanoutUsers))
+	f := Fanout{Users: len(users)}
 	if o.FanoutRounds == 0 || f.Users == 0 {
-		return nil
+		return f, nil
+	}
+	perServer := make([]int, len(svc.servers))
+	for _, u := range users {
+		if i := svc.owner(u); i >= 0 {
+			perServer[i]++
+		}
 	}
 	round := func(k int) error {
 		_, err := publish.Pace(ctx, r.pub, 0, 1, func(_ int, nowUS int64, b []byte) (string, []byte) {
-			return domain.ChannelStorageUpdate, events.AppendStorageUpdate(b, world.SharedStorage, "files/loadgen/round"+strconv.Itoa(k)+".txt", nowUS)
+			return domain.ChannelStorageUpdate, events.AppendStorageUpdate(b, storage, "files/loadgen/round"+strconv.Itoa(k)+".txt", nowUS)
 		})
 		return err
 	}
+	queries := func() ([]int, error) {
+		if !svc.servers[0].Metrics {
+			return nil, nil
+		}
+		return r.metric(ctx, svc, "mapping_query_count")
+	}
 	// The first round loads the mapping from the database.
 	if err := r.resetAll(ctx); err != nil {
-		return err
+		return f, err
+	}
+	q0, err := queries()
+	if err != nil {
+		return f, err
 	}
 	if err := round(0); err != nil {
-		return err
+		return f, err
 	}
-	s, err := r.awaitDeliveries(ctx, func(rc protocol.Received) bool { return rc.FileIDs >= uint64(f.Users) })
+	all, err := r.awaitDeliveries(ctx, func(rc protocol.Received) bool { return rc.FileIDs >= uint64(f.Users) })
 	if err != nil {
-		return err
+		return f, err
 	}
+	s := merged(all, nil)
 	f.WarmReceived, f.WarmLatency = s.Received.FileIDs, *s.Latency
+	if q0 != nil {
+		q1, err := queries()
+		if err != nil {
+			return f, err
+		}
+		f.WarmQueries = minus(q1, q0)
+	}
 	if err := r.resetAll(ctx); err != nil {
-		return err
+		return f, err
+	}
+	cpu0, err := cpuTicks(svc)
+	if err != nil {
+		return f, err
 	}
 	for k := 1; k <= o.FanoutRounds; k++ {
 		if err := round(k); err != nil {
-			return err
+			return f, err
 		}
 		want := uint64(f.Users * k)
-		if s, err = r.awaitDeliveries(ctx, func(rc protocol.Received) bool { return rc.FileIDs >= want }); err != nil {
-			return err
+		if all, err = r.awaitDeliveries(ctx, func(rc protocol.Received) bool { return rc.FileIDs >= want }); err != nil {
+			return f, err
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	cpu1, err := cpuTicks(svc)
+	if err != nil {
+		return f, err
+	}
+	f.CPUSeconds = float64(cpu1-cpu0) / harness.ClockTicks
+	s = merged(all, nil)
 	f.Rounds = o.FanoutRounds
 	f.Expected = uint64(f.Users * o.FanoutRounds)
 	f.Received, f.Latency, f.Dropped = s.Received.FileIDs, *s.Latency, s.Dropped
-	r.Logf("fan-out: %d users × %d rounds: %d/%d received, p50 %s, p99 %s, max %s (first round: p99 %s, max %s)",
-		f.Users, f.Rounds, f.Received, f.Expected, report.Micros(f.Latency.Quantile(0.5)), report.Micros(f.Latency.Quantile(0.99)), report.Micros(f.Latency.Max),
-		report.Micros(f.WarmLatency.Quantile(0.99)), report.Micros(f.WarmLatency.Max))
-	return nil
+	if len(svc.servers) > 1 {
+		for i, srv := range svc.servers {
+			if perServer[i] == 0 {
+				continue
+			}
+			si := merged(all, r.slots[i])
+			f.PerInstance = append(f.PerInstance, FanoutShare{Name: srv.Name, Users: perServer[i], Expected: uint64(perServer[i] * f.Rounds),
+				Received: si.Received.FileIDs, Latency: *si.Latency})
+		}
+	}
+	r.Logf("%s: %d users × %d rounds: %d/%d received, p50 %s, p99 %s, max %s (first round: p99 %s, max %s); server CPU %.2f s",
+		what, f.Users, f.Rounds, f.Received, f.Expected, report.Micros(f.Latency.Quantile(0.5)), report.Micros(f.Latency.Quantile(0.99)),
+		report.Micros(f.Latency.Max), report.Micros(f.WarmLatency.Quantile(0.99)), report.Micros(f.WarmLatency.Max), f.CPUSeconds)
+	for _, p := range f.PerInstance {
+		r.Logf("  %s: %d/%d received, p50 %s, p99 %s", p.Name, p.Received, p.Expected,
+			report.Micros(p.Latency.Quantile(0.5)), report.Micros(p.Latency.Quantile(0.99)))
+	}
+	return f, nil
 }
 
-func (r *runner) throughput(ctx context.Context, srv *harness.Server) error {
+// cpuTicks is the CPU time the servers of svc have used, summed.
+func cpuTicks(svc service) (uint64, error) {
+	var sum uint64
+	for _, srv := range svc.servers {
+		t, err := harness.ReadCPUTicks(srv.PID())
+		if err != nil {
+			return 0, err
+		}
+		sum += t
+	}
+	return sum, nil
+}
+
+func (r *runner) throughput(ctx context.Context, svc service) error {
 	o := r.opts
 	t := &r.report.Through
-	users := r.upUsers(o.Conns)
-	shared := len(r.upUsers(o.FanoutUsers))
+	users := r.upUsers(o.Conns, nil)
+	shared := len(r.upUsers(o.FanoutUsers, nil))
 	total := int(float64(o.Rate) * o.Duration.Seconds())
 	if total == 0 || len(users) == 0 {
 		return nil
@@ -89,11 +149,15 @@ func (r *runner) throughput(ctx context.Context, srv *harness.Server) error {
 	if err := r.resetAll(ctx); err != nil {
 		return err
 	}
-	before, err := r.events(ctx, srv)
+	before, err := r.metric(ctx, svc, "event_count_total")
 	if err != nil {
 		return err
 	}
 	r.Logf("throughput: %d events at %d/s (%s)", total, o.Rate, o.mix)
+	cpu0, err := cpuTicks(svc)
+	if err != nil {
+		return err
+	}
 	paced, err := publish.Pace(ctx, r.pub, float64(o.Rate), total, func(i int, nowUS int64, b []byte) (string, []byte) {
 		u := users[i%len(users)]
 		switch pattern[i%len(pattern)] {
@@ -113,21 +177,29 @@ func (r *runner) throughput(ctx context.Context, srv *harness.Server) error {
 		return err
 	}
 	t.Published, t.PublishRate = paced.Sent, paced.Rate()
-	n, at, err := r.awaitEvents(ctx, srv, before+total)
+	n, at, err := r.awaitEvents(ctx, svc, plus(before, total))
 	if err != nil {
 		return err
 	}
-	t.Accepted = n - before
+	// Every instance reads every event: the service keeps up when the
+	// slowest one does.
+	t.Accepted = slices.Min(minus(n, before))
 	if d := at.Sub(paced.Start).Seconds(); d > 0 {
 		t.AcceptRate = float64(t.Accepted) / d
 	}
-	s, err := r.awaitDeliveries(ctx, func(rc protocol.Received) bool {
+	all, err := r.awaitDeliveries(ctx, func(rc protocol.Received) bool {
 		return rc.Custom >= t.Expected[events.KindCustom] && rc.Activity >= t.Expected[events.KindActivity] &&
 			rc.Notification >= t.Expected[events.KindNotification] && rc.FileIDs >= t.Expected[events.KindHome]+t.Expected[events.KindShared]
 	})
 	if err != nil {
 		return err
 	}
+	cpu1, err := cpuTicks(svc)
+	if err != nil {
+		return err
+	}
+	t.CPUSeconds = float64(cpu1-cpu0) / harness.ClockTicks
+	s := merged(all, nil)
 	t.Received, t.Latency, t.Dropped = s.Received, *s.Latency, s.Dropped
 	if s.LastReceive > 0 {
 		t.Seconds = float64(s.LastReceive-paced.Start.UnixNano()) / 1e9
@@ -152,62 +224,22 @@ func (r *runner) throughput(ctx context.Context, srv *harness.Server) error {
 	return nil
 }
 
-// subscriber reads the server's subscription from Redis: its client id and
-// output buffer.
-func (r *runner) subscriber(ctx context.Context) (id string, omem int64, err error) {
-	list, err := r.Redis.ClientList(ctx).Result()
-	if err != nil {
-		return "", 0, fmt.Errorf("CLIENT LIST: %w", err)
-	}
-	return parseSubscriber(list)
-}
-
-// parseSubscriber finds the client subscribed to channels in CLIENT LIST
-// output and returns its id and output memory.
-func parseSubscriber(list string) (id string, omem int64, err error) {
-	for _, line := range strings.Split(list, "\n") {
-		fields := map[string]string{}
-		for _, kv := range strings.Fields(line) {
-			if k, v, ok := strings.Cut(kv, "="); ok {
-				fields[k] = v
-			}
-		}
-		if n, _ := strconv.Atoi(fields["sub"]); n > 0 {
-			om, _ := strconv.ParseInt(fields["omem"], 10, 64)
-			return fields["id"], om, nil
-		}
-	}
-	return "", 0, errors.New("no client is subscribed")
-}
-
-// bufferDisconnects counts the clients Redis dropped for their output
-// buffer: from its log, which says so in every version, or from INFO's
-// counter (Redis 7.2 and later) when that is higher.
-func (r *runner) bufferDisconnects(ctx context.Context) int64 {
-	n := int64(strings.Count(r.redis.Output(), "overcoming of output buffer limits"))
-	info, err := r.Redis.Info(ctx, "stats").Result()
-	if err != nil {
-		return n
-	}
-	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "client_output_buffer_limit_disconnections:"); ok {
-			n = max(n, atoiOr(v))
-		}
-	}
-	return n
-}
-
-func (r *runner) drain(ctx context.Context, srv *harness.Server) error {
+func (r *runner) drain(ctx context.Context, svc service) error {
 	o := r.opts
 	d := &r.report.Drain
-	storages := r.upUsers(o.DrainStorages)
+	storages := r.upUsers(o.DrainStorages, nil)
 	total := int(float64(o.DrainRate) * o.DrainDuration.Seconds())
 	d.Storages = len(storages)
 	if total == 0 || len(storages) == 0 {
 		return nil
 	}
-	// Warm the mapping cache: one update per storage.
+	// Warm the mapping cache with one update per storage: a burst of cold
+	// updates, which costs every instance one query per storage.
 	if err := r.resetAll(ctx); err != nil {
+		return err
+	}
+	q0, err := r.metric(ctx, svc, "mapping_query_count")
+	if err != nil {
 		return err
 	}
 	if _, err := publish.Pace(ctx, r.pub, 0, len(storages), func(i int, nowUS int64, b []byte) (string, []byte) {
@@ -218,39 +250,46 @@ func (r *runner) drain(ctx context.Context, srv *harness.Server) error {
 	if _, err := r.awaitDeliveries(ctx, func(rc protocol.Received) bool { return rc.FileIDs >= uint64(len(storages)) }); err != nil {
 		return err
 	}
-	if err := r.resetAll(ctx); err != nil {
-		return err
-	}
-	before, err := r.events(ctx, srv)
+	q1, err := r.metric(ctx, svc, "mapping_query_count")
 	if err != nil {
 		return err
 	}
-	subBefore, _, err := r.subscriber(ctx)
+	d.WarmQueries = minus(q1, q0)
+	if err := r.resetAll(ctx); err != nil {
+		return err
+	}
+	before, err := r.metric(ctx, svc, "event_count_total")
+	if err != nil {
+		return err
+	}
+	subsBefore, err := r.subscribers(ctx)
 	if err != nil {
 		return err
 	}
 	discBefore := r.bufferDisconnects(ctx)
 
-	// Sample the subscriber's output buffer and the server's lag meanwhile.
+	// Sample the subscribers' output buffers and the servers' lag meanwhile.
 	pubBase := int(r.pub.Sent())
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	var sampleWG sync.WaitGroup
-	sampleWG.Add(1)
-	go func() {
-		defer sampleWG.Done()
+	sampleWG.Go(func() {
 		for sampleCtx.Err() == nil {
-			if _, om, err := r.subscriber(sampleCtx); err == nil {
-				d.MaxOmem = max(d.MaxOmem, om)
+			if subs, err := r.subscribers(sampleCtx); err == nil {
+				for _, s := range subs {
+					d.MaxOmem = max(d.MaxOmem, s.omem)
+				}
 			}
-			if n, err := r.events(sampleCtx, srv); err == nil {
-				d.MaxLag = max(d.MaxLag, int(r.pub.Sent())-pubBase-(n-before))
+			if n, err := r.metric(sampleCtx, svc, "event_count_total"); err == nil {
+				for i := range n {
+					d.MaxLag = max(d.MaxLag, int(r.pub.Sent())-pubBase-(n[i]-before[i]))
+				}
 			}
 			select {
 			case <-sampleCtx.Done():
 			case <-time.After(100 * time.Millisecond):
 			}
 		}
-	}()
+	})
 	r.Logf("drain: %d storage updates at %d/s over %d cached storages", total, o.DrainRate, len(storages))
 	paced, err := publish.Pace(ctx, r.pub, float64(o.DrainRate), total, func(i int, nowUS int64, b []byte) (string, []byte) {
 		return domain.ChannelStorageUpdate, events.AppendStorageUpdate(b, world.HomeStorage(storages[i%len(storages)]), "files/drain.txt", nowUS)
@@ -260,30 +299,39 @@ func (r *runner) drain(ctx context.Context, srv *harness.Server) error {
 		sampleWG.Wait()
 		return err
 	}
-	n, at, err := r.awaitEvents(ctx, srv, before+total)
+	n, at, err := r.awaitEvents(ctx, svc, plus(before, total))
 	stopSampling()
 	sampleWG.Wait()
 	if err != nil {
 		return err
 	}
+	counted := slices.Min(minus(n, before))
 	d.Published, d.PublishRate = paced.Sent, paced.Rate()
-	d.Counted = n-before >= total
+	d.Counted = counted >= total
 	d.Behind = max(at.Sub(paced.End).Seconds(), 0)
 	if s := at.Sub(paced.Start).Seconds(); s > 0 {
-		d.AcceptRate = float64(n-before) / s
+		d.AcceptRate = float64(counted) / s
 	}
 	d.Disconnects = r.bufferDisconnects(ctx) - discBefore
-	subAfter, _, err := r.subscriber(ctx)
-	d.Resubscribe = err != nil || subAfter != subBefore
-	s, err := r.awaitDeliveries(ctx, func(rc protocol.Received) bool { return rc.FileIDs >= uint64(total) })
+	subsAfter, err := r.subscribers(ctx)
+	d.Resubscribe = err != nil || !sameClients(subsBefore, subsAfter)
+	all, err := r.awaitDeliveries(ctx, func(rc protocol.Received) bool { return rc.FileIDs >= uint64(total) })
 	if err != nil {
 		return err
 	}
+	q2, err := r.metric(ctx, svc, "mapping_query_count")
+	if err != nil {
+		return err
+	}
+	d.Queries = minus(q2, q1)
+	s := merged(all, nil)
 	d.Received, d.Latency, d.Dropped = s.Received.FileIDs, *s.Latency, s.Dropped
 	if d.Received < uint64(total) {
 		d.Lost = uint64(total) - d.Received
 	}
-	r.Logf("drain: published %s/s, server counted %s/s, %.2f s behind at the end, max lag %d, max omem %s, delivered %d, lost %d",
-		report.Count(d.PublishRate), report.Count(d.AcceptRate), d.Behind, d.MaxLag, report.Bytes(d.MaxOmem), d.Received, d.Lost)
+	r.Logf("drain: published %s/s, server counted %s/s, %.2f s behind at the end, max lag %d, max omem %s, delivered %d, lost %d; "+
+		"mapping queries per instance: %v for the %d cold storages, %v while draining",
+		report.Count(d.PublishRate), report.Count(d.AcceptRate), d.Behind, d.MaxLag, report.Bytes(d.MaxOmem), d.Received, d.Lost,
+		d.WarmQueries, len(storages), d.Queries)
 	return nil
 }

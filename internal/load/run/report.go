@@ -2,8 +2,7 @@ package run
 
 import (
 	"fmt"
-	"io"
-	"text/tabwriter"
+	"strings"
 	"time"
 
 	"github.com/notifypush/notify_push/internal/load/events"
@@ -14,19 +13,93 @@ import (
 )
 
 // Report is everything one run measured; Targets judges it against the
-// figures of the issue.
+// figures of the issues.
 type Report struct {
 	harness.RunInfo
-	Params  Params    `json:"params"`
-	Server  Measured  `json:"server"`
-	Ref     *Measured `json:"reference,omitempty"`
-	Fanout  Fanout    `json:"fanout"`
-	Through Through   `json:"throughput"`
-	Drain   Drain     `json:"drain"`
+	Params Params `json:"params"`
+	// Server is notify_push: the one instance, or the service several make,
+	// their figures summed.
+	Server Measured `json:"server"`
+	// Instances are the instances one by one, when there are several.
+	Instances []Measured `json:"instances,omitempty"`
+	// Single is one instance alone with one instance's share of the
+	// clients, when there are several: the goal's comparison.
+	Single *Single   `json:"single,omitempty"`
+	Ref    *Measured `json:"reference,omitempty"`
+	Fanout Fanout    `json:"fanout"`
+	// InstanceFanout is, with several instances, for each one an update of
+	// a storage that only its users mount: its fan-out while the others idle.
+	InstanceFanout []Fanout `json:"instance_fanout,omitempty"`
+	// RefFanout is the reference writing the shared storage's updates to
+	// the same clients (with several instances: those of one instance).
+	RefFanout *Fanout `json:"reference_fanout,omitempty"`
+	Through   Through `json:"throughput"`
+	Drain     Drain   `json:"drain"`
+	// Redis is what the Redis server (all nodes of a cluster) spent while
+	// notify_push was measured.
+	Redis      RedisCost   `json:"redis"`
+	AppMetrics *AppMetrics `json:"app_metrics,omitempty"`
 	// CredentialChecks counts the logins the fake Nextcloud confirmed:
 	// every Basic-checked login of notify_push must have asked it.
 	CredentialChecks uint64   `json:"credential_checks"`
 	Problems         []string `json:"problems,omitempty"`
+}
+
+// Single is one instance alone holding one instance's share of the clients.
+type Single struct {
+	Measured Measured `json:"measured"`
+	// Fanout is the shared storage's update: its share of what every
+	// instance delivers at once.
+	Fanout Fanout `json:"fanout"`
+	// GroupFanout is its group storage's update, as InstanceFanout.
+	GroupFanout Fanout `json:"group_fanout"`
+}
+
+// RedisCost is Redis's own CPU and memory, phase by phase.
+type RedisCost struct {
+	Nodes  int          `json:"nodes"`
+	Phases []RedisPhase `json:"phases,omitempty"`
+	// Loaded is at the end of the idle window, every connection up.
+	Loaded harness.RedisStats `json:"loaded"`
+}
+
+// RedisPhase is Redis's CPU time over one phase and its memory at the end.
+type RedisPhase struct {
+	Name       string  `json:"name"`
+	Seconds    float64 `json:"seconds"`
+	CPUSeconds float64 `json:"cpu_s"`
+	Published  uint64  `json:"published"`
+	UsedMemory uint64  `json:"used_memory"`
+	RSS        uint64  `json:"rss"`
+}
+
+// CPUPercent is the share of one core Redis used over the phase.
+func (p RedisPhase) CPUPercent() float64 {
+	if p.Seconds <= 0 {
+		return 0
+	}
+	return p.CPUSeconds / p.Seconds * 100
+}
+
+// Phase is the phase named name, if measured.
+func (c RedisCost) Phase(name string) (RedisPhase, bool) {
+	for _, p := range c.Phases {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return RedisPhase{}, false
+}
+
+// AppMetrics is the service's answer to the app's metrics query.
+type AppMetrics struct {
+	// Connections is active_connection_count in the answer.
+	Connections    int64  `json:"active_connection_count"`
+	EventsReceived uint64 `json:"events_received"`
+	// Held is what the servers' /metrics counted then, summed.
+	Held int64 `json:"held"`
+	// InstanceCounts is each server's instance_count after the query.
+	InstanceCounts []int `json:"instance_counts"`
 }
 
 // Params are the parameters of the run, after capping to what fits.
@@ -48,6 +121,8 @@ type Params struct {
 	PerSource     int     `json:"per_source"`
 	Concurrency   int     `json:"concurrency"`
 	ClientSched   string  `json:"client_sched,omitempty"`
+	Instances     int     `json:"instances"`
+	RedisCluster  bool    `json:"redis_cluster,omitempty"`
 }
 
 // Snapshot is a server's memory at one connection count, after a forced GC.
@@ -133,7 +208,13 @@ type Fanout struct {
 	// Warm is the first round, whose mapping query is not cached yet.
 	WarmReceived uint64         `json:"warm_received"`
 	WarmLatency  hist.Latencies `json:"warm_latency"`
-	Dropped      int            `json:"dropped"`
+	// WarmQueries is the mapping queries each server ran for it.
+	WarmQueries []int `json:"warm_queries,omitempty"`
+	// PerInstance is each instance's share, when there are several.
+	PerInstance []FanoutShare `json:"per_instance,omitempty"`
+	// CPUSeconds is what the servers spent over the measured rounds.
+	CPUSeconds float64 `json:"server_cpu_s"`
+	Dropped    int     `json:"dropped"`
 }
 
 // Through is the per-user event stream.
@@ -149,6 +230,9 @@ type Through struct {
 	Seconds     float64                     `json:"seconds"` // first publish to last receipt
 	Latency     hist.Latencies              `json:"latency"`
 	Dropped     int                         `json:"dropped"`
+	// CPUSeconds is what the servers spent from the first publish to the
+	// last receipt.
+	CPUSeconds float64 `json:"server_cpu_s"`
 }
 
 // DeliveredRate is deliveries per second, first publish to last receipt.
@@ -176,9 +260,23 @@ type Drain struct {
 	Lost        uint64         `json:"lost"`
 	Latency     hist.Latencies `json:"latency"`
 	Dropped     int            `json:"dropped"`
+	// WarmQueries is the mapping queries each instance ran for the burst of
+	// one update per cold storage beforehand, Queries those it ran while
+	// draining the cached ones.
+	WarmQueries []int `json:"warm_queries"`
+	Queries     []int `json:"queries"`
 }
 
-// The issue's thresholds.
+// FanoutShare is what one instance's clients received of a fan-out.
+type FanoutShare struct {
+	Name     string         `json:"name"`
+	Users    int            `json:"users"`
+	Expected uint64         `json:"expected"`
+	Received uint64         `json:"received"`
+	Latency  hist.Latencies `json:"latency"`
+}
+
+// The issues' thresholds.
 const (
 	targetRSSPerConn    = 8 * 1024
 	targetRefRatio      = 0.5
@@ -191,6 +289,13 @@ const (
 	targetFanoutUsers   = 10_000
 	targetIdleConns     = 19_000
 	targetDrainStorages = 10_000
+	// targetFanoutRefRatio: notify_push's fan-out p99 against the reference
+	// writing the same update to the same clients in the same run.
+	targetFanoutRefRatio = 1.0
+	// targetInstanceRatio: with several instances, each one's memory per
+	// connection and fan-out p99 against one instance alone with the same
+	// share of the clients (issue 19).
+	targetInstanceRatio = 1.2
 	// rateTolerance is the resolution of a measured rate: the publisher
 	// paces in 1 ms batches and the server's count is polled every 10 ms, so
 	// a server that keeps up shows a rate a fraction of a percent low.
@@ -214,12 +319,27 @@ func (r *Report) Targets() []report.Target {
 	if r.Ref != nil {
 		refPC, okRef = r.Ref.PerConn()
 	}
+	// The targets are one process's: with several instances, at each one's share.
 	n := r.Server.Loaded.Conns
+	if len(r.Instances) > 0 {
+		n = 0
+		for _, m := range r.Instances {
+			n = max(n, m.Loaded.Conns)
+		}
+	}
 	atN := at(n, targetIdleConns, "connections")
+	if len(r.Instances) > 0 {
+		atN = joinNotes(atN, fmt.Sprintf("per instance, %d of them: memory over all, CPU the busiest's", len(r.Instances)))
+	}
+	k := max(len(r.Instances), 1)
 	mem := report.Target{Name: "memory at N idle connections", Measured: report.MiB(r.Server.Loaded.Memory.RSS) + " RSS", Result: "INFO", Note: atN}
+	if k > 1 {
+		mem.Measured += fmt.Sprintf(", %s each", report.MiB(r.Server.Loaded.Memory.RSS/uint64(k)))
+	}
 	if r.Ref != nil {
+		// With several instances the reference holds one instance's share.
 		mem.Ref = report.MiB(r.Ref.Loaded.Memory.RSS)
-		mem.Ratio = report.Ratio(float64(r.Server.Loaded.Memory.RSS), float64(r.Ref.Loaded.Memory.RSS))
+		mem.Ratio = report.Ratio(float64(r.Server.Loaded.Memory.RSS)/float64(k), float64(r.Ref.Loaded.Memory.RSS))
 	}
 	ts = append(ts, mem)
 
@@ -238,11 +358,18 @@ func (r *Report) Targets() []report.Target {
 
 	cpu := report.Target{Name: "CPU at rest < 3 % of a core", Result: "N/A", Note: atN}
 	if r.Server.IdleSeconds > 0 {
-		cpu.Measured = fmt.Sprintf("%.2f %% over %.0f s", r.Server.CPUPercent, r.Server.IdleSeconds)
-		cpu.Result = report.Verdict(r.Server.CPUPercent < targetCPUPercent)
+		busiest := r.Server.CPUPercent
+		if len(r.Instances) > 0 {
+			busiest = 0
+			for _, m := range r.Instances {
+				busiest = max(busiest, m.CPUPercent)
+			}
+		}
+		cpu.Measured = fmt.Sprintf("%.2f %% over %.0f s", busiest, r.Server.IdleSeconds)
+		cpu.Result = report.Verdict(busiest < targetCPUPercent)
 		if r.Ref != nil {
 			cpu.Ref = fmt.Sprintf("%.2f %%", r.Ref.CPUPercent)
-			cpu.Ratio = report.Ratio(r.Server.CPUPercent, r.Ref.CPUPercent)
+			cpu.Ratio = report.Ratio(busiest, r.Ref.CPUPercent)
 		}
 	}
 	ts = append(ts, cpu)
@@ -255,14 +382,20 @@ func (r *Report) Targets() []report.Target {
 		fan.Result = report.Verdict(f.Expected > 0 && lost == 0 &&
 			time.Duration(f.Latency.Quantile(0.99))*time.Microsecond <= targetFanoutP99)
 	}
-	ts = append(ts, fan)
+	ts = append(ts, fan, r.fanoutAgainstReference())
 
+	// Several instances on one machine: each reads every event, and logs
+	// its share of the clients in, on the same CPUs.
+	sharedCPUs := ""
+	if k > 1 {
+		sharedCPUs = fmt.Sprintf("%d instances on this machine's CPUs, each reading every event", k)
+	}
 	t := r.Through
-	thr := report.Target{Name: "throughput ≥ 50,000 events/s, 0 lost", Result: "N/A"}
+	thr := report.Target{Name: "throughput ≥ 50,000 events/s, 0 lost", Result: "N/A", Note: sharedCPUs}
 	if t.Published > 0 {
 		thr.Measured = fmt.Sprintf("%s/s in, %s/s out, %d lost", report.Count(t.AcceptRate), report.Count(t.DeliveredRate()), t.Lost)
 		if r.Params.Rate < targetThroughput {
-			thr.Note = fmt.Sprintf("offered only %s/s", report.Count(float64(r.Params.Rate)))
+			thr.Note = joinNotes(thr.Note, fmt.Sprintf("offered only %s/s", report.Count(float64(r.Params.Rate))))
 		} else {
 			thr.Result = report.Verdict(t.Lost == 0 && t.AcceptRate >= rateTolerance*targetThroughput &&
 				t.DeliveredRate() >= rateTolerance*targetThroughput)
@@ -280,6 +413,9 @@ func (r *Report) Targets() []report.Target {
 		c := s.c(&r.Server)
 		st := report.Target{Name: "connect storm, " + s.name + ": within 5 s", Result: "N/A",
 			Note: at(c.Requested, targetStormLogins, "logins")}
+		if k > 1 {
+			st.Note = joinNotes(st.Note, fmt.Sprintf("%d instances and the fake Nextcloud on this machine's CPUs; the reference took one instance's share", k))
+		}
 		if c.Requested > 0 {
 			st.Measured = fmt.Sprintf("%.2f s (%s/s), %d failed", c.Seconds, report.Count(c.Rate()), c.Failed)
 			st.Result = report.Verdict(c.Failed == 0 && c.Seconds <= targetStormSeconds)
@@ -294,7 +430,7 @@ func (r *Report) Targets() []report.Target {
 
 	d := r.Drain
 	dr := report.Target{Name: "Redis drain ≥ 20,000 updates/s, no disconnect", Result: "N/A",
-		Note: at(d.Storages, targetDrainStorages, "cached storages")}
+		Note: joinNotes(at(d.Storages, targetDrainStorages, "cached storages"), sharedCPUs)}
 	if d.Published > 0 {
 		dr.Measured = fmt.Sprintf("%s/s, %.2f s behind, %s disconnects", report.Count(d.AcceptRate), d.Behind, disconnects(d.Disconnects))
 		dr.Result = report.Verdict(d.Counted && d.AcceptRate >= rateTolerance*targetDrainRate && d.Disconnects <= 0 && !d.Resubscribe)
@@ -303,8 +439,144 @@ func (r *Report) Targets() []report.Target {
 			dr.Note = joinNotes(dr.Note, fmt.Sprintf("offered only %s/s", report.Count(float64(r.Params.DrainRate))))
 		}
 	}
-	ts = append(ts, dr)
+	ts = append(ts, dr, r.appMetricsTarget())
+	if len(r.Instances) > 0 {
+		ts = append(ts, r.instanceTargets()...)
+	}
 	return ts
+}
+
+// p99 is a fan-out's 99th percentile in microseconds, as a float.
+func p99(f Fanout) float64 { return float64(f.Latency.Quantile(0.99)) }
+
+// fanoutAgainstReference judges notify_push's fan-out by the reference's,
+// measured with the same clients in the same run, so that the verdict
+// travels between machines where a fixed figure does not. With several
+// instances the reference holds one instance's clients, and is compared
+// with one instance alone holding them, updating the storage they alone
+// mount: the same deliveries from the same mapping (the shared storage's
+// rows of users held elsewhere are work the reference does not do).
+func (r *Report) fanoutAgainstReference() report.Target {
+	t := report.Target{Name: fmt.Sprintf("fan-out: p99 ≤ %.1f× reference, same clients", targetFanoutRefRatio), Result: "N/A"}
+	ours := r.Fanout
+	if len(r.Instances) > 0 {
+		if r.Single == nil {
+			t.Note = "no instance alone was measured (--no-single)"
+			return t
+		}
+		ours = r.Single.GroupFanout
+		t.Note = "one instance alone: an update of the storage its clients alone mount"
+	}
+	if r.RefFanout == nil || r.RefFanout.Rounds == 0 || ours.Rounds == 0 {
+		return t
+	}
+	ref := *r.RefFanout
+	t.Measured = fmt.Sprintf("p50 %s, p99 %s", report.Micros(ours.Latency.Quantile(0.5)), report.Micros(ours.Latency.Quantile(0.99)))
+	t.Ref = fmt.Sprintf("p50 %s, p99 %s", report.Micros(ref.Latency.Quantile(0.5)), report.Micros(ref.Latency.Quantile(0.99)))
+	t.Ratio = report.Ratio(p99(ours), p99(ref))
+	refLost := ref.Received < ref.Expected
+	if refLost {
+		t.Note = joinNotes(t.Note, fmt.Sprintf("the reference lost %d of %d", ref.Expected-ref.Received, ref.Expected))
+	}
+	t.Result = report.Verdict(!refLost && p99(ref) > 0 && p99(ours) <= targetFanoutRefRatio*p99(ref))
+	return t
+}
+
+// appMetricsTarget: the app's metrics query is answered with the service's
+// connections, every instance's summed, and every instance counts them all.
+func (r *Report) appMetricsTarget() report.Target {
+	t := report.Target{Name: "app's metrics query: the sum over instances", Result: "N/A"}
+	a := r.AppMetrics
+	if a == nil {
+		return t
+	}
+	t.Measured = fmt.Sprintf("%d connections, instance_count %v", a.Connections, a.InstanceCounts)
+	t.Ref = fmt.Sprintf("%d held", a.Held)
+	ok := a.Connections == a.Held && a.Held == int64(r.Server.Loaded.Conns)
+	for _, n := range a.InstanceCounts {
+		ok = ok && n == max(len(r.Instances), 1)
+	}
+	t.Result = report.Verdict(ok)
+	return t
+}
+
+// instanceTargets judge several instances: every connection up and counted
+// where it is held, and the goal of issue 19, each instance's memory per
+// connection and fan-out p99 within 1.2× of one instance alone holding the
+// same share of the clients.
+func (r *Report) instanceTargets() []report.Target {
+	k := len(r.Instances)
+	up := report.Target{Name: fmt.Sprintf("connections: all up, over %d instances", k)}
+	var held []string
+	ok := r.Server.Loaded.Conns == r.Params.Conns
+	for _, m := range r.Instances {
+		held = append(held, fmt.Sprint(m.Loaded.Conns))
+		ok = ok && m.Loaded.MetricsConns == float64(m.Loaded.Conns)
+	}
+	up.Measured = fmt.Sprintf("%d of %d (%s)", r.Server.Loaded.Conns, r.Params.Conns, strings.Join(held, " + "))
+	up.Result = report.Verdict(ok)
+
+	name := fmt.Sprintf(" ≤ %.1f× one instance alone", targetInstanceRatio)
+	mem := report.Target{Name: "instances: RSS per connection" + name, Result: "N/A"}
+	fan := report.Target{Name: "instances: fan-out p99" + name, Result: "N/A",
+		Note: "an update only each instance's clients receive, the others idle: what an instance per machine sees"}
+	all := report.Target{Name: "instances: fan-out p99, every instance at once, vs one alone", Result: "N/A",
+		Note: "one update to every client: the instances share this machine's CPUs, so each writes as one of several"}
+	if r.Single == nil {
+		const none = "no instance alone was measured (--no-single)"
+		mem.Note, fan.Note, all.Note = none, none, none
+		return []report.Target{up, mem, fan, all}
+	}
+	s := r.Single
+	if alone, ok := s.Measured.PerConn(); ok {
+		worst, name := 0.0, ""
+		for _, m := range r.Instances {
+			if pc, ok := m.PerConn(); ok && pc.RSS >= worst {
+				worst, name = pc.RSS, m.Name
+			}
+		}
+		mem.Measured = fmt.Sprintf("%s (%s)", report.KiB(worst), name)
+		mem.Ref, mem.Ratio = report.KiB(alone.RSS), report.Ratio(worst, alone.RSS)
+		mem.Result = report.Verdict(alone.RSS > 0 && worst <= targetInstanceRatio*alone.RSS)
+	}
+	worstShare := func(fs []FanoutShare) (FanoutShare, bool) {
+		var w FanoutShare
+		lost := false
+		for _, f := range fs {
+			lost = lost || f.Received < f.Expected
+			if f.Latency.Quantile(0.99) >= w.Latency.Quantile(0.99) {
+				w = f
+			}
+		}
+		return w, lost
+	}
+	var alone []FanoutShare
+	for i, f := range r.InstanceFanout {
+		alone = append(alone, FanoutShare{Name: r.Instances[i].Name, Expected: f.Expected, Received: f.Received, Latency: f.Latency})
+	}
+	for _, c := range []struct {
+		t      *report.Target
+		shares []FanoutShare
+		single Fanout
+	}{{&fan, alone, s.GroupFanout}, {&all, r.Fanout.PerInstance, s.Fanout}} {
+		if len(c.shares) == 0 || c.single.Rounds == 0 {
+			continue
+		}
+		w, lost := worstShare(c.shares)
+		c.t.Measured = fmt.Sprintf("p99 %s (%s)", report.Micros(w.Latency.Quantile(0.99)), w.Name)
+		if lost {
+			c.t.Measured += ", some lost"
+		}
+		c.t.Ref = "p99 " + report.Micros(c.single.Latency.Quantile(0.99))
+		c.t.Ratio = report.Ratio(float64(w.Latency.Quantile(0.99)), p99(c.single))
+		c.t.Result = report.Verdict(!lost && p99(c.single) > 0 && float64(w.Latency.Quantile(0.99)) <= targetInstanceRatio*p99(c.single))
+	}
+	// The CPUs this machine has are shared by every instance at once: the
+	// verdict is the alone one's, this one is shown.
+	if all.Result != "N/A" {
+		all.Result = "INFO"
+	}
+	return []report.Target{up, mem, fan, all}
 }
 
 func joinNotes(a, b string) string {
@@ -322,161 +594,6 @@ func (r *Report) Failed() bool {
 		}
 	}
 	return false
-}
-
-// WriteText writes the report for a person.
-func (r *Report) WriteText(w io.Writer) {
-	p := r.Params
-	fmt.Fprintf(w, "notify_push load report — %s, %.0f s\n", r.Started.Format(time.RFC3339), r.Seconds)
-	fmt.Fprintf(w, "machine: %s, %d CPUs, load average %s before / %s after; RLIMIT_NOFILE %d\n",
-		r.Env.GoVersion, r.Env.CPUs, r.Env.LoadBefore, r.Env.LoadAfter, r.Env.FileLimit)
-	fmt.Fprintf(w, "  (servers, Redis, the publisher and %d client workers share these CPUs with whatever else runs: figures are\n"+
-		"  indicative, and latencies include the client workers' own wait for a CPU)\n", r.Env.Workers)
-	if p.ClientSched == "batch" {
-		fmt.Fprintln(w, "  (client workers run under SCHED_BATCH: their fair share of the CPUs, without preempting the server at each frame)")
-	}
-	pingNote := ""
-	if p.PingSeconds == 30 {
-		pingNote = " (the production default)"
-	}
-	fmt.Fprintf(w, "run: %d connections (baseline %d), storms of %d, fan-out %d users × %d rounds, ping interval %gs%s, idle window %gs\n",
-		p.Conns, p.Baseline, p.Storm, p.FanoutUsers, p.FanoutRounds, p.PingSeconds, pingNote, p.IdleSeconds)
-	fmt.Fprintf(w, "     throughput %d/s for %gs (%s), drain %d/s for %gs over %d storages; ≤ %d sockets per worker, ≤ %d per source, from %s\n",
-		p.Rate, p.ThroughputS, p.Mix, p.DrainRate, p.DrainS, p.DrainStorages, p.PerWorker, p.PerSource, r.Env.Sources)
-	fmt.Fprintln(w)
-
-	fmt.Fprintln(w, "Targets")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  target\tnotify_push\treference\tratio\tresult")
-	var notes []string
-	for _, t := range r.Targets() {
-		mark := ""
-		if t.Note != "" {
-			notes = append(notes, t.Note)
-			mark = fmt.Sprintf(" [%d]", len(notes))
-		}
-		fmt.Fprintf(tw, "  %s%s\t%s\t%s\t%s\t%s\n", t.Name, mark, report.Dash(t.Measured), report.Dash(t.Ref), report.Dash(t.Ratio), t.Result)
-	}
-	tw.Flush()
-	for i, n := range notes {
-		fmt.Fprintf(w, "  [%d] %s\n", i+1, n)
-	}
-	fmt.Fprintln(w, "  Rates pass within 1 % of the target (pacing in 1 ms batches, counts polled every 10 ms).")
-	fmt.Fprintln(w)
-
-	fmt.Fprintln(w, "Per connection (Δ from baseline to loaded, after two ping cycles and a forced GC, ÷ ΔN)")
-	pc, okPC := r.Server.PerConn()
-	var refPC PerConn
-	okRef := false
-	if r.Ref != nil {
-		refPC, okRef = r.Ref.PerConn()
-	}
-	fmt.Fprintf(w, "  %-34s %12s %12s %8s\n", "", "notify_push", "reference", "ratio")
-	row := func(name string, a, b float64, unit func(float64) string) {
-		if !okPC {
-			return
-		}
-		ref, rat := "—", "—"
-		if okRef {
-			ref, rat = unit(b), report.Ratio(a, b)
-		}
-		fmt.Fprintf(w, "  %-34s %12s %12s %8s\n", name, unit(a), ref, rat)
-	}
-	plain := func(format string) func(float64) string {
-		return func(v float64) string { return fmt.Sprintf(format, v) }
-	}
-	row("RSS (VmRSS)", pc.RSS, refPC.RSS, report.KiB)
-	row("RSS, anonymous", pc.RSSAnon, refPC.RSSAnon, report.KiB)
-	row("goroutines", pc.Goroutines, refPC.Goroutines, plain("%.2f"))
-	row("goroutine stacks", pc.Stack, refPC.Stack, report.KiB)
-	row("heap objects, bytes", pc.HeapBytes, refPC.HeapBytes, report.KiB)
-	row("heap objects, count", pc.HeapObjects, refPC.HeapObjects, plain("%.1f"))
-	row("heap unused (fragmentation)", pc.HeapUnused, refPC.HeapUnused, report.KiB)
-	row("runtime metadata", pc.Metadata, refPC.Metadata, report.KiB)
-	row("runtime mapped − released", pc.Total, refPC.Total, report.KiB)
-	fmt.Fprintln(w)
-
-	fmt.Fprintln(w, "Servers")
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  \tconnections\tRSS\tgoroutines\tthreads\t/metrics RSS\t/metrics goroutines\tCPU at rest\tpings/conn\tdropped")
-	for _, m := range []*Measured{&r.Server, r.Ref} {
-		if m == nil {
-			continue
-		}
-		for _, s := range []struct {
-			what string
-			snap Snapshot
-		}{{"baseline", m.Baseline}, {"loaded", m.Loaded}} {
-			cpu, pings, dropped := "", "", ""
-			if s.what == "loaded" {
-				cpu = fmt.Sprintf("%.2f %% over %.0f s", m.CPUPercent, m.IdleSeconds)
-				pings = fmt.Sprintf("%.2f", m.PingsPerConn)
-				dropped = fmt.Sprint(m.IdleDropped)
-			}
-			fmt.Fprintf(tw, "  %s %s\t%d\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", m.Name, s.what, s.snap.Conns, report.MiB(s.snap.Memory.RSS),
-				s.snap.Runtime.Goroutines, s.snap.Memory.Threads, metricMiB(s.snap.MetricsRSS), metricCount(s.snap.MetricsGoroutines),
-				report.Dash(cpu), report.Dash(pings), report.Dash(dropped))
-		}
-	}
-	tw.Flush()
-	fmt.Fprintln(w)
-
-	fmt.Fprintln(w, "Phases")
-	f, t, d := r.Fanout, r.Through, r.Drain
-	phase := func(name, format string, args ...any) {
-		fmt.Fprintf(w, "  %s\n      %s\n", name, fmt.Sprintf(format, args...))
-	}
-	for _, m := range []*Measured{&r.Server, r.Ref} {
-		if m == nil {
-			continue
-		}
-		second := "pre-auth, stays"
-		if m != &r.Server {
-			second = "the same logins, stays"
-		}
-		for _, c := range []struct {
-			name string
-			c    Connect
-		}{{"connect storm 1 (Basic-checked, closed again)", m.Storm1}, {"connect storm 2 (" + second + ")", m.Storm2},
-			{"top-up to N (Basic-checked)", m.TopUp}} {
-			if c.c.Requested > 0 {
-				phase(m.Name+", "+c.name, "%d/%d up in %.2f s = %s logins/s; login p50 %s, p99 %s, max %s%s", c.c.OK, c.c.Requested,
-					c.c.Seconds, report.Count(c.c.Rate()), report.Micros(c.c.Latency.Quantile(0.5)), report.Micros(c.c.Latency.Quantile(0.99)), report.Micros(c.c.Latency.Max),
-					report.Tally("; failures: ", c.c.Errors))
-			}
-		}
-	}
-	if r.CredentialChecks > 0 {
-		phase("credential checks", "%d logins confirmed by the fake Nextcloud (notify_push's Basic-checked logins: baseline, storm 1, top-up)",
-			r.CredentialChecks)
-	}
-	if f.Rounds > 0 {
-		phase("fan-out, first round (mapping not cached)", "%d/%d received; p50 %s, p99 %s, max %s", f.WarmReceived, f.Users,
-			report.Micros(f.WarmLatency.Quantile(0.5)), report.Micros(f.WarmLatency.Quantile(0.99)), report.Micros(f.WarmLatency.Max))
-		phase(fmt.Sprintf("fan-out, %d rounds (mapping cached)", f.Rounds), "%d/%d received; p50 %s, p99 %s, max %s; %d connections dropped",
-			f.Received, f.Expected, report.Micros(f.Latency.Quantile(0.5)), report.Micros(f.Latency.Quantile(0.99)), report.Micros(f.Latency.Max), f.Dropped)
-	}
-	if t.Published > 0 {
-		phase("throughput, "+r.Params.Mix, "%d published at %s/s; the server counted %d (%s/s); %d delivered in %.2f s (%s/s), "+
-			"%d lost, %d extra; latency (custom) p50 %s, p99 %s, max %s; %d connections dropped",
-			t.Published, report.Count(t.PublishRate), t.Accepted, report.Count(t.AcceptRate), t.Received.Deliveries(), t.Seconds,
-			report.Count(t.DeliveredRate()), t.Lost, t.Extra, report.Micros(t.Latency.Quantile(0.5)), report.Micros(t.Latency.Quantile(0.99)), report.Micros(t.Latency.Max), t.Dropped)
-	}
-	if d.Published > 0 {
-		phase("storage-update drain", "%d published at %s/s over %d cached storages; the server counted all: %v, at %s/s, "+
-			"%.2f s after the last PUBLISH; lag at most %d events, subscriber output buffer at most %s (limit %s); "+
-			"output-buffer disconnects %s, resubscribed %v; %d delivered, %d lost, latency p50 %s, p99 %s, max %s",
-			d.Published, report.Count(d.PublishRate), d.Storages, d.Counted, report.Count(d.AcceptRate), d.Behind, d.MaxLag, report.Bytes(d.MaxOmem),
-			report.Dash(r.Env.RedisBuffer), disconnects(d.Disconnects), d.Resubscribe, d.Received, d.Lost,
-			report.Micros(d.Latency.Quantile(0.5)), report.Micros(d.Latency.Quantile(0.99)), report.Micros(d.Latency.Max))
-	}
-	if len(r.Problems) > 0 {
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Problems")
-		for _, p := range r.Problems {
-			fmt.Fprintf(w, "  - %s\n", p)
-		}
-	}
 }
 
 func metricMiB(v float64) string {

@@ -48,6 +48,8 @@ func goodReport() *Report {
 		Ref:    &ref,
 		Fanout: Fanout{Users: 10_000, Rounds: 10, Expected: 100_000, Received: 100_000, Latency: latencies(100, 50_000),
 			WarmReceived: 10_000, WarmLatency: latencies(10, 300_000)},
+		RefFanout:  &Fanout{Users: 10_000, Rounds: 10, Expected: 100_000, Received: 100_000, Latency: latencies(100, 60_000)},
+		AppMetrics: &AppMetrics{Connections: 19_000, Held: 19_000, InstanceCounts: []int{1}},
 		Through: Through{Published: 500_000, PublishRate: 49_990, Accepted: 500_000, AcceptRate: 49_800,
 			Expected: map[events.EventKind]uint64{events.KindCustom: 500_000}, Received: protocol.Received{Custom: 500_000}, Seconds: 10.02,
 			Latency: latencies(10, 900)},

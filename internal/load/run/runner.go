@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/notifypush/notify_push/domain"
-	"github.com/notifypush/notify_push/internal/load/events"
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/notifypush/notify_push/internal/load/harness"
 	"github.com/notifypush/notify_push/internal/load/hist"
 	"github.com/notifypush/notify_push/internal/load/protocol"
@@ -26,11 +26,20 @@ type runner struct {
 	*harness.Bench
 	opts options
 
-	redis *process.Redis
-	pub   *publish.Publisher
+	// redis is the private redis-server, or a cluster's nodes; nodes are
+	// plain clients of each, for what Redis says of itself (INFO, CLIENT
+	// LIST); redisURLs is what the servers get as REDIS_URL.
+	redis     []*process.Redis
+	nodes     []*goredis.Client
+	redisURLs string
+	pub       *publish.Publisher
 	// groups[w][name] is how many connections worker w holds in group name.
 	groups []map[string]int
-	// up lists the users holding one notify_push connection each.
+	// slots[i] are the workers that hold the connections of server i of a
+	// service: each worker's counts and latencies are one server's.
+	slots [][]int
+	// up lists the users holding one connection each to the service being
+	// measured.
 	up map[int]bool
 
 	report Report
@@ -53,6 +62,11 @@ func run(ctx context.Context, opts options, progress io.Writer) (*Report, error)
 	if err := r.measureNotifyPush(ctx); err != nil {
 		return nil, err
 	}
+	if opts.Instances > 1 && !opts.NoSingle {
+		if err := r.measureSingle(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if !opts.NoReference {
 		if err := r.measureReference(ctx); err != nil {
 			return nil, err
@@ -63,41 +77,81 @@ func run(ctx context.Context, opts options, progress io.Writer) (*Report, error)
 	return &r.report, nil
 }
 
+// clusterNodes is the size of --redis-cluster: the smallest cluster Redis
+// accepts without replicas.
+const clusterNodes = 3
+
 func (r *runner) setUp(ctx context.Context) error {
 	var err error
 	if r.opts.ServerBin, err = r.ServerBinary(ctx, r.opts.ServerBin); err != nil {
 		return err
 	}
-	if r.redis, err = harness.StartRedis(r.Dir); err != nil {
-		return err
+	var client goredis.UniversalClient
+	if r.opts.RedisCluster {
+		t0 := time.Now()
+		if r.redis, err = harness.StartRedisCluster(ctx, r.Dir, clusterNodes); err != nil {
+			return err
+		}
+		var addrs, urls []string
+		for _, n := range r.redis {
+			addrs = append(addrs, n.Addr)
+			urls = append(urls, "redis://"+n.Addr)
+		}
+		r.redisURLs = strings.Join(urls, ",")
+		client = goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: addrs})
+		r.Logf("redis: cluster of %d masters on %s (%.1f s)", len(addrs), strings.Join(addrs, ", "), time.Since(t0).Seconds())
+	} else {
+		node, err := harness.StartRedis(r.Dir)
+		if err != nil {
+			return err
+		}
+		r.redis = []*process.Redis{node}
+		r.redisURLs = "redis://" + node.Addr
+		client = goredis.NewClient(&goredis.Options{Addr: node.Addr})
 	}
-	if r.pub, err = publish.DialPublisher(ctx, r.redis.Addr); err != nil {
+	for _, n := range r.redis {
+		r.nodes = append(r.nodes, goredis.NewClient(&goredis.Options{Addr: n.Addr}))
+	}
+	// PUBLISH on any node of a cluster reaches the subscribers of every node.
+	if r.pub, err = publish.DialPublisher(ctx, r.redis[0].Addr); err != nil {
 		return err
 	}
 	t0 := time.Now()
-	if err := r.StartWorld(ctx, r.redis.Addr, r.opts.Conns, r.opts.FanoutUsers); err != nil {
+	if err := r.StartWorldOn(ctx, client, r.opts.Conns, r.opts.FanoutUsers); err != nil {
 		return err
+	}
+	if r.opts.Instances > 1 {
+		if err := world.SeedGroupStorages(ctx, r.DatabasePath(), r.opts.FanoutUsers, r.opts.Instances); err != nil {
+			return err
+		}
 	}
 	r.Logf("database: %d users with home storages, storage %d shared with %d of them (%.1f s)",
 		r.opts.Conns, world.SharedStorage, r.opts.FanoutUsers, time.Since(t0).Seconds())
-	if v, err := r.Redis.ConfigGet(ctx, "client-output-buffer-limit").Result(); err == nil {
+	if v, err := r.nodes[0].ConfigGet(ctx, "client-output-buffer-limit").Result(); err == nil {
 		r.Env.RedisBuffer = pubsubLimit(v["client-output-buffer-limit"])
 	}
-	nWorkers := (r.opts.Conns + r.opts.PerWorker - 1) / r.opts.PerWorker
-	r.groups = make([]map[string]int, nWorkers)
+	n := r.opts.Instances
+	perSlot := (ceilDiv(r.opts.Conns, n) + r.opts.PerWorker - 1) / r.opts.PerWorker
+	r.slots = workerSlots(n, perSlot)
+	r.groups = make([]map[string]int, n*perSlot)
 	for i := range r.groups {
 		r.groups[i] = map[string]int{}
 	}
-	return r.StartWorkers(nWorkers, r.opts.ClientSched == "batch")
+	return r.StartWorkers(n*perSlot, r.opts.ClientSched == "batch")
 }
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // teardown stops what the bench does not own; the bench closes after.
 func (r *runner) teardown() {
 	if r.pub != nil {
 		r.pub.Close()
 	}
-	if r.redis != nil {
-		r.redis.Kill()
+	for _, c := range r.nodes {
+		_ = c.Close()
+	}
+	for _, n := range r.redis {
+		n.Kill()
 	}
 }
 
@@ -120,42 +174,53 @@ func atoiOr(s string) int64 {
 	return n
 }
 
-// connect opens count connections for users first… to srv as group name,
-// spread over the workers with room.
-func (r *runner) connect(ctx context.Context, srv *harness.Server, name string, first, count int, preAuth string) (Connect, []int, error) {
-	res := Connect{Requested: count}
-	if count == 0 {
-		return res, nil, nil
-	}
-	free := make([]int, len(r.Workers))
-	for i, g := range r.groups {
-		free[i] = r.opts.PerWorker
-		for _, n := range g {
-			free[i] -= n
-		}
-	}
-	shares, err := split(count, free)
-	if err != nil {
-		return res, nil, err
-	}
+// connect opens the connections of users first… first+count-1 to the
+// servers of svc that serve them, as group name, each server's share spread
+// over the workers of its slot with room. It returns the whole batch, each
+// server's part, and the users whose login failed.
+func (r *runner) connect(ctx context.Context, svc service, name string, first, count int, preAuth string) (Connect, []Connect, []int, error) {
+	requested := 0
+	parts := make([]Connect, len(svc.servers))
 	specs := make([]*protocol.ConnectSpec, len(r.Workers))
-	user := first
-	for i, n := range shares {
+	for i, srv := range svc.servers {
+		start, n := svc.share(i, first, count)
+		parts[i].Requested = n
+		requested += n
 		if n == 0 {
 			continue
 		}
-		srcs, err := r.Sources.Take(n)
-		if err != nil {
-			return res, nil, err
+		free := make([]int, len(r.slots[i]))
+		for k, w := range r.slots[i] {
+			free[k] = r.opts.PerWorker
+			for _, c := range r.groups[w] {
+				free[k] -= c
+			}
 		}
-		specs[i] = &protocol.ConnectSpec{Group: name, URL: srv.WSURL, Sources: srcs, FirstUser: user, Count: n,
-			PreAuthPrefix: preAuth, Listen: true, Concurrency: r.opts.Concurrency, TimeoutMS: 30_000}
-		user += n
+		shares, err := split(n, free)
+		if err != nil {
+			return Connect{Requested: requested}, parts, nil, err
+		}
+		user := start
+		for k, m := range shares {
+			if m == 0 {
+				continue
+			}
+			srcs, err := r.Sources.Take(m)
+			if err != nil {
+				return Connect{Requested: requested}, parts, nil, err
+			}
+			specs[r.slots[i][k]] = &protocol.ConnectSpec{Group: name, URL: srv.WSURL, Sources: srcs, FirstUser: user, Count: m,
+				Stride: svc.stride, PreAuthPrefix: preAuth, Listen: true, Concurrency: r.opts.Concurrency, TimeoutMS: 30_000}
+			user += m * svc.stride
+		}
+	}
+	if requested == 0 {
+		return Connect{}, parts, nil, nil
 	}
 	results := make([]*protocol.ConnectResult, len(r.Workers))
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	err = r.EachWorker(func(i int, w *protocol.Worker) error {
+	err := r.EachWorker(func(i int, w *protocol.Worker) error {
 		if specs[i] == nil {
 			return nil
 		}
@@ -167,32 +232,56 @@ func (r *runner) connect(ctx context.Context, srv *harness.Server, name string, 
 		return nil
 	})
 	if err != nil {
-		return res, nil, err
+		return Connect{Requested: requested}, parts, nil, err
 	}
-	var start, end int64
 	var failed []int
-	for i, c := range results {
-		if c == nil {
-			continue
-		}
-		r.groups[i][name] += c.OK
-		res.OK += c.OK
-		res.Failed += c.Failed
-		failed = append(failed, c.FailedUsers...)
-		for e, n := range c.Errors {
-			if res.Errors == nil {
-				res.Errors = map[string]int{}
+	var tStart, tEnd int64
+	for i := range svc.servers {
+		var start, end int64
+		for _, w := range r.slots[i] {
+			c := results[w]
+			if c == nil {
+				continue
 			}
-			res.Errors[e] += n
+			r.groups[w][name] += c.OK
+			parts[i].add(c)
+			failed = append(failed, c.FailedUsers...)
+			if start == 0 || c.Start < start {
+				start = c.Start
+			}
+			end = max(end, c.End)
 		}
-		if start == 0 || c.Start < start {
-			start = c.Start
+		parts[i].Seconds = float64(end-start) / 1e9
+		if start != 0 && (tStart == 0 || start < tStart) {
+			tStart = start
 		}
-		end = max(end, c.End)
-		res.Latency.Merge(c.Latency)
+		tEnd = max(tEnd, end)
 	}
-	res.Seconds = float64(end-start) / 1e9
-	return res, failed, nil
+	var total Connect
+	for _, p := range parts {
+		total.merge(p)
+	}
+	total.Seconds = float64(tEnd-tStart) / 1e9
+	return total, parts, failed, nil
+}
+
+// add counts one worker's logins into c.
+func (c *Connect) add(res *protocol.ConnectResult) {
+	c.OK += res.OK
+	c.Failed += res.Failed
+	for e, n := range res.Errors {
+		if c.Errors == nil {
+			c.Errors = map[string]int{}
+		}
+		c.Errors[e] += n
+	}
+	c.Latency.Merge(res.Latency)
+}
+
+// merge sums o's logins into c (not the time: that is the batch's own).
+func (c *Connect) merge(o Connect) {
+	c.Requested += o.Requested
+	c.add(&protocol.ConnectResult{OK: o.OK, Failed: o.Failed, Errors: o.Errors, Latency: o.Latency})
 }
 
 func (r *runner) closeGroup(ctx context.Context, name string) error {
@@ -232,8 +321,8 @@ func (r *runner) resetAll(ctx context.Context) error {
 	})
 }
 
-// gather merges every worker's stats (latencies too when full).
-func (r *runner) gather(ctx context.Context, full bool) (protocol.Stats, error) {
+// gather asks every worker for its stats (latencies too when full).
+func (r *runner) gather(ctx context.Context, full bool) ([]protocol.Stats, error) {
 	op := protocol.OpCount
 	if full {
 		op = protocol.OpStats
@@ -246,27 +335,39 @@ func (r *runner) gather(ctx context.Context, full bool) (protocol.Stats, error) 
 		}
 		return err
 	})
+	return all, err
+}
+
+// merged sums the stats of workers (every worker when nil).
+func merged(all []protocol.Stats, workers []int) protocol.Stats {
 	var s protocol.Stats
-	for _, o := range all {
-		s.Merge(o)
+	if workers == nil {
+		for _, o := range all {
+			s.Merge(o)
+		}
+	} else {
+		for _, w := range workers {
+			s.Merge(all[w])
+		}
 	}
-	if full && s.Latency == nil {
+	if s.Latency == nil {
 		s.Latency = &hist.Latencies{}
 	}
-	return s, err
+	return s
 }
 
 // awaitDeliveries polls the workers until done says the expected messages
-// are in, or nothing new arrived for the settle time; then it returns the
-// full stats.
-func (r *runner) awaitDeliveries(ctx context.Context, done func(protocol.Received) bool) (protocol.Stats, error) {
+// are in, or nothing new arrived for the settle time; then it returns each
+// worker's full stats.
+func (r *runner) awaitDeliveries(ctx context.Context, done func(protocol.Received) bool) ([]protocol.Stats, error) {
 	var last uint64
 	lastChange := time.Now()
 	for {
-		s, err := r.gather(ctx, false)
+		all, err := r.gather(ctx, false)
 		if err != nil {
-			return s, err
+			return all, err
 		}
+		s := merged(all, nil)
 		total := s.Received.Deliveries() + s.Received.File + s.Received.Other
 		if done(s.Received) {
 			break
@@ -278,37 +379,47 @@ func (r *runner) awaitDeliveries(ctx context.Context, done func(protocol.Receive
 		}
 		select {
 		case <-ctx.Done():
-			return s, ctx.Err()
+			return all, ctx.Err()
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
 	return r.gather(ctx, true)
 }
 
-// events is the server's event_count_total.
-func (r *runner) events(ctx context.Context, srv *harness.Server) (int, error) {
-	m, err := srv.Scrape(ctx)
-	if err != nil {
-		return 0, err
+// metric reads one figure of every server of svc's /metrics.
+func (r *runner) metric(ctx context.Context, svc service, name string) ([]int, error) {
+	out := make([]int, len(svc.servers))
+	for i, srv := range svc.servers {
+		m, err := srv.Scrape(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = int(m[name])
 	}
-	return int(m["event_count_total"]), nil
+	return out, nil
 }
 
-// awaitEvents waits until the server has counted want events, or settle
-// passes without progress. It returns the count and when it was reached.
-func (r *runner) awaitEvents(ctx context.Context, srv *harness.Server, want int) (int, time.Time, error) {
+// awaitEvents waits until every server of svc has counted want[i] events
+// (event_count_total), or settle passes without progress. It returns what
+// each counted and when the last one got there.
+func (r *runner) awaitEvents(ctx context.Context, svc service, want []int) ([]int, time.Time, error) {
 	last, lastChange := -1, time.Now()
 	for {
-		n, err := r.events(ctx, srv)
+		n, err := r.metric(ctx, svc, "event_count_total")
 		if err != nil {
 			return n, time.Time{}, err
 		}
 		now := time.Now()
-		if n >= want {
+		short, sum := false, 0
+		for i := range n {
+			short = short || n[i] < want[i]
+			sum += n[i]
+		}
+		if !short {
 			return n, now, nil
 		}
-		if n != last {
-			last, lastChange = n, now
+		if sum != last {
+			last, lastChange = sum, now
 		} else if now.Sub(lastChange) > r.opts.Settle {
 			return n, now, nil
 		}
@@ -320,103 +431,41 @@ func (r *runner) awaitEvents(ctx context.Context, srv *harness.Server, want int)
 	}
 }
 
-// snapshot forces a GC in srv and reads its memory.
-func (r *runner) snapshot(ctx context.Context, srv *harness.Server) (Snapshot, error) {
-	s := Snapshot{MetricsRSS: -1, MetricsGoroutines: -1, MetricsConns: -1}
-	stats, err := r.gather(ctx, false)
-	if err != nil {
-		return s, err
+// plus adds k to each of n.
+func plus(n []int, k int) []int {
+	out := make([]int, len(n))
+	for i, v := range n {
+		out[i] = v + k
 	}
-	s.Conns = stats.Open
-	if _, err := srv.GC(ctx); err != nil {
-		return s, err
-	}
-	// Let the scavenger's returns show in RSS.
-	time.Sleep(300 * time.Millisecond)
-	if s.Memory, err = harness.ReadMemory(srv.PID()); err != nil {
-		return s, err
-	}
-	if s.Runtime, err = srv.Runtime(ctx); err != nil {
-		return s, err
-	}
-	if srv.Metrics {
-		m, err := srv.Scrape(ctx)
-		if err != nil {
-			return s, err
-		}
-		s.MetricsRSS, s.MetricsGoroutines, s.MetricsConns = m["process_resident_memory_bytes"], m["go_goroutines"], m["active_connection_count"]
-	}
-	return s, nil
+	return out
 }
 
-// idle holds the connections untouched for the idle window (at least two
-// ping cycles), measures the CPU srv used meanwhile, then its memory.
-func (r *runner) idle(ctx context.Context, srv *harness.Server, m *Measured) error {
-	if err := r.resetAll(ctx); err != nil {
-		return err
+// minus is a[i]-b[i].
+func minus(a, b []int) []int {
+	out := make([]int, len(a))
+	for i := range a {
+		out[i] = a[i] - b[i]
 	}
-	wait := max(r.opts.Idle, 2*r.opts.PingInterval+harness.PingTick(r.opts.PingInterval)+2*time.Second)
-	r.Logf("%s: idle for %.0f s (CPU at rest, %d ping cycles)", srv.Name, wait.Seconds(), int(wait/r.opts.PingInterval))
-	t0 := time.Now()
-	cpu0, err := harness.ReadCPUTicks(srv.PID())
-	if err != nil {
-		return err
-	}
-	deadline := t0.Add(wait)
-	for time.Now().Before(deadline) {
-		if err := srv.Alive(); err != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(min(time.Second, time.Until(deadline))):
-		}
-	}
-	cpu1, err := harness.ReadCPUTicks(srv.PID())
-	if err != nil {
-		return err
-	}
-	elapsed := time.Since(t0).Seconds()
-	m.IdleSeconds = elapsed
-	m.CPUPercent = float64(cpu1-cpu0) / harness.ClockTicks / elapsed * 100
-	stats, err := r.gather(ctx, false)
-	if err != nil {
-		return err
-	}
-	if stats.Open > 0 {
-		m.PingsPerConn = float64(stats.Pings) / float64(stats.Open)
-	}
-	m.IdleDropped = stats.Dropped
-	if m.PingsPerConn < 2 {
-		r.Problem("%s: %.2f pings per connection in the idle window: the memory figure is not after two ping cycles",
-			srv.Name, m.PingsPerConn)
-	}
-	if stats.Dropped > 0 {
-		r.Problem("%s: %d connections dropped while idle: %v", srv.Name, stats.Dropped, stats.DropReasons)
-	}
-	if m.Loaded, err = r.snapshot(ctx, srv); err != nil {
-		return err
-	}
-	r.Logf("%s: %d connections: RSS %s, CPU at rest %.2f %%, %.1f pings per connection", srv.Name, m.Loaded.Conns,
-		report.MiB(m.Loaded.Memory.RSS), m.CPUPercent, m.PingsPerConn)
-	return nil
+	return out
 }
 
-func (r *runner) markUp(first, count int, failed []int) {
+func (r *runner) markUp(svc service, first, count int, failed []int) {
 	for u := first; u < first+count; u++ {
-		r.up[u] = true
+		if svc.owner(u) >= 0 {
+			r.up[u] = true
+		}
 	}
 	for _, u := range failed {
 		delete(r.up, u)
 	}
 }
 
-// upUsers lists, in order, the connected users below limit.
-func (r *runner) upUsers(limit int) []int {
+// upUsers lists, in order, the connected users below limit that keep
+// returns true for (nil: all of them).
+func (r *runner) upUsers(limit int, keep func(u int) bool) []int {
 	var users []int
 	for u := range limit {
-		if r.up[u] {
+		if r.up[u] && (keep == nil || keep(u)) {
 			users = append(users, u)
 		}
 	}
@@ -430,176 +479,12 @@ func (r *runner) logConnect(what string, c Connect) {
 	r.Logf("%s: %d/%d up in %.2f s (%s/s)%s", what, c.OK, c.Requested, c.Seconds, report.Count(c.Rate()), report.Tally("; failures: ", c.Errors))
 }
 
-func (r *runner) measureNotifyPush(ctx context.Context) error {
-	o := r.opts
-	srv, err := r.StartNotifyPush(ctx, o.ServerBin, r.redis.Addr, o.PingInterval, "warn")
-	if err != nil {
-		return err
-	}
-	defer srv.Stop()
-	m := &r.report.Server
-	m.Name = "notify_push"
-	r.Logf("notify_push: up (pid %d), ws %s", srv.PID(), srv.WSURL)
-	if err := r.populate(ctx, srv, m, true); err != nil {
-		return err
-	}
-	if err := r.idle(ctx, srv, m); err != nil {
-		return err
-	}
-	if err := r.fanout(ctx, srv); err != nil {
-		return err
-	}
-	if err := r.throughput(ctx, srv); err != nil {
-		return err
-	}
-	if err := r.drain(ctx, srv); err != nil {
-		return err
-	}
-	if err := srv.Alive(); err != nil {
-		return err
-	}
-	r.report.CredentialChecks = r.Nextcloud.Logins.Load()
-	return r.closeAll(ctx)
-}
-
-// populate brings srv to N connections along the same path for both
-// servers, so that their heaps have the same history: the baseline (and its
-// snapshot), a Basic-checked storm that is closed again, a second storm that
-// stays (pre-auth tokens for notify_push; the reference checks nothing),
-// then the rest up to N.
-func (r *runner) populate(ctx context.Context, srv *harness.Server, m *Measured, preAuth bool) error {
-	o := r.opts
-	track := func(first int, c Connect, failed []int) {
-		if preAuth { // notify_push: the later phases address connected users
-			r.markUp(first, c.Requested, failed)
-		}
-	}
-	c, failed, err := r.connect(ctx, srv, "base", 0, o.Baseline, "")
-	if err != nil {
-		return err
-	}
-	track(0, c, failed)
-	if c.Failed > 0 {
-		r.Problem("%s baseline: %d of %d logins failed%s", srv.Name, c.Failed, c.Requested, report.Tally("; failures: ", c.Errors))
-	}
-	if m.Baseline, err = r.snapshot(ctx, srv); err != nil {
-		return err
-	}
-	r.Logf("%s: baseline %d connections, RSS %s", srv.Name, m.Baseline.Conns, report.MiB(m.Baseline.Memory.RSS))
-
-	first := o.Baseline
-	if m.Storm1, _, err = r.connect(ctx, srv, "storm-1", first, o.Storm, ""); err != nil {
-		return err
-	}
-	r.logConnect(srv.Name+": connect storm 1 (Basic-checked)", m.Storm1)
-	if err := r.closeGroup(ctx, "storm-1"); err != nil {
-		return err
-	}
-	if srv.Metrics {
-		if err := r.awaitConnections(ctx, srv, c.OK); err != nil {
-			return err
-		}
-	}
-
-	prefix := ""
-	if preAuth {
-		if prefix, err = r.publishTokens(ctx, srv, first, o.Storm); err != nil {
-			return err
-		}
-	}
-	if m.Storm2, failed, err = r.connect(ctx, srv, "storm-2", first, o.Storm, prefix); err != nil {
-		return err
-	}
-	track(first, m.Storm2, failed)
-	what := "pre-auth"
-	if !preAuth {
-		what = "the same logins"
-	}
-	r.logConnect(srv.Name+": connect storm 2 ("+what+")", m.Storm2)
-
-	first += o.Storm
-	if m.TopUp, failed, err = r.connect(ctx, srv, "rest", first, o.Conns-first, ""); err != nil {
-		return err
-	}
-	track(first, m.TopUp, failed)
-	r.logConnect(srv.Name+": top-up to N", m.TopUp)
-	return nil
-}
-
-// publishTokens publishes a pre-auth token for each of count users and
-// waits until the server has read them all.
-func (r *runner) publishTokens(ctx context.Context, srv *harness.Server, first, count int) (string, error) {
-	prefix, err := tokenPrefix()
-	if err != nil {
-		return "", err
-	}
-	before, err := r.events(ctx, srv)
-	if err != nil {
-		return "", err
-	}
-	if _, err := publish.Pace(ctx, r.pub, 0, count, func(i int, _ int64, b []byte) (string, []byte) {
-		u := first + i
-		b = append(b, `{"user":"user`...)
-		b = strconv.AppendInt(b, int64(u), 10)
-		b = append(b, `","token":"`...)
-		b = append(b, events.PreAuthToken(prefix, u)...)
-		return domain.ChannelPreAuth, append(b, `"}`...)
-	}); err != nil {
-		return "", err
-	}
-	n, _, err := r.awaitEvents(ctx, srv, before+count)
-	if err != nil {
-		return "", err
-	}
-	if n < before+count {
-		r.Problem("pre-auth: the server read %d of %d tokens", n-before, count)
-	}
-	return prefix, nil
-}
-
-// awaitConnections waits (10 s at most) until the server counts want connections.
-func (r *runner) awaitConnections(ctx context.Context, srv *harness.Server, want int) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		m, err := srv.Scrape(ctx)
-		if err != nil {
-			return err
-		}
-		if int(m["active_connection_count"]) == want {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			r.Problem("notify_push counts %.0f connections, want %d", m["active_connection_count"], want)
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func tokenPrefix() (string, error) {
 	b := make([]byte, 8)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(b), nil
-}
-
-func (r *runner) measureReference(ctx context.Context) error {
-	srv, err := harness.StartReference(ctx, r.Self, r.Dir, r.opts.PingInterval)
-	if err != nil {
-		return err
-	}
-	defer srv.Stop()
-	m := &Measured{Name: "reference"}
-	r.report.Ref = m
-	r.Logf("reference: up (pid %d), ws %s", srv.PID(), srv.WSURL)
-	if err := r.populate(ctx, srv, m, false); err != nil {
-		return err
-	}
-	if err := r.idle(ctx, srv, m); err != nil {
-		return err
-	}
-	return r.closeAll(ctx)
 }
 
 // split shares n new connections among workers with free[i] sockets to

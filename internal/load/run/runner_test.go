@@ -6,15 +6,19 @@ import (
 	"testing"
 )
 
-func TestParseSubscriber(t *testing.T) {
+func TestParseSubscribers(t *testing.T) {
 	list := "id=3 addr=127.0.0.1:5000 fd=8 name= age=9 idle=0 flags=N db=0 sub=0 psub=0 omem=0 cmd=client|list\n" +
-		"id=7 addr=127.0.0.1:5001 fd=9 name= age=9 idle=0 flags=P db=0 sub=11 psub=0 omem=20480 cmd=subscribe\n"
-	id, omem, err := parseSubscriber(list)
-	if err != nil || id != "7" || omem != 20480 {
-		t.Fatalf("id %q omem %d: %v", id, omem, err)
+		"id=7 addr=127.0.0.1:5001 fd=9 name= age=9 idle=0 flags=P db=0 sub=11 psub=0 omem=20480 cmd=subscribe\n" +
+		"id=9 addr=127.0.0.1:5002 fd=10 name= age=9 idle=0 flags=P db=0 sub=11 psub=0 omem=0 cmd=subscribe\n"
+	got := parseSubscribers(list)
+	if !reflect.DeepEqual(got, []subscriber{{id: "7", omem: 20480}, {id: "9"}}) {
+		t.Fatalf("%+v", got)
 	}
-	if _, _, err := parseSubscriber("id=3 sub=0 omem=0\n"); err == nil {
-		t.Fatal("found a subscriber where there is none")
+	if got := parseSubscribers("id=3 sub=0 omem=0\n"); len(got) != 0 {
+		t.Fatalf("found subscribers where there are none: %+v", got)
+	}
+	if !sameClients(got, got) || sameClients(parseSubscribers(list), parseSubscribers(list)[:1]) {
+		t.Fatal("sameClients")
 	}
 }
 

@@ -142,8 +142,8 @@ func (w *worker) dialer(source string, timeout time.Duration) *websocket.Dialer 
 
 // connect opens the connections of spec, Concurrency at a time.
 func (w *worker) connect(spec protocol.ConnectSpec) (protocol.ConnectResult, error) {
-	if spec.Count < 0 || len(spec.Sources) == 0 || spec.URL == "" {
-		return protocol.ConnectResult{}, fmt.Errorf("connect needs a URL, source addresses and a count ≥ 0")
+	if spec.Count < 0 || spec.Stride < 0 || len(spec.Sources) == 0 || spec.URL == "" {
+		return protocol.ConnectResult{}, fmt.Errorf("connect needs a URL, source addresses, a count ≥ 0 and a stride ≥ 0")
 	}
 	for _, s := range spec.Sources {
 		if net.ParseIP(s) == nil {
@@ -181,7 +181,7 @@ func (w *worker) connect(spec protocol.ConnectSpec) (protocol.ConnectResult, err
 				if i >= spec.Count {
 					return
 				}
-				user := spec.FirstUser + i
+				user := spec.User(i)
 				t0 := time.Now()
 				c, err := w.login(spec, user, sourceFor(spec.Sources, i), timeout)
 				done := time.Now()

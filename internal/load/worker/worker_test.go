@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -283,6 +285,33 @@ func TestWorkerProtocol(t *testing.T) {
 	call(t, w, protocol.Command{Op: protocol.OpQuit})
 	if err := <-done; err != nil {
 		t.Fatalf("worker: %v", err)
+	}
+}
+
+// With a stride, a connect command logs in every Stride-th user: the
+// users one of several servers holds.
+func TestWorkerConnectStride(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	push := newFakePush(t)
+	w, done := startTestWorker(t)
+	r := call(t, w, protocol.Command{Op: protocol.OpConnect, Connect: &protocol.ConnectSpec{Group: "s", URL: push.url(),
+		Sources: []string{"127.0.0.2"}, FirstUser: 20, Count: 3, Stride: 3, Concurrency: 2}})
+	if r.Connect.OK != 3 || r.Connect.Failed != 0 {
+		t.Fatalf("connect: %+v", r.Connect)
+	}
+	push.mu.Lock()
+	var users []string
+	for u := range push.conns {
+		users = append(users, u)
+	}
+	push.mu.Unlock()
+	sort.Strings(users)
+	if !reflect.DeepEqual(users, []string{"user20", "user23", "user26"}) {
+		t.Errorf("logged in %v, want user20, user23, user26", users)
+	}
+	call(t, w, protocol.Command{Op: protocol.OpQuit})
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -34,30 +34,8 @@ func SeedDatabase(ctx context.Context, path string, users, fanout int) error {
 		}
 	}
 	rootHash := pathHash("")
-	// Multi-row inserts: one statement per 500 rows keeps seeding 20,000
-	// users under a second.
-	const batch = 500
-	insert := func(head string, rows int, placeholders string, args func(i int) []any) error {
-		for from := 0; from < rows; from += batch {
-			n := min(batch, rows-from)
-			var q strings.Builder
-			q.WriteString(head)
-			vals := make([]any, 0, n*strings.Count(placeholders, "?"))
-			for i := range n {
-				if i > 0 {
-					q.WriteByte(',')
-				}
-				q.WriteString(placeholders)
-				vals = append(vals, args(from+i)...)
-			}
-			if _, err := tx.ExecContext(ctx, q.String(), vals...); err != nil {
-				return fmt.Errorf("seed database: %w", err)
-			}
-		}
-		return nil
-	}
 	// Home roots have file id = storage id; the shared root is SharedStorage.
-	err = insert("INSERT INTO "+TablePrefix+"filecache (fileid, storage, path, path_hash, parent, name, permissions) VALUES ",
+	err = insertRows(ctx, tx, "INSERT INTO "+TablePrefix+"filecache (fileid, storage, path, path_hash, parent, name, permissions) VALUES ",
 		users+1, "(?, ?, '', ?, -1, '', 31)", func(i int) []any {
 			if i == users {
 				return []any{SharedStorage, SharedStorage, rootHash}
@@ -67,20 +45,86 @@ func SeedDatabase(ctx context.Context, path string, users, fanout int) error {
 	if err != nil {
 		return err
 	}
-	err = insert("INSERT INTO "+TablePrefix+"mounts (storage_id, root_id, user_id, mount_point, mount_provider_class) VALUES ",
+	err = insertRows(ctx, tx, "INSERT INTO "+TablePrefix+"mounts (storage_id, root_id, user_id, mount_point, mount_provider_class) VALUES ",
 		users+fanout, "(?, ?, ?, ?, ?)", func(i int) []any {
 			if i < users {
 				u := "user" + strconv.Itoa(i)
 				return []any{HomeStorage(i), HomeStorage(i), u, "/" + u + "/", `OC\Files\Mount\LocalHomeMountProvider`}
 			}
 			u := "user" + strconv.Itoa(i-users)
-			return []any{SharedStorage, SharedStorage, u, "/" + u + "/files/Shared/", `OCA\Files_Sharing\MountProvider`}
+			return []any{SharedStorage, SharedStorage, u, "/" + u + "/files/Shared/", sharingProvider}
 		})
 	if err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("seed database: %w", err)
+	}
+	return nil
+}
+
+// SeedGroupStorages adds to the database at path one storage per group g
+// below groups, GroupStorage(g), mounted whole by the fan-out users u below
+// fanout with u mod groups = g: with several servers each holding the users
+// of one residue, an update of it reaches one server's users alone.
+func SeedGroupStorages(ctx context.Context, path string, fanout, groups int) error {
+	if groups < 1 || fanout < 0 {
+		return fmt.Errorf("seed %d group storages over %d users: want at least one group", groups, fanout)
+	}
+	db, err := sql.Open(sqlite.DriverName, path)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer db.Close()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("seed group storages: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	rootHash := pathHash("")
+	err = insertRows(ctx, tx, "INSERT INTO "+TablePrefix+"filecache (fileid, storage, path, path_hash, parent, name, permissions) VALUES ",
+		groups, "(?, ?, '', ?, -1, '', 31)", func(g int) []any {
+			return []any{GroupStorage(g), GroupStorage(g), rootHash}
+		})
+	if err != nil {
+		return err
+	}
+	err = insertRows(ctx, tx, "INSERT INTO "+TablePrefix+"mounts (storage_id, root_id, user_id, mount_point, mount_provider_class) VALUES ",
+		fanout, "(?, ?, ?, ?, ?)", func(u int) []any {
+			name := "user" + strconv.Itoa(u)
+			return []any{GroupStorage(u % groups), GroupStorage(u % groups), name, "/" + name + "/files/Group/", sharingProvider}
+		})
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("seed group storages: %w", err)
+	}
+	return nil
+}
+
+const sharingProvider = `OCA\Files_Sharing\MountProvider`
+
+// insertRows runs head with rows value tuples, each placeholders filled by
+// args(i), 500 to a statement: multi-row inserts keep seeding 20,000 users
+// under a second.
+func insertRows(ctx context.Context, tx *sql.Tx, head string, rows int, placeholders string, args func(i int) []any) error {
+	const batch = 500
+	for from := 0; from < rows; from += batch {
+		n := min(batch, rows-from)
+		var q strings.Builder
+		q.WriteString(head)
+		vals := make([]any, 0, n*strings.Count(placeholders, "?"))
+		for i := range n {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString(placeholders)
+			vals = append(vals, args(from+i)...)
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), vals...); err != nil {
+			return fmt.Errorf("seed database: %w", err)
+		}
 	}
 	return nil
 }

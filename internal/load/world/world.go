@@ -19,6 +19,10 @@ const (
 	UnmountedStorage = SharedStorage + 1
 )
 
+// GroupStorage is the storage of group g (SeedGroupStorages), mounted by
+// the fan-out users of one residue.
+func GroupStorage(g int) int { return UnmountedStorage + 1 + g }
+
 // HomeStorage is the storage id of user's home.
 func HomeStorage(user int) int { return user + 1 }
 

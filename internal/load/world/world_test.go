@@ -55,6 +55,45 @@ func TestSeedDatabaseAsTheServerReadsIt(t *testing.T) {
 	}
 }
 
+// Each group storage reaches the fan-out users of its residue, and no one
+// else: the users one of several servers holds.
+func TestSeedGroupStorages(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "nc.db")
+	if err := SeedDatabase(ctx, path, 10, 7); err != nil {
+		t.Fatal(err)
+	}
+	if err := SeedGroupStorages(ctx, path, 7, 3); err != nil {
+		t.Fatal(err)
+	}
+	db, closeDB, err := gormdb.Open(ctx, "sqlite://"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDB()
+	q, err := gormdb.NewMountQuery(db, TablePrefix, domain.NewCounters())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for g, want := range [][]domain.UserID{{"user0", "user3", "user6"}, {"user1", "user4"}, {"user2", "user5"}} {
+		mounts, err := q.MountsFor(ctx, domain.StorageID(GroupStorage(g)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := domain.UsersForPath(mounts, "files/loadgen/round1.txt")
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("group storage %d reaches %v, want %v", g, got, want)
+		}
+	}
+	if shared, err := q.MountsFor(ctx, SharedStorage); err != nil || len(domain.UsersForPath(shared, "files/x")) != 7 {
+		t.Errorf("the shared storage changed: %d users, %v", len(domain.UsersForPath(shared, "files/x")), err)
+	}
+	if err := SeedGroupStorages(ctx, path, 7, 0); err == nil {
+		t.Error("no groups accepted")
+	}
+}
+
 // Renaming the mapping tables away fails the server's mapping query while
 // the database still answers a ping; bringing them back restores it.
 func TestMappingTablesAwayAndBack(t *testing.T) {
