@@ -59,9 +59,10 @@ type session struct {
 	sub    domain.Subscription
 	closed bool
 
-	// Guarded by the scheduler's lock.
-	due    time.Time
+	// Guarded by the scheduler's lock; queued sits beside closed, where the
+	// padding would be anyway.
 	queued bool
+	due    time.Time
 }
 
 var _ ports.Session = (*session)(nil)

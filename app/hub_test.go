@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/golang/mock/gomock"
 
@@ -178,6 +179,14 @@ func TestConnectionLimitPerUser(t *testing.T) {
 	snap := f.counters.Snapshot()
 	if snap.ActiveConnectionCount != 65 || snap.ActiveUserCount != 2 || snap.TotalConnectionCount != 66 {
 		t.Fatalf("counters %+v", snap)
+	}
+}
+
+// Every connection holds a session: it must stay in the 176-byte size class
+// (it took 384 bytes before the Subscription shrank).
+func TestSessionStaysSmall(t *testing.T) {
+	if size := unsafe.Sizeof(session{}); size > 176 {
+		t.Fatalf("a session takes %d bytes, want at most 176", size)
 	}
 }
 
