@@ -14,15 +14,22 @@ import (
 // bufio.Reader does not keep it, so the next read starts afresh.
 var errWouldBlock = errors.New("no data available")
 
-// Socket is a client connection as gorilla and the fast path share it. As a
-// net.Conn it is the connection itself, and its reads block as usual, except
-// while Pump runs: then an empty socket answers at once instead of parking
-// the goroutine. Reads go through one small buffer (Buffer) that gorilla and
-// Pump take turns on. WriteNow writes without ever waiting.
+// Socket is a client connection as gorilla (during the login) and the fast
+// path (after it) share it. As a net.Conn it is the connection itself, and
+// its reads block as usual until SetNonblocking: then an empty socket
+// answers at once instead of parking the goroutine. Reads go through one
+// small buffer (Buffer), gorilla's during the login and Pump's after it.
+// WriteNow writes without ever waiting.
 type Socket struct {
 	net.Conn
 	raw syscall.RawConn // nil when the connection has no descriptor (TLS)
+	rd  *Reading
 	br  *bufio.Reader
+
+	// What Pump is in the middle of, between two calls: skip payload bytes
+	// of a frame being dropped, and the fragmented message msg (nil: none).
+	skip int64
+	msg  *message
 
 	nonblocking bool // only the connection's single reader touches it
 
@@ -39,10 +46,9 @@ type Socket struct {
 	writeFn func(fd uintptr) bool
 }
 
-// NewSocket wraps nc with a read buffer of bufferSize bytes, which is also
-// the longest frame Pump handles.
-func NewSocket(nc net.Conn, bufferSize int) *Socket {
-	s := &Socket{Conn: nc}
+// NewSocket wraps nc with a read buffer of rd.BufferSize bytes.
+func NewSocket(nc net.Conn, rd *Reading) *Socket {
+	s := &Socket{Conn: nc, rd: rd}
 	if sc, ok := nc.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			s.raw = raw
@@ -50,15 +56,20 @@ func NewSocket(nc net.Conn, bufferSize int) *Socket {
 			s.writeFn = s.writeFD
 		}
 	}
-	s.br = bufio.NewReaderSize(s, bufferSize)
+	s.br = bufio.NewReaderSize(s, rd.BufferSize)
 	return s
 }
 
-// Buffer is the read buffer over the socket: gorilla reads the client's
-// frames through it, and Pump takes the simple ones out of it.
+// SetNonblocking makes every later read return at once when the socket is
+// empty, for a reader that a Poller wakes; only where FD has a descriptor.
+// Gorilla must be done reading: it needs reads that wait.
+func (s *Socket) SetNonblocking() { s.nonblocking = s.raw != nil }
+
+// Buffer is the read buffer over the socket: gorilla reads the login
+// through it, and Pump the rest.
 func (s *Socket) Buffer() *bufio.Reader { return s.br }
 
-// Read reads from the connection; while Pump runs it never waits.
+// Read reads from the connection; after SetNonblocking it never waits.
 func (s *Socket) Read(p []byte) (int, error) {
 	if !s.nonblocking || s.raw == nil {
 		return s.Conn.Read(p)

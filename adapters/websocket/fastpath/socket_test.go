@@ -36,7 +36,7 @@ func socketPair(t testing.TB) (net.Conn, net.Conn) {
 // a peer that does not read.
 func TestWriteNowNeverWaits(t *testing.T) {
 	ours, peer := socketPair(t)
-	s := NewSocket(ours, 512)
+	s := NewSocket(ours, testReading)
 	if !s.CanWriteNow() {
 		t.Fatal("a socket with a descriptor cannot be written now")
 	}
@@ -60,7 +60,7 @@ func TestWriteNowNeverWaits(t *testing.T) {
 
 func TestFD(t *testing.T) {
 	ours, _ := socketPair(t)
-	s := NewSocket(ours, 512)
+	s := NewSocket(ours, testReading)
 	fd, ok := s.FD()
 	if !ok || fd < 0 {
 		t.Fatalf("FD = %d, %v", fd, ok)
@@ -80,7 +80,7 @@ func TestSocketWithoutDescriptor(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
-	s := NewSocket(a, 512)
+	s := NewSocket(a, testReading)
 	if s.CanWriteNow() {
 		t.Fatal("a pipe can be written now")
 	}
