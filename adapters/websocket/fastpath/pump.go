@@ -60,7 +60,22 @@ type message struct {
 // frame, or nothing, is left; otherwise it waits for frames until the
 // budget is spent. It also says how many frames it took, of any kind, for
 // the caller's rate limit. Only the connection's reader calls it.
+//
+// The read buffer is borrowed for the call and given back when nothing is
+// left in it: an idle connection holds none.
 func (s *Socket) Pump(r Receiver, budget int) (Outcome, int) {
+	if s.br == nil {
+		s.br = s.rd.lend(s)
+	}
+	out, n := s.pump(r, budget)
+	if out != More && (out != Idle || s.br.Buffered() == 0) {
+		s.rd.giveBack(s.br)
+		s.br = nil
+	}
+	return out, n
+}
+
+func (s *Socket) pump(r Receiver, budget int) (Outcome, int) {
 	br := s.br
 	for n := 0; ; {
 		if s.skip > 0 {

@@ -75,8 +75,8 @@ func TestPumpHandsOverWholeFrames(t *testing.T) {
 		t.Fatalf("Pump = %v after %d frames, want Idle after 7", got, n)
 	}
 	expect(t, &r, "text listen notify_file_id", "ping p", "pong abcd", "text ", "text "+strings.Repeat("x", 64))
-	if n := s.Buffer().Buffered(); n != 0 {
-		t.Fatalf("%d bytes left in the buffer", n)
+	if s.Buffer() != nil {
+		t.Fatalf("the socket kept its read buffer, %d bytes in it", s.Buffer().Buffered())
 	}
 	// Nothing more: the next pump says so at once.
 	if got := pumpAll(s, &r); got != Idle || len(r.got) != 5 {
@@ -133,6 +133,34 @@ func TestPumpWaitsForTheRestOfAFrame(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The read buffer is lent only while there is something in it: an idle
+// socket gives it back, one holding part of a frame keeps it, and a long
+// frame being read past needs none between two reads.
+func TestPumpLendsTheBufferOnlyWhileNeeded(t *testing.T) {
+	s, peer := pumpPair(t, testReading)
+	if s.Buffer() == nil {
+		t.Fatal("a new socket has no buffer for the login")
+	}
+	var r recorder
+	if pumpAll(s, &r) != Idle || s.Buffer() != nil {
+		t.Fatal("an idle socket kept its buffer")
+	}
+	frame := clientFrame(0x80|opText, true, []byte("listen"))
+	send(t, peer, frame[:5])
+	if pumpAll(s, &r) != Idle || s.Buffer() == nil || s.Buffer().Buffered() != 5 {
+		t.Fatal("part of a frame was not kept")
+	}
+	send(t, peer, frame[5:], clientFrame(0x80|opBinary, true, make([]byte, 1000))[:300])
+	if pumpAll(s, &r) != Idle || s.Buffer() != nil {
+		t.Fatal("the buffer was kept while reading past a long frame")
+	}
+	send(t, peer, make([]byte, 708), clientFrame(0x80|opText, true, []byte("done")))
+	if pumpAll(s, &r) != Idle || s.Buffer() != nil {
+		t.Fatal("the buffer was kept after the long frame")
+	}
+	expect(t, &r, "text listen", "text done")
 }
 
 // Fragments are joined (control frames may come between them); a message

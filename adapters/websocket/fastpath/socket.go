@@ -24,7 +24,9 @@ type Socket struct {
 	net.Conn
 	raw syscall.RawConn // nil when the connection has no descriptor (TLS)
 	rd  *Reading
-	br  *bufio.Reader
+	// br is the read buffer, borrowed from rd while there is something to
+	// read: an idle connection has none unless a frame came in part.
+	br *bufio.Reader
 
 	// What Pump is in the middle of, between two calls: skip payload bytes
 	// of a frame being dropped, and the fragmented message msg (nil: none).
@@ -46,7 +48,7 @@ type Socket struct {
 	writeFn func(fd uintptr) bool
 }
 
-// NewSocket wraps nc with a read buffer of rd.BufferSize bytes.
+// NewSocket wraps nc with a read buffer from rd, for the login.
 func NewSocket(nc net.Conn, rd *Reading) *Socket {
 	s := &Socket{Conn: nc, rd: rd}
 	if sc, ok := nc.(syscall.Conn); ok {
@@ -56,7 +58,7 @@ func NewSocket(nc net.Conn, rd *Reading) *Socket {
 			s.writeFn = s.writeFD
 		}
 	}
-	s.br = bufio.NewReaderSize(s, rd.BufferSize)
+	s.br = rd.lend(s)
 	return s
 }
 
@@ -65,8 +67,8 @@ func NewSocket(nc net.Conn, rd *Reading) *Socket {
 // Gorilla must be done reading: it needs reads that wait.
 func (s *Socket) SetNonblocking() { s.nonblocking = s.raw != nil }
 
-// Buffer is the read buffer over the socket: gorilla reads the login
-// through it, and Pump the rest.
+// Buffer is the read buffer over the socket, which gorilla reads the login
+// through; nil once Pump has given it back.
 func (s *Socket) Buffer() *bufio.Reader { return s.br }
 
 // Read reads from the connection; after SetNonblocking it never waits.
