@@ -27,60 +27,62 @@ import (
 // Methods named …Locked are called with c.mu held and return with it held;
 // kickAndUnlock releases it.
 type conn struct {
-	h    *Handler
-	sock *fastpath.Socket
-	kind domain.ClientKind
+	// There is one per connection, so the fields are laid out to leave no
+	// padding: the struct fits the 224-byte size class.
 
+	h       *Handler
+	sock    *fastpath.Socket
 	session ports.Session
 	user    domain.UserID
 
 	// poller watches the connection while it idles (nil: a reader goroutine
 	// does); fd is its socket.
 	poller *fastpath.Poller[*conn]
-	fd     int
+	fd     int32
 	// allowance is what the client may still send. Only the reader touches
-	// it and the two below.
-	allowance domain.FrameAllowance
+	// it, answered and flooded.
 	answered  int32 // pongs since the last charge that answered a ping of ours
-	flooded   bool  // past the allowance: closing, nothing more is read
+	allowance domain.FrameAllowance
+	// connected is when the login completed (unix nanos), for MAX_CONNECTION_TIME.
+	connected   int64
+	lastSent    atomic.Int64  // unix nanos of the last frame or ping written
+	pingPayload atomic.Uint32 // outstanding ping, 0 = none
+	stripe      uint32        // spreads the per-message counter over cache lines
 	// reading: a reader (the poller's callback or a goroutine) owns the
 	// socket's read buffer.
 	reading atomic.Bool
 	// finished: the socket is closed and the session detached.
 	finished atomic.Bool
-	// connected is when the login completed (unix nanos), for MAX_CONNECTION_TIME.
-	connected int64
 
-	mu     sync.Mutex
-	writer writerRole
-	state  closeState
-	reason domain.CloseReason // why the close frame closes, once state is closeQueued
-	// peerCode, when not 0, is the close frame's code instead: the reader's
-	// answer to the client's close frame or to a broken protocol.
-	peerCode uint16
+	// mu guards what follows, up to frame.
+	mu sync.Mutex
 	// queue holds the frames waiting for the writer, in order.
 	queue []domain.Outgoing
 	// queued is 1 + the queue index of the unsent file, activity and
 	// notification frame, 0 when there is none: a later one merges into it.
 	queued [domain.KindCustom]int32
 	// customs counts the custom frames in queue, bounded by QueueLimit.
-	customs int
+	customs int32
 	ping    uint32 // payload of a ping waiting to be written, 0 = none
-	pong    string // payload of a pong owed to the client, when owePong
-	owePong bool
+	// peerCode, when not 0, is the close frame's code instead of reason's:
+	// the reader's answer to the client's close frame or to a broken protocol.
+	peerCode uint16
+	writer   writerRole
+	state    closeState
+	pong     string // payload of a pong owed to the client, when owePong
 	// rest is the unwritten tail of a frame that an inline write could only
 	// write in part; the writer sends it before anything else. restMsg: it
 	// belongs to a message (for the per-kind counter).
-	rest    []byte
-	restMsg bool
+	rest []byte
 
-	lastSent    atomic.Int64  // unix nanos of the last frame or ping written
-	pingPayload atomic.Uint32 // outstanding ping, 0 = none
-
-	stripe uint32 // spreads the per-message counter over cache lines
-
-	// Only the holder of the writer's role touches these two.
+	// Only the holder of the writer's role touches frame and deadlineSet.
 	frame [fastpath.PingFrameSize]byte // a ping frame, kept here so a ping allocates nothing
+
+	reason  domain.CloseReason // why the close frame closes, once state is closeQueued
+	kind    domain.ClientKind
+	owePong bool
+	restMsg bool
+	flooded bool // past the allowance: closing, nothing more is read (the reader's)
 	// deadlineSet: a write left a deadline on the socket.
 	deadlineSet bool
 }
@@ -153,7 +155,7 @@ func (c *conn) Send(msg domain.Outgoing) {
 		c.queue = append(c.queue, msg)
 		c.queued[msg.Kind] = int32(len(c.queue))
 	} else {
-		if c.customs >= c.h.opts.QueueLimit {
+		if int(c.customs) >= c.h.opts.QueueLimit {
 			// Decided under the lock, so that concurrent sends close and
 			// count the client once.
 			c.closeLocked(domain.CloseSlowConsumer)
@@ -390,7 +392,7 @@ func (c *conn) finish() {
 	c.queue, c.queued, c.customs = nil, [domain.KindCustom]int32{}, 0
 	c.mu.Unlock()
 	if c.poller != nil {
-		c.poller.Remove(c.fd, c) // before the descriptor can be reused
+		c.poller.Remove(int(c.fd), c) // before the descriptor can be reused
 	}
 	_ = c.sock.Close()
 	if c.session != nil {

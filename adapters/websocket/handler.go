@@ -29,8 +29,8 @@ type Handler struct {
 	counters *domain.Counters
 	log      *slog.Logger
 	upgrader websocket.Upgrader
-	// reading is what every connection's socket reads by.
-	reading *fastpath.Reading
+	// sockets is what every connection's socket shares.
+	sockets *fastpath.Shared
 
 	// logins counts sockets upgraded but not yet logged in; quota what each
 	// client address holds of them and of the credential checks.
@@ -76,7 +76,7 @@ func New(logins ports.Logins, opts Options, counters *domain.Counters, log *slog
 			// credentials are sent in frames, never cookies, so any origin is fine.
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
-		reading: &fastpath.Reading{BufferSize: opts.ReadBufferSize, MessageLimit: opts.ReadLimit, TextLimit: maxCommandLength},
+		sockets: &fastpath.Shared{BufferSize: opts.ReadBufferSize, MessageLimit: opts.ReadLimit, TextLimit: maxCommandLength},
 		conns:   make(map[*conn]struct{}),
 	}
 }
@@ -132,7 +132,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.logins.Add(-1)
-	hw := &hijackWriter{ResponseWriter: w, reading: h.reading}
+	hw := &hijackWriter{ResponseWriter: w, sockets: h.sockets}
 	ws, err := h.upgrader.Upgrade(hw, r, nil)
 	if err != nil {
 		h.log.Debug("WebSocket upgrade failed", "client", from.client, "err", err)
@@ -274,7 +274,7 @@ func (h *Handler) admit(c *conn, ws *websocket.Conn, from origin) bool {
 	c.connected = time.Now().UnixNano()
 	if len(h.pollers) > 0 {
 		if fd, ok := c.sock.FD(); ok {
-			c.fd, c.poller = fd, h.pollerFor()
+			c.fd, c.poller = int32(fd), h.pollerFor()
 		}
 	}
 	h.track(c)

@@ -15,7 +15,7 @@ import (
 // behind and the idle fast path can read from the same buffer.
 type hijackWriter struct {
 	http.ResponseWriter
-	reading *fastpath.Reading
+	sockets *fastpath.Shared
 	sock    *fastpath.Socket
 }
 
@@ -32,6 +32,6 @@ func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		// The client did not wait for the handshake; gorilla refuses this.
 		return nc, brw, nil
 	}
-	w.sock = fastpath.NewSocket(nc, w.reading)
+	w.sock = fastpath.NewSocket(nc, w.sockets)
 	return w.sock, bufio.NewReadWriter(w.sock.Buffer(), brw.Writer), nil
 }

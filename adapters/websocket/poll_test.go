@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/gorilla/websocket"
 
@@ -249,6 +250,14 @@ func TestIdleConnectionsHoldNoGoroutine(t *testing.T) {
 	}
 	for _, c := range clients {
 		c.expect("wake")
+	}
+}
+
+// Every idle connection holds a conn: it must stay in the 224-byte size
+// class (288 before its fields were packed).
+func TestConnStaysSmall(t *testing.T) {
+	if size := unsafe.Sizeof(conn{}); size > 224 {
+		t.Fatalf("a conn takes %d bytes, want at most 224", size)
 	}
 }
 

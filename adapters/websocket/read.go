@@ -153,7 +153,7 @@ func (h *Handler) charge(c *conn, n int) bool {
 // rearm gives up c.reading and hands c back to its poller.
 func (h *Handler) rearm(c *conn) {
 	c.reading.Store(false)
-	if err := c.poller.Arm(c.fd, c); err != nil {
+	if err := c.poller.Arm(int(c.fd), c); err != nil {
 		c.finish()
 	}
 }

@@ -5,6 +5,10 @@
 //     reads the login through and Pump the rest, reads that never wait once
 //     SetNonblocking, and WriteNow, a write that never waits (for fan-outs to
 //     thousands of idle clients).
+//   - Shared is what the sockets of a server share: the limits on what a
+//     client may send, and what a socket needs only while it reads or writes
+//     (its read buffer, the state of a raw read or write), lent for that
+//     time: an idle socket holds little more than its net.Conn.
 //   - Socket.Pump reads the client's frames as RFC 6455 says (fragments,
 //     control frames between them, long messages read past and dropped,
 //     protocol errors and close frames answered through Receiver.Closing),

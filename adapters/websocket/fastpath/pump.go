@@ -9,7 +9,7 @@ import (
 // Receiver takes what Pump reads from a client. Payloads are unmasked and
 // valid only during the call.
 type Receiver interface {
-	// Text is a whole text message of at most Reading.TextLimit bytes, its
+	// Text is a whole text message of at most Shared.TextLimit bytes, its
 	// fragments joined (not checked for UTF-8). Longer text messages and
 	// binary ones are read and dropped.
 	Text(payload []byte)
@@ -21,7 +21,7 @@ type Receiver interface {
 	// receiver sends. It is the client's own code when the client closed
 	// (CloseNoStatus when it gave none: RFC 6455 has it echoed),
 	// CloseProtocolError when the client broke the protocol, and
-	// CloseMessageTooBig past Reading.MessageLimit. Pump then returns
+	// CloseMessageTooBig past Shared.MessageLimit. Pump then returns
 	// Closed and reads no more.
 	Closing(code int)
 }
@@ -47,7 +47,7 @@ const maxHeaderSize = 14
 
 // message is a fragmented data message whose end has not come yet.
 type message struct {
-	length int64 // its payload so far, for Reading.MessageLimit
+	length int64 // its payload so far, for Shared.MessageLimit
 	// text: a text message still short enough for Receiver.Text; buf then
 	// holds its payload so far.
 	text bool
@@ -64,19 +64,19 @@ type message struct {
 // The read buffer is borrowed for the call and given back when nothing is
 // left in it: an idle connection holds none.
 func (s *Socket) Pump(r Receiver, budget int) (Outcome, int) {
-	if s.br == nil {
-		s.br = s.rd.lend(s)
+	if s.r == nil {
+		s.r = s.sh.lendReader(s)
 	}
 	out, n := s.pump(r, budget)
-	if out != More && (out != Idle || s.br.Buffered() == 0) {
-		s.rd.giveBack(s.br)
-		s.br = nil
+	if out != More && (out != Idle || s.r.br.Buffered() == 0) {
+		s.sh.takeBackReader(s.r)
+		s.r = nil
 	}
 	return out, n
 }
 
 func (s *Socket) pump(r Receiver, budget int) (Outcome, int) {
-	br := s.br
+	br := s.r.br
 	for n := 0; ; {
 		if s.skip > 0 {
 			d, err := br.Discard(int(min(s.skip, int64(br.Size()))))
@@ -121,13 +121,13 @@ func (s *Socket) pump(r Receiver, budget int) (Outcome, int) {
 		if s.msg != nil {
 			length = s.msg.length
 		}
-		if h.length > uint64(s.rd.MessageLimit) || length+int64(h.length) > s.rd.MessageLimit {
+		if h.length > uint64(s.sh.MessageLimit) || length+int64(h.length) > s.sh.MessageLimit {
 			s.msg = nil
 			r.Closing(CloseMessageTooBig)
 			return Closed, n + 1
 		}
 		length += int64(h.length)
-		text := length <= int64(s.rd.TextLimit) && (h.op == opText || h.op == opContinuation && s.msg.text)
+		text := length <= int64(s.sh.TextLimit) && (h.op == opText || h.op == opContinuation && s.msg.text)
 		var payload []byte
 		if text {
 			total := h.size + int(h.length)
@@ -181,7 +181,7 @@ func (s *Socket) data(r Receiver, h frameHeader, length int64, text bool, payloa
 	case s.msg == nil:
 		s.msg = &message{length: length, text: text}
 		if text {
-			s.msg.buf = append(make([]byte, 0, s.rd.TextLimit), payload...)
+			s.msg.buf = append(make([]byte, 0, s.sh.TextLimit), payload...)
 		}
 	default:
 		m := s.msg

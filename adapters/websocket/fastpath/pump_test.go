@@ -13,8 +13,8 @@ import (
 	"time"
 )
 
-// testReading is what the tests' sockets share.
-var testReading = &Reading{BufferSize: 512, MessageLimit: 4096, TextLimit: 64}
+// testShared is what the tests' sockets share.
+var testShared = &Shared{BufferSize: 512, MessageLimit: 4096, TextLimit: 64}
 
 // recorder is a Receiver that notes what it was handed.
 type recorder struct {
@@ -32,7 +32,7 @@ func (r *recorder) Closing(code int) { r.got = append(r.got, "close "+strconv.It
 
 // pumpPair is our Socket, nonblocking as a poller's, and the client's end of
 // the connection.
-func pumpPair(t *testing.T, rd *Reading) (*Socket, net.Conn) {
+func pumpPair(t *testing.T, rd *Shared) (*Socket, net.Conn) {
 	ours, peer := socketPair(t)
 	s := NewSocket(ours, rd)
 	s.SetNonblocking()
@@ -60,7 +60,7 @@ func expect(t *testing.T, r *recorder, want ...string) {
 }
 
 func TestPumpHandsOverWholeFrames(t *testing.T) {
-	s, peer := pumpPair(t, testReading)
+	s, peer := pumpPair(t, testShared)
 	send(t, peer,
 		clientFrame(0x80|opText, true, []byte("listen notify_file_id")),
 		clientFrame(0x80|opBinary, true, []byte("dropped")),
@@ -87,7 +87,7 @@ func TestPumpHandsOverWholeFrames(t *testing.T) {
 // A budget bounds the frames one call takes, binary ones included, so that
 // one client's stream cannot keep the poller; the rest waits in order.
 func TestPumpKeepsToItsBudget(t *testing.T) {
-	s, peer := pumpPair(t, testReading)
+	s, peer := pumpPair(t, testShared)
 	var frames [][]byte
 	for i := range 10 {
 		op := byte(opText)
@@ -118,7 +118,7 @@ func TestPumpWaitsForTheRestOfAFrame(t *testing.T) {
 		clientFrame(0x80|opText, true, bytes.Repeat([]byte("z"), 2000)), // read past the buffer
 	} {
 		for _, cut := range []int{1, 2, 3, 5, 8, 9, len(frame) / 2, len(frame) - 1} {
-			s, peer := pumpPair(t, testReading)
+			s, peer := pumpPair(t, testShared)
 			var r recorder
 			send(t, peer, frame[:cut])
 			first, n1 := s.Pump(&r, 1<<20)
@@ -139,7 +139,7 @@ func TestPumpWaitsForTheRestOfAFrame(t *testing.T) {
 // socket gives it back, one holding part of a frame keeps it, and a long
 // frame being read past needs none between two reads.
 func TestPumpLendsTheBufferOnlyWhileNeeded(t *testing.T) {
-	s, peer := pumpPair(t, testReading)
+	s, peer := pumpPair(t, testShared)
 	if s.Buffer() == nil {
 		t.Fatal("a new socket has no buffer for the login")
 	}
@@ -166,7 +166,7 @@ func TestPumpLendsTheBufferOnlyWhileNeeded(t *testing.T) {
 // Fragments are joined (control frames may come between them); a message
 // too long for Text, or binary, is read and dropped whatever its fragments.
 func TestPumpJoinsFragments(t *testing.T) {
-	s, peer := pumpPair(t, testReading)
+	s, peer := pumpPair(t, testShared)
 	send(t, peer,
 		clientFrame(opText, true, []byte("listen ")),
 		clientFrame(0x80|opPing, true, []byte("mid")),
@@ -197,7 +197,7 @@ func TestPumpRefusesMessagesPastTheLimit(t *testing.T) {
 		"2^63":      {huge},
 	} {
 		t.Run(name, func(t *testing.T) {
-			s, peer := pumpPair(t, testReading)
+			s, peer := pumpPair(t, testShared)
 			send(t, peer, frames...)
 			var r recorder
 			if got := pumpAll(s, &r); got != Closed {
@@ -206,7 +206,7 @@ func TestPumpRefusesMessagesPastTheLimit(t *testing.T) {
 			expect(t, &r, "close 1009")
 		})
 	}
-	s, peer := pumpPair(t, testReading)
+	s, peer := pumpPair(t, testShared)
 	send(t, peer, clientFrame(0x80|opBinary, true, make([]byte, 4096)), clientFrame(0x80|opText, true, []byte("ok")))
 	var r recorder
 	if got := pumpAll(s, &r); got != Idle {
@@ -227,7 +227,7 @@ func TestPumpAnswersProtocolErrors(t *testing.T) {
 		"close reason not UTF-8":  {clientFrame(0x80|opClose, true, []byte{0x03, 0xe8, 0xff})},
 	} {
 		t.Run(name, func(t *testing.T) {
-			s, peer := pumpPair(t, testReading)
+			s, peer := pumpPair(t, testShared)
 			send(t, peer, append(frames, clientFrame(0x80|opText, true, []byte("after")))...)
 			var r recorder
 			if got := pumpAll(s, &r); got != Closed {
@@ -250,7 +250,7 @@ func TestPumpAnswersCloseFrames(t *testing.T) {
 		{nil, "close 1005"},
 		{[]byte{3}, "close 1005"}, // one byte is no code
 	} {
-		s, peer := pumpPair(t, testReading)
+		s, peer := pumpPair(t, testShared)
 		send(t, peer, clientFrame(0x80|opText, true, []byte("before")), clientFrame(0x80|opClose, true, tt.payload),
 			clientFrame(0x80|opText, true, []byte("after")))
 		var r recorder
@@ -268,7 +268,7 @@ func TestPumpSeesTheEndOfTheStream(t *testing.T) {
 		"inside a long one":  clientFrame(0x80|opText, true, make([]byte, 1000))[:700],
 	} {
 		t.Run(name, func(t *testing.T) {
-			s, peer := pumpPair(t, testReading)
+			s, peer := pumpPair(t, testShared)
 			send(t, peer, clientFrame(0x80|opText, true, []byte("last")), tail)
 			_ = peer.Close()
 			var r recorder
@@ -279,7 +279,7 @@ func TestPumpSeesTheEndOfTheStream(t *testing.T) {
 		})
 	}
 	t.Run("closed socket", func(t *testing.T) {
-		s, _ := pumpPair(t, testReading)
+		s, _ := pumpPair(t, testShared)
 		_ = s.Close()
 		if got := pumpAll(s, &recorder{}); got != Gone {
 			t.Fatalf("Pump = %v, want Gone", got)
@@ -289,7 +289,7 @@ func TestPumpSeesTheEndOfTheStream(t *testing.T) {
 
 // A refused pong ends the pump: nothing after it is handed over.
 func TestPumpStopsAtARefusedPong(t *testing.T) {
-	s, peer := pumpPair(t, testReading)
+	s, peer := pumpPair(t, testShared)
 	send(t, peer, clientFrame(0x80|opPong, true, []byte("bad!")), clientFrame(0x80|opText, true, []byte("after")))
 	r := recorder{refusePong: true}
 	if got := pumpAll(s, &r); got != Gone {
@@ -302,7 +302,7 @@ func TestPumpStopsAtARefusedPong(t *testing.T) {
 // for frames until its budget is spent.
 func TestPumpWaitsWhenBlocking(t *testing.T) {
 	ours, peer := socketPair(t)
-	s := NewSocket(ours, testReading)
+	s := NewSocket(ours, testShared)
 	go func() {
 		for i := range 3 {
 			time.Sleep(10 * time.Millisecond)
