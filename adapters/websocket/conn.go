@@ -39,10 +39,12 @@ type conn struct {
 	// does); fd is its socket.
 	poller *fastpath.Poller[*conn]
 	fd     int32
+	// slot is the connection's index in Handler.conns; guarded by Handler.mu.
+	slot int32
 	// allowance is what the client may still send. Only the reader touches
 	// it, answered and flooded.
-	answered  int32 // pongs since the last charge that answered a ping of ours
 	allowance domain.FrameAllowance
+	answered  int32 // pongs since the last charge that answered a ping of ours
 	// connected is when the login completed (unix nanos), for MAX_CONNECTION_TIME.
 	connected   int64
 	lastSent    atomic.Int64  // unix nanos of the last frame or ping written
@@ -54,7 +56,7 @@ type conn struct {
 	// finished: the socket is closed and the session detached.
 	finished atomic.Bool
 
-	// mu guards what follows, up to frame.
+	// mu guards what follows, and reason, owePong and restMsg below.
 	mu sync.Mutex
 	// queue holds the frames waiting for the writer, in order.
 	queue []domain.Outgoing
@@ -75,15 +77,14 @@ type conn struct {
 	// belongs to a message (for the per-kind counter).
 	rest []byte
 
-	// Only the holder of the writer's role touches frame and deadlineSet.
-	frame [fastpath.PingFrameSize]byte // a ping frame, kept here so a ping allocates nothing
-
+	// The single bytes, together at the end.
 	reason  domain.CloseReason // why the close frame closes, once state is closeQueued
 	kind    domain.ClientKind
 	owePong bool
 	restMsg bool
 	flooded bool // past the allowance: closing, nothing more is read (the reader's)
-	// deadlineSet: a write left a deadline on the socket.
+	// deadlineSet: a write left a deadline on the socket. Only the holder of
+	// the writer's role touches it.
 	deadlineSet bool
 }
 
@@ -354,12 +355,9 @@ func (c *conn) writeFrame(appendFrame func([]byte) []byte, timeout time.Duration
 	return err
 }
 
-// writePing writes a server ping frame built in c.frame, so that a ping
-// allocates nothing.
+// writePing writes a server ping frame.
 func (c *conn) writePing(payload uint32) error {
-	_ = c.sock.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
-	_, err := c.sock.Write(fastpath.AppendPingFrame(c.frame[:0], payload))
-	return err
+	return c.writeFrame(func(b []byte) []byte { return fastpath.AppendPingFrame(b, payload) }, c.h.opts.WriteTimeout)
 }
 
 // Close implements ports.ClientConn: the writer sends what it is writing, then
@@ -474,7 +472,10 @@ func (c *conn) keepAlive(now int64) {
 	}
 	if c.claimInlineLocked() {
 		c.mu.Unlock()
-		c.writeInline(fastpath.AppendPingFrame(c.frame[:0], payload), false)
+		buf := framePool.Get().(*[]byte)
+		*buf = fastpath.AppendPingFrame((*buf)[:0], payload)
+		c.writeInline(*buf, false)
+		framePool.Put(buf)
 		return
 	}
 	c.ping = payload

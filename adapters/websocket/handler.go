@@ -43,8 +43,10 @@ type Handler struct {
 	// per user, proxyLog per peer.
 	authLog, upgradeLog, floodLog, proxyLog *domain.LogLimiter
 
-	mu    sync.Mutex
-	conns map[*conn]struct{}
+	mu sync.Mutex
+	// conns are the logged-in connections, each at its index conn.slot: a
+	// slot of 8 bytes each, where a map took about 30.
+	conns []*conn
 }
 
 var _ ports.Service = (*Handler)(nil)
@@ -77,7 +79,6 @@ func New(logins ports.Logins, opts Options, counters *domain.Counters, log *slog
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
 		sockets: &fastpath.Shared{BufferSize: opts.ReadBufferSize, MessageLimit: opts.ReadLimit, TextLimit: maxCommandLength},
-		conns:   make(map[*conn]struct{}),
 	}
 }
 
@@ -371,14 +372,19 @@ func isTimeout(err error) bool {
 
 func (h *Handler) track(c *conn) {
 	h.mu.Lock()
-	h.conns[c] = struct{}{}
+	c.slot = int32(len(h.conns))
+	h.conns = append(h.conns, c)
 	h.mu.Unlock()
 	h.counters.ClientConnected(c.kind)
 }
 
 func (h *Handler) untrack(c *conn) {
 	h.mu.Lock()
-	delete(h.conns, c)
+	last := len(h.conns) - 1
+	moved := h.conns[last]
+	h.conns[c.slot], moved.slot = moved, c.slot
+	h.conns[last] = nil
+	h.conns = h.conns[:last]
 	h.mu.Unlock()
 	h.counters.ClientDisconnected(c.kind)
 }
@@ -394,10 +400,7 @@ func (h *Handler) slowClientClosed() {
 func (h *Handler) snapshot(buf []*conn) []*conn {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for c := range h.conns {
-		buf = append(buf, c)
-	}
-	return buf
+	return append(buf, h.conns...)
 }
 
 // Connections is the number of authenticated connections.
