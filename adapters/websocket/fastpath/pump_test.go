@@ -334,3 +334,48 @@ func (o Outcome) String() string {
 	}
 	return "Outcome(?)"
 }
+
+// FuzzPump feeds arbitrary bytes to Pump, whole and then in pieces: it must
+// never panic, and what the receiver is told must not depend on how the
+// bytes were cut into reads.
+func FuzzPump(f *testing.F) {
+	f.Add(bytes.Join([][]byte{
+		clientFrame(opText, true, []byte("listen ")),
+		clientFrame(0x80|opPing, true, []byte("p")),
+		clientFrame(0x80|opContinuation, true, []byte("notify_file_id")),
+		clientFrame(0x80|opBinary, true, make([]byte, 700)),
+		clientFrame(0x80|opClose, true, []byte{3, 232}),
+	}, nil), uint8(7))
+	f.Add(clientFrame(0x80|opText, false, []byte("x")), uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, step uint8) {
+		if len(data) > 16<<10 {
+			return
+		}
+		whole := pumpPieces(t, data, len(data))
+		cut := pumpPieces(t, data, int(step)+1)
+		if !slices.Equal(whole, cut) {
+			t.Fatalf("whole: %q\nin pieces of %d: %q", whole, int(step)+1, cut)
+		}
+	})
+}
+
+// pumpPieces sends data in pieces of size bytes, pumping after each, then
+// ends the stream; it returns what the receiver was told and how it ended.
+func pumpPieces(t *testing.T, data []byte, size int) []string {
+	s, peer := pumpPair(t, testShared)
+	var r recorder
+	out := Idle
+	for len(data) > 0 && out == Idle {
+		n := min(size, len(data))
+		send(t, peer, data[:n])
+		data = data[n:]
+		for out = More; out == More; {
+			out, _ = s.Pump(&r, 4)
+		}
+	}
+	if out == Idle {
+		_ = peer.Close()
+		out = pumpAll(s, &r)
+	}
+	return append(r.got, "end "+out.String())
+}
