@@ -39,23 +39,30 @@ type Hub struct {
 	sent  *slog.Logger
 	sched *scheduler
 
-	mu    sync.RWMutex
-	users map[domain.UserID][]*session
+	mu sync.RWMutex
+	// users holds each user's first connection, the others following it
+	// through session.next: one map slot and no slice per user.
+	users map[domain.UserID]*session
 }
 
-// session is one attached connection; it implements ports.Session.
+// session is one attached connection; it implements ports.Session. There is
+// one per connection, so its fields are kept few (domain.Subscription is
+// small for the same reason).
 type session struct {
 	hub  *Hub
 	user domain.UserID
 	conn ports.ClientConn
+	// next is the user's next connection; guarded by Hub.mu.
+	next *session
 
 	mu     sync.Mutex
 	sub    domain.Subscription
 	closed bool
 
-	// Guarded by the scheduler's lock.
-	due    time.Time
+	// Guarded by the scheduler's lock; queued sits beside closed, where the
+	// padding would be anyway.
 	queued bool
+	due    time.Time
 }
 
 var _ ports.Session = (*session)(nil)
@@ -72,7 +79,7 @@ func NewHub(opts HubOptions, clock ports.Clock, counters *domain.Counters, log *
 		log:      log,
 		sent:     log.With(domain.TargetKey, domain.TargetSend),
 		sched:    newScheduler(),
-		users:    make(map[domain.UserID][]*session),
+		users:    make(map[domain.UserID]*session),
 	}
 }
 
@@ -81,15 +88,23 @@ func NewHub(opts HubOptions, clock ports.Clock, counters *domain.Counters, log *
 func (h *Hub) Connect(user domain.UserID, conn ports.ClientConn) (ports.Session, error) {
 	s := &session{hub: h, user: user, conn: conn, sub: domain.NewSubscription(0.5 + rand.Float64())}
 	h.mu.Lock()
-	conns := h.users[user]
-	if len(conns) >= domain.MaxConnectionsPerUser {
-		h.mu.Unlock()
-		return nil, domain.ErrConnectionLimit
-	}
-	if len(conns) == 0 {
+	first := h.users[user]
+	if first == nil {
+		h.users[user] = s
 		h.counters.ActiveUsers.Add(1)
+	} else {
+		// Appended last, so that a user's connections are told in the order
+		// they logged in.
+		last, n := first, 1
+		for ; last.next != nil; last = last.next {
+			n++
+		}
+		if n >= domain.MaxConnectionsPerUser {
+			h.mu.Unlock()
+			return nil, domain.ErrConnectionLimit
+		}
+		last.next = s
 	}
-	h.users[user] = append(conns, s)
 	h.mu.Unlock()
 	h.counters.ActiveConnections.Add(1)
 	h.counters.TotalConnections.Add(1)
@@ -115,22 +130,21 @@ func (s *session) Close() {
 
 	h := s.hub
 	h.mu.Lock()
-	conns := h.users[s.user]
-	for i, c := range conns {
-		if c == s {
-			last := len(conns) - 1
-			conns[i] = conns[last]
-			conns[last] = nil
-			conns = conns[:last]
-			break
-		}
-	}
-	if len(conns) == 0 {
+	switch first := h.users[s.user]; {
+	case first == s && s.next == nil:
 		delete(h.users, s.user)
 		h.counters.ActiveUsers.Add(-1)
-	} else {
-		h.users[s.user] = conns
+	case first == s:
+		h.users[s.user] = s.next
+	default:
+		for c := first; c != nil; c = c.next {
+			if c.next == s {
+				c.next = s.next
+				break
+			}
+		}
 	}
+	s.next = nil
 	h.mu.Unlock()
 	h.counters.ActiveConnections.Add(-1)
 }
@@ -139,7 +153,19 @@ func (s *session) Close() {
 func (h *Hub) Connections(user domain.UserID) int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return len(h.users[user])
+	n := 0
+	for s := h.users[user]; s != nil; s = s.next {
+		n++
+	}
+	return n
+}
+
+// appendSessionsLocked appends the connections of user to dst; h.mu is held.
+func (h *Hub) appendSessionsLocked(dst []*session, user domain.UserID) []*session {
+	for s := h.users[user]; s != nil; s = s.next {
+		dst = append(dst, s)
+	}
+	return dst
 }
 
 // debounceBase is the load-scaled debounce time for file and activity slots.
@@ -196,7 +222,7 @@ func (u slotUpdate) withTexts() slotUpdate {
 // while the hub's lock is held (a transport may detach from within Send).
 func (h *Hub) sessionsOf(user domain.UserID, buf *[domain.MaxConnectionsPerUser]*session) []*session {
 	h.mu.RLock()
-	ss := append(buf[:0], h.users[user]...)
+	ss := h.appendSessionsLocked(buf[:0], user)
 	h.mu.RUnlock()
 	return ss
 }
@@ -304,7 +330,7 @@ func (h *Hub) deliverShare(users []domain.UserID, first, step int, u slotUpdate,
 		ss = ss[:0]
 		h.mu.RLock()
 		for k := 0; k < fanoutChunk && i < len(users); k, i = k+1, i+step {
-			ss = append(ss, h.users[users[i]]...)
+			ss = h.appendSessionsLocked(ss, users[i])
 		}
 		h.mu.RUnlock()
 		for _, s := range ss {
@@ -386,8 +412,10 @@ func (h *Hub) FlushDue(now time.Time) time.Time {
 func (h *Hub) Resync(kinds []domain.MessageKind, now time.Time) int {
 	h.mu.RLock()
 	sessions := make([]*session, 0, h.counters.ActiveConnections.Load())
-	for _, ss := range h.users {
-		sessions = append(sessions, ss...)
+	for _, first := range h.users {
+		for s := first; s != nil; s = s.next {
+			sessions = append(sessions, s)
+		}
 	}
 	h.mu.RUnlock()
 	return h.resync(sessions, kinds, now)
@@ -398,7 +426,7 @@ func (h *Hub) ResyncUsers(users []domain.UserID, kinds []domain.MessageKind, now
 	var sessions []*session
 	h.mu.RLock()
 	for _, u := range users {
-		sessions = append(sessions, h.users[u]...)
+		sessions = h.appendSessionsLocked(sessions, u)
 	}
 	h.mu.RUnlock()
 	return h.resync(sessions, kinds, now)
@@ -433,8 +461,8 @@ func (h *Hub) resync(sessions []*session, kinds []domain.MessageKind, now time.T
 func (h *Hub) CloseAll(reason domain.CloseReason) int {
 	h.mu.RLock()
 	var conns []ports.ClientConn
-	for _, ss := range h.users {
-		for _, s := range ss {
+	for _, first := range h.users {
+		for s := first; s != nil; s = s.next {
 			conns = append(conns, s.conn)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/golang/mock/gomock"
 
@@ -178,6 +179,50 @@ func TestConnectionLimitPerUser(t *testing.T) {
 	snap := f.counters.Snapshot()
 	if snap.ActiveConnectionCount != 65 || snap.ActiveUserCount != 2 || snap.TotalConnectionCount != 66 {
 		t.Fatalf("counters %+v", snap)
+	}
+}
+
+// Every connection holds a session: it must stay in the 176-byte size class
+// (it took 384 bytes before the Subscription shrank).
+func TestSessionStaysSmall(t *testing.T) {
+	if size := unsafe.Sizeof(session{}); size > 176 {
+		t.Fatalf("a session takes %d bytes, want at most 176", size)
+	}
+}
+
+// A user's connections are a list: closing the first, one in the middle
+// or the last leaves the others reachable, in the order they logged in.
+func TestClosingAnyOfAUsersConnections(t *testing.T) {
+	f := newFixture(t, HubOptions{})
+	var sessions []ports.Session
+	var recs []*recorder
+	for range 5 {
+		s, r := f.connect(t, "alice")
+		sessions, recs = append(sessions, s), append(recs, r)
+	}
+	for _, i := range []int{0, 2, 4} {
+		sessions[i].Close()
+	}
+	if n := f.hub.Connections("alice"); n != 2 {
+		t.Fatalf("%d connections left, want 2", n)
+	}
+	f.handle(domain.Custom{User: "alice", Message: "to the rest"})
+	for i, r := range recs {
+		var want []string
+		if i == 1 || i == 3 {
+			want = []string{"to the rest"}
+		}
+		eq(t, fmt.Sprintf("connection %d", i), r.Texts(), want)
+	}
+	s, _ := f.connect(t, "alice")
+	sessions[1].Close()
+	sessions[3].Close()
+	if f.hub.Connections("alice") != 1 || f.counters.ActiveUsers.Load() != 1 {
+		t.Fatalf("%d connections, %d users after closing all but the newest", f.hub.Connections("alice"), f.counters.ActiveUsers.Load())
+	}
+	s.Close()
+	if f.hub.Connections("alice") != 0 || f.counters.ActiveUsers.Load() != 0 {
+		t.Fatal("the user is still known with no connection")
 	}
 }
 

@@ -43,23 +43,37 @@ const (
 	slotCount
 )
 
-type slot struct {
-	pending    bool
-	unknownIDs bool
-	ids        []FileID
-	// idSet holds ids once there are more than linearIDSearch of them, so
-	// that a burst of N ids costs O(N), not O(N²); nil before.
-	idSet        map[FileID]struct{}
-	lastSent     time.Time
-	lastReceived time.Time
-}
-
 // Subscription is the per-connection state of PROTOCOL §10: whether the client
 // wants file ids, and the three debounce slots. Not safe for concurrent use.
+//
+// Every connection holds one, so it is kept small: the slots' times are
+// offsets from epoch (the first message's time) rather than time.Time
+// values, and the file ids live outside it, only while some are pending.
+// Offsets taken with time.Time.Sub and turned back with Add keep to the
+// monotonic clock wherever the times given have it.
 type Subscription struct {
+	epoch         time.Time
+	factor        float32
 	listenFileIDs bool
-	factor        float64
-	slots         [slotCount]slot
+	// pending and sent are bit sets of slots: holding something to send,
+	// and sent at least once (lastSent is meaningless until then).
+	pending, sent uint8
+	// unknownIDs: the file slot holds a change whose ids are unknown.
+	unknownIDs   bool
+	lastSent     [slotCount]time.Duration // since epoch
+	lastReceived [slotCount]time.Duration // since epoch
+	// ids are the file slot's pending ids, nil when it holds none.
+	ids *pendingIDs
+}
+
+// pendingIDs are the file ids a file slot collects, in arrival order.
+type pendingIDs struct {
+	list []FileID
+	// set holds the ids once there are more than linearIDSearch of them, so
+	// that a burst of N ids costs O(N), not O(N²); nil before.
+	set map[FileID]struct{}
+	// first backs list for the usual few ids: one allocation holds them.
+	first [4]FileID
 }
 
 // NewSubscription makes the state of a new connection. factor is the random
@@ -71,7 +85,7 @@ func NewSubscription(factor float64) Subscription {
 	if factor >= 1.5 {
 		factor = 1.4999
 	}
-	return Subscription{factor: factor}
+	return Subscription{factor: float32(factor)}
 }
 
 // ListenFileIDs records that the client sent "listen notify_file_id".
@@ -83,31 +97,22 @@ func (s *Subscription) ListensFileIDs() bool { return s.listenFileIDs }
 // AddFile merges a file change into the file slot: ids are unioned in arrival
 // order, and an unknown change makes the whole slot unknown.
 func (s *Subscription) AddFile(id FileID, known bool, now time.Time) {
-	sl := &s.slots[slotFile]
-	sl.pending = true
-	sl.lastReceived = now
+	s.mark(slotFile, now)
 	switch {
-	case sl.unknownIDs:
+	case s.unknownIDs:
 	case !known || !s.listenFileIDs:
 		// Ids are only ever shown to clients that opted in; a client that did
 		// not gets "notify_file" either way, so keep nothing.
-		sl.unknownIDs = true
-		sl.ids, sl.idSet = nil, nil
-	case sl.holds(id):
-	case len(sl.ids) >= MaxPendingFileIDs:
-		sl.unknownIDs = true
-		sl.ids, sl.idSet = nil, nil
+		s.unknownIDs, s.ids = true, nil
+	case s.ids == nil:
+		p := &pendingIDs{}
+		p.list = append(p.first[:0], id)
+		s.ids = p
+	case s.ids.holds(id):
+	case len(s.ids.list) >= MaxPendingFileIDs:
+		s.unknownIDs, s.ids = true, nil
 	default:
-		sl.ids = append(sl.ids, id)
-		switch {
-		case sl.idSet != nil:
-			sl.idSet[id] = struct{}{}
-		case len(sl.ids) > linearIDSearch:
-			sl.idSet = make(map[FileID]struct{}, 2*len(sl.ids))
-			for _, x := range sl.ids {
-				sl.idSet[x] = struct{}{}
-			}
-		}
+		s.ids.add(id)
 	}
 }
 
@@ -115,18 +120,32 @@ func (s *Subscription) AddFile(id FileID, known bool, now time.Time) {
 // without a map.
 const linearIDSearch = 16
 
-// holds reports whether the slot already has id.
-func (sl *slot) holds(id FileID) bool {
-	if sl.idSet != nil {
-		_, ok := sl.idSet[id]
+// holds reports whether p already has id.
+func (p *pendingIDs) holds(id FileID) bool {
+	if p.set != nil {
+		_, ok := p.set[id]
 		return ok
 	}
-	for _, x := range sl.ids {
+	for _, x := range p.list {
 		if x == id {
 			return true
 		}
 	}
 	return false
+}
+
+// add appends id, which p does not hold.
+func (p *pendingIDs) add(id FileID) {
+	p.list = append(p.list, id)
+	switch {
+	case p.set != nil:
+		p.set[id] = struct{}{}
+	case len(p.list) > linearIDSearch:
+		p.set = make(map[FileID]struct{}, 2*len(p.list))
+		for _, x := range p.list {
+			p.set[x] = struct{}{}
+		}
+	}
 }
 
 // AddActivity marks the activity slot pending.
@@ -136,53 +155,52 @@ func (s *Subscription) AddActivity(now time.Time) { s.mark(slotActivity, now) }
 func (s *Subscription) AddNotification(now time.Time) { s.mark(slotNotification, now) }
 
 func (s *Subscription) mark(k slotKind, now time.Time) {
-	s.slots[k].pending = true
-	s.slots[k].lastReceived = now
+	if s.epoch.IsZero() {
+		s.epoch = now
+	}
+	s.pending |= 1 << k
+	s.lastReceived[k] = now.Sub(s.epoch)
 }
 
 // Pending reports whether any slot holds something to send.
-func (s *Subscription) Pending() bool {
-	for i := range s.slots {
-		if s.slots[i].pending {
-			return true
-		}
-	}
-	return false
-}
+func (s *Subscription) Pending() bool { return s.pending != 0 }
+
+func (s *Subscription) isPending(k slotKind) bool { return s.pending&(1<<k) != 0 }
 
 // debounce is the minimum time between two sends of one slot.
 func (s *Subscription) debounce(k slotKind, base time.Duration) time.Duration {
 	if k == slotNotification {
 		return NotificationDebounce
 	}
-	return time.Duration(float64(base) * s.factor)
+	return time.Duration(float64(base) * float64(s.factor))
 }
 
-func (s *Subscription) due(k slotKind, base time.Duration) time.Time {
-	sl := &s.slots[k]
-	a := sl.lastSent.Add(s.debounce(k, base))
-	b := sl.lastReceived.Add(QuietPeriod)
-	if a.After(b) {
-		return a
+// due is when pending slot k may be sent, as an offset from epoch.
+func (s *Subscription) due(k slotKind, base time.Duration) time.Duration {
+	due := s.lastReceived[k] + QuietPeriod
+	if s.sent&(1<<k) != 0 {
+		due = max(due, s.lastSent[k]+s.debounce(k, base))
 	}
-	return b
+	return due
 }
 
 // NextDue is the earliest time at which a pending slot may be sent, and false
 // when nothing is pending. base is DebounceBase for the current load.
 func (s *Subscription) NextDue(base time.Duration) (time.Time, bool) {
-	var next time.Time
+	var next time.Duration
 	found := false
 	for k := slotKind(0); k < slotCount; k++ {
-		if !s.slots[k].pending {
+		if !s.isPending(k) {
 			continue
 		}
-		d := s.due(k, base)
-		if !found || d.Before(next) {
+		if d := s.due(k, base); !found || d < next {
 			next, found = d, true
 		}
 	}
-	return next, found
+	if !found {
+		return time.Time{}, false
+	}
+	return s.epoch.Add(next), true
 }
 
 // Outgoing is one debounced message ready to be sent.
@@ -194,40 +212,51 @@ type Outgoing struct {
 // Flush appends to out the messages of every pending slot that is due at now,
 // empties those slots and records now as their send time. It returns out.
 func (s *Subscription) Flush(now time.Time, base time.Duration, out []Outgoing) []Outgoing {
+	if s.pending == 0 {
+		return out
+	}
+	at := now.Sub(s.epoch)
 	for k := slotKind(0); k < slotCount; k++ {
-		sl := &s.slots[k]
-		if !sl.pending || now.Before(s.due(k, base)) {
+		if !s.isPending(k) || at < s.due(k, base) {
 			continue
 		}
-		out = append(out, s.take(k, now))
+		out = append(out, s.take(k, at))
 	}
 	return out
 }
 
 // FlushAll empties every pending slot regardless of timing (debouncing off).
 func (s *Subscription) FlushAll(now time.Time, out []Outgoing) []Outgoing {
+	if s.pending == 0 {
+		return out
+	}
+	at := now.Sub(s.epoch)
 	for k := slotKind(0); k < slotCount; k++ {
-		if s.slots[k].pending {
-			out = append(out, s.take(k, now))
+		if s.isPending(k) {
+			out = append(out, s.take(k, at))
 		}
 	}
 	return out
 }
 
-func (s *Subscription) take(k slotKind, now time.Time) Outgoing {
-	sl := &s.slots[k]
+// take empties slot k, sent at offset at, and returns its message.
+func (s *Subscription) take(k slotKind, at time.Duration) Outgoing {
 	var o Outgoing
 	switch k {
 	case slotFile:
-		o = Outgoing{Kind: KindFile, Text: EncodeFile(sl.ids, sl.unknownIDs, s.listenFileIDs)}
+		var ids []FileID
+		if s.ids != nil {
+			ids = s.ids.list
+		}
+		o = Outgoing{Kind: KindFile, Text: EncodeFile(ids, s.unknownIDs, s.listenFileIDs)}
+		s.unknownIDs, s.ids = false, nil
 	case slotActivity:
 		o = Outgoing{Kind: KindActivity, Text: TextNotifyActivity}
 	default:
 		o = Outgoing{Kind: KindNotification, Text: TextNotifyNotification}
 	}
-	sl.pending = false
-	sl.unknownIDs = false
-	sl.ids, sl.idSet = sl.ids[:0:0], nil
-	sl.lastSent = now
+	s.pending &^= 1 << k
+	s.sent |= 1 << k
+	s.lastSent[k] = at
 	return o
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
@@ -48,6 +49,38 @@ func TestNewSubscriptionClampsFactor(t *testing.T) {
 		if s.factor < 0.5 || s.factor >= 1.5 {
 			t.Errorf("factor %v kept as %v", f, s.factor)
 		}
+	}
+}
+
+// Every connection holds a Subscription: it must stay small (three time.Time
+// slots each took 88 bytes before).
+func TestSubscriptionStaysSmall(t *testing.T) {
+	if size := unsafe.Sizeof(Subscription{}); size > 88 {
+		t.Fatalf("a Subscription takes %d bytes, want at most 88", size)
+	}
+}
+
+// Due times keep the monotonic reading of the times given, so that the
+// scheduler compares them on that clock as it did with time.Time slots.
+func TestDueTimesKeepToTheMonotonicClock(t *testing.T) {
+	start := time.Now() // carries a monotonic reading
+	s := NewSubscription(1)
+	s.AddActivity(start)
+	due, ok := s.NextDue(time.Second)
+	if !ok || due.Sub(start) != QuietPeriod {
+		t.Fatalf("due %v after the message, want %v", due.Sub(start), QuietPeriod)
+	}
+	if out := s.Flush(due, time.Second, nil); len(out) != 1 {
+		t.Fatalf("flushed %d at the due time", len(out))
+	}
+	later := start.Add(200 * time.Millisecond)
+	s.AddActivity(later)
+	due, _ = s.NextDue(time.Second)
+	if got := due.Sub(later); got != time.Second-100*time.Millisecond {
+		t.Fatalf("due %v after the second message, want 900ms (1 s after the send)", got)
+	}
+	if !strings.Contains(due.String(), " m=") {
+		t.Fatal("the due time lost its monotonic reading")
 	}
 }
 

@@ -6,12 +6,16 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"runtime/pprof"
 )
 
 // DebugRoutes are diagnostics for load tools, served on the metrics listener
 // to loopback clients only: POST /debug/gc forces a collection and returns
 // freed memory to the OS, so that resident memory measures what is live;
-// GET /debug/runtime tells where the Go runtime's memory goes.
+// GET /debug/runtime tells where the Go runtime's memory goes; GET
+// /debug/pprof/heap is the heap profile after a collection, to tell which
+// allocations hold it (run the server with GODEBUG=memprofilerate=1 to see
+// every one).
 type DebugRoutes struct{}
 
 // NewDebugRoutes makes the routes; they hold no state.
@@ -21,6 +25,7 @@ func NewDebugRoutes() *DebugRoutes { return &DebugRoutes{} }
 func (d *DebugRoutes) Register(mux *http.ServeMux) {
 	mux.Handle("POST /debug/gc", LocalOnly(http.HandlerFunc(d.gc)))
 	mux.Handle("GET /debug/runtime", LocalOnly(http.HandlerFunc(d.runtime)))
+	mux.Handle("GET /debug/pprof/heap", LocalOnly(http.HandlerFunc(d.heap)))
 }
 
 // RuntimeStats is a breakdown of the Go runtime's memory, from runtime/metrics.
@@ -99,6 +104,16 @@ func (d *DebugRoutes) gc(w http.ResponseWriter, _ *http.Request) {
 
 func (d *DebugRoutes) runtime(w http.ResponseWriter, _ *http.Request) {
 	writeRuntimeStats(w)
+}
+
+// heap writes the heap profile (pprof's gzipped protocol buffer) of what the
+// collection it forces first finds live.
+func (d *DebugRoutes) heap(w http.ResponseWriter, _ *http.Request) {
+	runtime.GC()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if err := pprof.Lookup("heap").WriteTo(w, 0); err != nil {
+		http.Error(w, "write heap profile: "+err.Error(), http.StatusInternalServerError)
+	}
 }
 
 func writeRuntimeStats(w http.ResponseWriter) {

@@ -1,8 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -77,6 +80,29 @@ func TestDebugRuntimeCountsGoroutines(t *testing.T) {
 	}
 }
 
+// The heap profile is pprof's format: a gzipped protocol buffer.
+func TestDebugHeapProfile(t *testing.T) {
+	req := httptest.NewRequest("GET", "/debug/pprof/heap", nil)
+	req.RemoteAddr = "127.0.0.1:40000"
+	rec := httptest.NewRecorder()
+	debugMux().ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /debug/pprof/heap: status %d", rec.Code)
+	}
+	zr, err := gzip.NewReader(rec.Body)
+	if err != nil {
+		t.Fatalf("the profile is not gzipped: %v", err)
+	}
+	body, err := io.ReadAll(zr)
+	if err != nil || len(body) == 0 {
+		t.Fatalf("read the profile: %d bytes, %v", len(body), err)
+	}
+	// The sample types name the heap's in-use counts.
+	if !bytes.Contains(body, []byte("inuse_space")) {
+		t.Error("the profile has no inuse_space samples")
+	}
+}
+
 func TestDebugRoutesRefuseOthers(t *testing.T) {
 	mux := debugMux()
 	for _, tt := range []struct {
@@ -93,6 +119,8 @@ func TestDebugRoutesRefuseOthers(t *testing.T) {
 		{"another origin", "POST", "/debug/gc", "127.0.0.1:5000", map[string]string{"Origin": "http://evil.example"}, http.StatusForbidden},
 		{"not an address", "GET", "/debug/runtime", "somewhere", nil, http.StatusForbidden},
 		{"GC by GET", "GET", "/debug/gc", "127.0.0.1:5000", nil, http.StatusMethodNotAllowed},
+		{"heap profile for a remote client", "GET", "/debug/pprof/heap", "192.0.2.7:5000", nil, http.StatusForbidden},
+		{"heap profile through a proxy", "GET", "/debug/pprof/heap", "127.0.0.1:5000", map[string]string{"X-Forwarded-For": "192.0.2.7"}, http.StatusForbidden},
 		{"unix socket peer", "GET", "/debug/runtime", "@", nil, http.StatusOK},
 	} {
 		if code, _ := debugRequest(t, mux, tt.method, tt.path, tt.remote, tt.header); code != tt.want {

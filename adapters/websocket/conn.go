@@ -3,13 +3,10 @@ package websocket
 import (
 	"encoding/binary"
 	"errors"
-	"io"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/gorilla/websocket"
 
 	"github.com/notifypush/notify_push/adapters/websocket/fastpath"
 	"github.com/notifypush/notify_push/domain"
@@ -19,70 +16,75 @@ import (
 // conn is one client connection. Once logged in and idle it costs no
 // goroutine at all: the handler's poller watches its socket and reads what
 // the client sends when it arrives (where the platform has no poller, or the
-// socket is TLS, a reader goroutine waits instead; see read.go). Every write
-// after the login (frames, pings, pongs, the close frame) is made by whoever
-// holds the writer's role: the sender itself when a frame can go out at
-// once, else one writer goroutine that exists only while something is
-// waiting, so an idle connection holds no writer, no write buffer and no
-// timer.
+// socket is TLS, a reader goroutine waits instead; see read.go). Gorilla
+// reads the login and is then let go: after it, the fast path reads every
+// frame and the connection writes its own. Every write after the login
+// (frames, pings, pongs, the close frame) is made by whoever holds the
+// writer's role: the sender itself when a frame can go out at once, else
+// one writer goroutine that exists only while something is waiting, so an
+// idle connection holds no writer, no write buffer and no timer.
 //
 // Methods named …Locked are called with c.mu held and return with it held;
 // kickAndUnlock releases it.
 type conn struct {
-	h    *Handler
-	ws   *websocket.Conn
-	sock *fastpath.Socket
-	kind domain.ClientKind
+	// There is one per connection, so the fields are laid out to leave no
+	// padding: the struct fits the 224-byte size class.
 
+	h       *Handler
+	sock    *fastpath.Socket
 	session ports.Session
 	user    domain.UserID
 
 	// poller watches the connection while it idles (nil: a reader goroutine
 	// does); fd is its socket.
 	poller *fastpath.Poller[*conn]
-	fd     int
-	// allowance is what the client may still send; unpaid counts the frames
-	// gorilla read since the last charge. Only the reader touches them.
+	fd     int32
+	// slot is the connection's index in Handler.conns; guarded by Handler.mu.
+	slot int32
+	// allowance is what the client may still send. Only the reader touches
+	// it, answered and flooded.
 	allowance domain.FrameAllowance
-	unpaid    int32
 	answered  int32 // pongs since the last charge that answered a ping of ours
-	flooded   bool  // past the allowance: closing, nothing more is read
+	// connected is when the login completed (unix nanos), for MAX_CONNECTION_TIME.
+	connected   int64
+	lastSent    atomic.Int64  // unix nanos of the last frame or ping written
+	pingPayload atomic.Uint32 // outstanding ping, 0 = none
+	stripe      uint32        // spreads the per-message counter over cache lines
 	// reading: a reader (the poller's callback or a goroutine) owns the
 	// socket's read buffer.
 	reading atomic.Bool
 	// finished: the socket is closed and the session detached.
 	finished atomic.Bool
-	// connected is when the login completed (unix nanos), for MAX_CONNECTION_TIME.
-	connected int64
 
-	mu     sync.Mutex
-	writer writerRole
-	state  closeState
-	reason domain.CloseReason // why the close frame closes, once state is closeQueued
+	// mu guards what follows, and reason, owePong and restMsg below.
+	mu sync.Mutex
 	// queue holds the frames waiting for the writer, in order.
 	queue []domain.Outgoing
 	// queued is 1 + the queue index of the unsent file, activity and
 	// notification frame, 0 when there is none: a later one merges into it.
 	queued [domain.KindCustom]int32
 	// customs counts the custom frames in queue, bounded by QueueLimit.
-	customs int
+	customs int32
 	ping    uint32 // payload of a ping waiting to be written, 0 = none
-	pong    string // payload of a pong owed to the client, when owePong
-	owePong bool
+	// peerCode, when not 0, is the close frame's code instead of reason's:
+	// the reader's answer to the client's close frame or to a broken protocol.
+	peerCode uint16
+	writer   writerRole
+	state    closeState
+	pong     string // payload of a pong owed to the client, when owePong
 	// rest is the unwritten tail of a frame that an inline write could only
 	// write in part; the writer sends it before anything else. restMsg: it
 	// belongs to a message (for the per-kind counter).
-	rest    []byte
+	rest []byte
+
+	// The single bytes, together at the end.
+	reason  domain.CloseReason // why the close frame closes, once state is closeQueued
+	kind    domain.ClientKind
+	owePong bool
 	restMsg bool
-
-	lastSent    atomic.Int64  // unix nanos of the last frame or ping written
-	pingPayload atomic.Uint32 // outstanding ping, 0 = none
-
-	stripe uint32 // spreads the per-message counter over cache lines
-
-	// Only the holder of the writer's role touches these two.
-	frame [fastpath.PingFrameSize]byte // a ping frame, kept here so a ping allocates nothing
-	// deadlineSet: a write left a deadline on the socket.
+	flooded bool // past the allowance: closing, nothing more is read (the reader's)
+	// deadlineSet: a write left a deadline on the socket. Only the holder of
+	// the writer's role touches it.
 	deadlineSet bool
 }
 
@@ -117,8 +119,8 @@ var _ ports.ClientConn = (*conn)(nil)
 // (Handler.pollers' type says so).
 var _ fastpath.Receiver = (*conn)(nil)
 
-func newConn(h *Handler, ws *websocket.Conn, sock *fastpath.Socket, kind domain.ClientKind) *conn {
-	c := &conn{h: h, ws: ws, sock: sock, kind: kind, stripe: rand.Uint32()}
+func newConn(h *Handler, sock *fastpath.Socket, kind domain.ClientKind) *conn {
+	c := &conn{h: h, sock: sock, kind: kind, stripe: rand.Uint32()}
 	c.lastSent.Store(time.Now().UnixNano())
 	return c
 }
@@ -154,7 +156,7 @@ func (c *conn) Send(msg domain.Outgoing) {
 		c.queue = append(c.queue, msg)
 		c.queued[msg.Kind] = int32(len(c.queue))
 	} else {
-		if c.customs >= c.h.opts.QueueLimit {
+		if int(c.customs) >= c.h.opts.QueueLimit {
 			// Decided under the lock, so that concurrent sends close and
 			// count the client once.
 			c.closeLocked(domain.CloseSlowConsumer)
@@ -261,7 +263,7 @@ func (c *conn) writeLoop() {
 		c.ping, c.pong, c.owePong = 0, "", false
 		rest, restMsg := c.rest, c.restMsg
 		c.rest = nil
-		closing, reason := c.state == closeQueued, c.reason
+		closing, reason, peerCode := c.state == closeQueued, c.reason, c.peerCode
 		if len(batch) == 0 && ping == 0 && !owePong && !closing && len(rest) == 0 {
 			c.writer = writerFree
 			c.mu.Unlock()
@@ -280,8 +282,11 @@ func (c *conn) writeLoop() {
 			return
 		}
 		if closing {
-			msg := websocket.FormatCloseMessage(closeCode(reason), reason.String())
-			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+			code, text := closeCode(reason), reason.String()
+			if peerCode != 0 {
+				code, text = int(peerCode), ""
+			}
+			c.writeClose(code, text)
 			c.finish()
 			return
 		}
@@ -306,7 +311,7 @@ func (c *conn) writeRest(rest []byte, message bool) error {
 
 func (c *conn) writeBatch(batch []domain.Outgoing, ping uint32, pong string, owePong bool) error {
 	if owePong {
-		if err := c.ws.WriteControl(websocket.PongMessage, []byte(pong), time.Now().Add(c.h.opts.WriteTimeout)); err != nil {
+		if err := c.writeFrame(func(b []byte) []byte { return fastpath.AppendPongFrame(b, pong) }, c.h.opts.WriteTimeout); err != nil {
 			return err
 		}
 	}
@@ -325,32 +330,34 @@ func (c *conn) writeBatch(batch []domain.Outgoing, ping uint32, pong string, owe
 // write sends one text frame; only the login goroutine (before start) and the
 // writer goroutine (after) call it, never both.
 func (c *conn) write(text string) error {
-	now := time.Now()
-	// Gorilla applies its own deadline to the socket at every frame, so the
-	// deadline must be given to gorilla, not to the socket.
-	_ = c.ws.SetWriteDeadline(now.Add(c.h.opts.WriteTimeout))
-	c.deadlineSet = true
-	w, err := c.ws.NextWriter(websocket.TextMessage)
-	if err != nil {
+	if err := c.writeFrame(func(b []byte) []byte { return fastpath.AppendTextFrame(b, text) }, c.h.opts.WriteTimeout); err != nil {
 		return err
 	}
-	if _, err := io.WriteString(w, text); err != nil { // gorilla's writer takes strings without a copy
-		return err
-	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	c.lastSent.Store(now.UnixNano())
+	c.lastSent.Store(time.Now().UnixNano())
 	return nil
 }
 
-// writePing writes a server ping frame straight to the socket: gorilla's
-// WriteControl allocates a frame and a timer per call, and the writer is the
-// only one writing, so nothing can interleave.
-func (c *conn) writePing(payload uint32) error {
-	_ = c.sock.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
-	_, err := c.sock.Write(fastpath.AppendPingFrame(c.frame[:0], payload))
+// writeClose sends a close frame, waiting a second at most: the connection
+// ends next whether it went out or not.
+func (c *conn) writeClose(code int, text string) {
+	_ = c.writeFrame(func(b []byte) []byte { return fastpath.AppendCloseFrame(b, code, text) }, time.Second)
+}
+
+// writeFrame writes the frame that appendFrame builds, in a buffer borrowed
+// for the write, waiting at most timeout. The caller holds the writer's role.
+func (c *conn) writeFrame(appendFrame func([]byte) []byte, timeout time.Duration) error {
+	_ = c.sock.SetWriteDeadline(time.Now().Add(timeout))
+	c.deadlineSet = true
+	buf := framePool.Get().(*[]byte)
+	*buf = appendFrame((*buf)[:0])
+	_, err := c.sock.Write(*buf)
+	framePool.Put(buf)
 	return err
+}
+
+// writePing writes a server ping frame.
+func (c *conn) writePing(payload uint32) error {
+	return c.writeFrame(func(b []byte) []byte { return fastpath.AppendPingFrame(b, payload) }, c.h.opts.WriteTimeout)
 }
 
 // Close implements ports.ClientConn: the writer sends what it is writing, then
@@ -383,9 +390,9 @@ func (c *conn) finish() {
 	c.queue, c.queued, c.customs = nil, [domain.KindCustom]int32{}, 0
 	c.mu.Unlock()
 	if c.poller != nil {
-		c.poller.Remove(c.fd, c) // before the descriptor can be reused
+		c.poller.Remove(int(c.fd), c) // before the descriptor can be reused
 	}
-	_ = c.ws.Close()
+	_ = c.sock.Close()
 	if c.session != nil {
 		c.session.Close()
 		c.h.untrack(c)
@@ -396,29 +403,21 @@ func (c *conn) finish() {
 func closeCode(r domain.CloseReason) int {
 	switch r {
 	case domain.CloseShutdown:
-		return websocket.CloseGoingAway
+		return fastpath.CloseGoingAway
 	case domain.CloseReset:
-		return websocket.CloseServiceRestart
+		return fastpath.CloseServiceRestart
 	case domain.CloseMaxConnectionTime:
-		return websocket.CloseNormalClosure
+		return fastpath.CloseNormal
 	case domain.ClosePingTimeout:
-		return websocket.CloseGoingAway
+		return fastpath.CloseGoingAway
 	case domain.CloseSlowConsumer, domain.CloseFlood:
-		return websocket.ClosePolicyViolation
+		return fastpath.ClosePolicyViolation
 	default:
-		return websocket.CloseNormalClosure
+		return fastpath.CloseNormal
 	}
 }
 
 var errPongMismatch = errors.New("pong payload does not match the ping")
-
-// onPong is gorilla's pong handler: see pongArrived.
-func (c *conn) onPong(data string) error {
-	if !c.pongArrived([]byte(data)) {
-		return errPongMismatch
-	}
-	return nil
-}
 
 // pongArrived clears the outstanding ping; false when the pong carries
 // another payload, which ends the connection. Unsolicited pongs (none
@@ -438,15 +437,14 @@ func (c *conn) pongArrived(data []byte) bool {
 
 // onPing owes the client a pong; the writer sends it, so that it cannot
 // interleave with a frame being written.
-func (c *conn) onPing(data string) error {
+func (c *conn) onPing(data string) {
 	c.mu.Lock()
 	if c.state != open {
 		c.mu.Unlock()
-		return nil
+		return
 	}
 	c.pong, c.owePong = data, true
 	c.kickAndUnlock()
-	return nil
 }
 
 // keepAlive runs once per tick of the handler's pinger: it ends connections
@@ -474,7 +472,10 @@ func (c *conn) keepAlive(now int64) {
 	}
 	if c.claimInlineLocked() {
 		c.mu.Unlock()
-		c.writeInline(fastpath.AppendPingFrame(c.frame[:0], payload), false)
+		buf := framePool.Get().(*[]byte)
+		*buf = fastpath.AppendPingFrame((*buf)[:0], payload)
+		c.writeInline(*buf, false)
+		framePool.Put(buf)
 		return
 	}
 	c.ping = payload

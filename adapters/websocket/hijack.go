@@ -15,8 +15,8 @@ import (
 // behind and the idle fast path can read from the same buffer.
 type hijackWriter struct {
 	http.ResponseWriter
-	bufferSize int
-	sock       *fastpath.Socket
+	sockets *fastpath.Shared
+	sock    *fastpath.Socket
 }
 
 func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -32,6 +32,6 @@ func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		// The client did not wait for the handshake; gorilla refuses this.
 		return nc, brw, nil
 	}
-	w.sock = fastpath.NewSocket(nc, w.bufferSize)
+	w.sock = fastpath.NewSocket(nc, w.sockets)
 	return w.sock, bufio.NewReadWriter(w.sock.Buffer(), brw.Writer), nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/gorilla/websocket"
 
@@ -113,6 +114,34 @@ func TestLongAndBinaryMessagesAreIgnored(t *testing.T) {
 		}
 		c.send(websocket.TextMessage, "listen notify_file_id")
 		waitListen(t, session)
+	})
+}
+
+// After the login, a message past the read limit is answered with 1009, in
+// one frame or in fragments, and ends only that connection.
+func TestMessagePastTheReadLimitAfterLogin(t *testing.T) {
+	modes(t, func(t *testing.T, opts Options) {
+		opts.ReadLimit = 1000
+		s := start(t, opts)
+		good := s.login("good")
+		goodConn, _ := s.gw.last()
+		for name, frames := range map[string][]byte{
+			"one frame": clientFrame(0x80|opText, bytes.Repeat([]byte("x"), 1001)),
+			"fragments": append(clientFrame(byte(opText), bytes.Repeat([]byte("x"), 600)),
+				clientFrame(0x80|opContinuation, bytes.Repeat([]byte("x"), 401))...),
+		} {
+			t.Run(name, func(t *testing.T) {
+				c := s.login("bad")
+				_, session := s.gw.last()
+				c.raw(frames)
+				if err := c.closed(5 * time.Second); !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
+					t.Fatalf("got %v, want a message-too-big close", err)
+				}
+				waitFor(t, func() bool { return session.closed.Load() == 1 })
+			})
+		}
+		goodConn.Send(custom("unaffected"))
+		good.expect("unaffected")
 	})
 }
 
@@ -221,6 +250,14 @@ func TestIdleConnectionsHoldNoGoroutine(t *testing.T) {
 	}
 	for _, c := range clients {
 		c.expect("wake")
+	}
+}
+
+// Every idle connection holds a conn: it must stay in the 224-byte size
+// class (288 before its fields were packed).
+func TestConnStaysSmall(t *testing.T) {
+	if size := unsafe.Sizeof(conn{}); size > 224 {
+		t.Fatalf("a conn takes %d bytes, want at most 224", size)
 	}
 }
 

@@ -2,26 +2,22 @@ package websocket
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"log/slog"
 	"sync"
 	"time"
-
-	"github.com/gorilla/websocket"
 
 	"github.com/notifypush/notify_push/adapters/websocket/fastpath"
 	"github.com/notifypush/notify_push/domain"
 )
 
-// The reading side of a connection. Where there are pollers, an idle
-// connection has no reader: when its socket becomes readable, its poller's
-// goroutine pumps the simple frames (fastpath), at most a budget of them
-// before the next ready socket has its turn, and re-arms the socket; a
-// frame only gorilla handles gets a goroutine until it is read. Elsewhere a
-// reader goroutine per connection reads with gorilla. Whatever reads, the
-// frames are charged to the client's allowance (domain.FrameAllowance): a
-// logged-in client has little to say, and one that floods is closed.
+// The reading side of a connection, once logged in. Where there are
+// pollers, an idle connection has no reader: when its socket becomes
+// readable, its poller's goroutine pumps what the client sent (fastpath), at
+// most a budget of frames before the next ready socket has its turn, and
+// re-arms the socket. Elsewhere a reader goroutine per connection pumps,
+// waiting for each frame. Whatever reads, the frames are charged to the
+// client's allowance (domain.FrameAllowance): a logged-in client has little
+// to say, and one that floods is closed.
 
 // newPollers are the handler's pollers, none where there is no poller or
 // the options ask for reader goroutines.
@@ -73,6 +69,7 @@ func (h *Handler) startReading(c *conn) {
 		go h.readLoop(c)
 		return
 	}
+	c.sock.SetNonblocking()
 	c.reading.Store(true)
 	// Bytes that came with the login, then the poller; a client sending
 	// more than a budget at once only delays its own login goroutine.
@@ -105,16 +102,29 @@ func (h *Handler) serviceReads(c *conn) (again bool) {
 		return true
 	case fastpath.Idle:
 		h.rearm(c)
-	case fastpath.Slow:
-		go h.slowRead(c)
 	case fastpath.Gone:
 		c.finish()
 	}
-	return false
+	return false // Closed: the writer ends the connection
 }
 
-// pump takes the simple frames c has sent, at most readBudget of them, and
-// charges them to c's allowance; false when c is past it and now closing.
+// readLoop is the connection's reader goroutine where there is no poller:
+// the same pumping, waiting for each frame.
+func (h *Handler) readLoop(c *conn) {
+	for {
+		out, ok := h.pump(c)
+		switch {
+		case !ok || out == fastpath.Closed:
+			return // the writer ends the connection
+		case out != fastpath.More:
+			c.finish()
+			return
+		}
+	}
+}
+
+// pump reads what c has sent, at most readBudget frames, and charges them to
+// c's allowance; false when c is past it and now closing.
 func (h *Handler) pump(c *conn) (fastpath.Outcome, bool) {
 	out, n := c.sock.Pump(c, readBudget)
 	return out, h.charge(c, n)
@@ -140,92 +150,12 @@ func (h *Handler) charge(c *conn, n int) bool {
 	return false
 }
 
-// slowRead reads with gorilla, blocking, what the fast path cannot take
-// (close frames, fragmented or long messages, protocol errors), then returns
-// the connection to the poller.
-func (h *Handler) slowRead(c *conn) {
-	for {
-		if !c.readMessage() {
-			c.finishUnlessFlooded()
-			return
-		}
-		if !h.charge(c, c.takeUnpaid()) {
-			return
-		}
-		out, ok := h.pump(c)
-		for ok && out == fastpath.More {
-			out, ok = h.pump(c)
-		}
-		switch {
-		case !ok:
-			return
-		case out == fastpath.Slow:
-			continue
-		case out == fastpath.Gone:
-			c.finish()
-			return
-		}
-		h.rearm(c)
-		return
-	}
-}
-
 // rearm gives up c.reading and hands c back to its poller.
 func (h *Handler) rearm(c *conn) {
 	c.reading.Store(false)
-	if err := c.poller.Arm(c.fd, c); err != nil {
+	if err := c.poller.Arm(int(c.fd), c); err != nil {
 		c.finish()
 	}
-}
-
-// readLoop is the connection's reader goroutine where there is no poller.
-// A client past its allowance is left to the writer, which ends the
-// connection once the close frame is out.
-func (h *Handler) readLoop(c *conn) {
-	for c.readMessage() {
-		if !h.charge(c, c.takeUnpaid()) {
-			return
-		}
-	}
-	c.finishUnlessFlooded()
-}
-
-// finishUnlessFlooded ends the connection after a failed read, unless the
-// read failed because the client is past its allowance: then the writer
-// ends it once the 1008 close frame is out.
-func (c *conn) finishUnlessFlooded() {
-	if !c.flooded {
-		c.finish()
-	}
-}
-
-// takeUnpaid returns the frames gorilla read since the last charge.
-func (c *conn) takeUnpaid() int {
-	n := int(c.unpaid)
-	c.unpaid = 0
-	return n
-}
-
-// readMessage reads the next message with gorilla, blocking; pings, pongs and
-// the close frame on the way are answered by the handlers set at login.
-func (c *conn) readMessage() bool {
-	kind, r, err := c.ws.NextReader()
-	c.unpaid++
-	if err != nil {
-		c.h.log.Debug("client disconnected", "user", c.user, "err", err)
-		return false
-	}
-	// Only one command exists; a longer message cannot be it.
-	var buf [64]byte
-	n, _ := io.ReadFull(r, buf[:])
-	if _, err := io.Copy(io.Discard, r); err != nil {
-		c.h.log.Debug("client disconnected", "user", c.user, "err", err)
-		return false
-	}
-	if kind == websocket.TextMessage && n < len(buf) {
-		c.Text(buf[:n])
-	}
-	return true
 }
 
 // Text implements fastpath.Receiver: a text message from the client is a
@@ -237,38 +167,7 @@ func (c *conn) Text(payload []byte) {
 }
 
 // Ping implements fastpath.Receiver: see onPing.
-func (c *conn) Ping(payload []byte) { _ = c.onPing(string(payload)) }
-
-// gorillaPing and gorillaPong are gorilla's control handlers after the
-// login: what onPing and onPong do, counted for the allowance.
-func (c *conn) gorillaPing(data string) error {
-	if err := c.countControlFrame(); err != nil {
-		return err
-	}
-	return c.onPing(data)
-}
-
-func (c *conn) gorillaPong(data string) error {
-	if err := c.countControlFrame(); err != nil {
-		return err
-	}
-	return c.onPong(data)
-}
-
-var errFlooding = errors.New("client past its frame allowance")
-
-// countControlFrame counts a ping or pong gorilla read. Gorilla returns from
-// a read only with a data message, so a stream of control frames is charged
-// here, a budget at a time.
-func (c *conn) countControlFrame() error {
-	if c.unpaid++; c.unpaid < readBudget {
-		return nil
-	}
-	if !c.h.charge(c, c.takeUnpaid()) {
-		return errFlooding
-	}
-	return nil
-}
+func (c *conn) Ping(payload []byte) { c.onPing(string(payload)) }
 
 // Pong implements fastpath.Receiver: see pongArrived.
 func (c *conn) Pong(payload []byte) bool {
@@ -277,6 +176,20 @@ func (c *conn) Pong(payload []byte) bool {
 		return false
 	}
 	return true
+}
+
+// Closing implements fastpath.Receiver: the writer answers with a close
+// frame of code, then ends the connection. A close of the server's own,
+// already queued, goes instead.
+func (c *conn) Closing(code int) {
+	c.mu.Lock()
+	if c.state != open {
+		c.mu.Unlock()
+		return
+	}
+	c.closeLocked(0)
+	c.peerCode = uint16(code)
+	c.kickAndUnlock()
 }
 
 // Finished implements fastpath.Watched.

@@ -423,6 +423,27 @@ func TestCloseAllAndShutdownSendGoingAway(t *testing.T) {
 	}
 }
 
+// Connections that end in any order leave the others known: CloseAll still
+// reaches every one that remains.
+func TestCloseAllAfterOthersLeft(t *testing.T) {
+	s := start(t, Options{})
+	var clients []*client
+	for range 5 {
+		clients = append(clients, s.login("alice"))
+	}
+	for _, i := range []int{4, 0, 2} {
+		_ = clients[i].ws.Close()
+	}
+	waitFor(t, func() bool { return s.h.Connections() == 2 })
+	s.h.CloseAll(domain.CloseShutdown)
+	for _, i := range []int{1, 3} {
+		if err := clients[i].closed(5 * time.Second); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+			t.Fatalf("client %d: %v", i, err)
+		}
+	}
+	waitFor(t, func() bool { return s.h.Connections() == 0 })
+}
+
 func TestPlainGETNamesTheMissingHeader(t *testing.T) {
 	s := start(t, Options{})
 	resp, err := http.Get("http" + strings.TrimPrefix(s.url, "ws") + "/push/ws")

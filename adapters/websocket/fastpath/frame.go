@@ -65,21 +65,27 @@ func parseFrameHeader(b []byte) frameHeader {
 	return h
 }
 
-// simple reports whether the pump may handle the frame by itself: a
-// well-formed, masked, unfragmented frame that fits in limit bytes, header
-// included. Anything else (close frames, fragments, protocol errors) is left
-// to gorilla, which answers it as RFC 6455 says.
-func (h frameHeader) simple(limit int) bool {
-	if h.rsv != 0 || !h.masked || !h.fin || h.length > uint64(limit-h.size) {
-		return false
+// maxControlPayload is RFC 6455's bound on a control frame's payload.
+const maxControlPayload = 125
+
+// protocolError reports whether a client frame breaks RFC 6455 by itself,
+// or given whether a fragmented message is in progress: reserved bits (no
+// extension is ever agreed), a missing mask, an unknown opcode, a long or
+// fragmented control frame, a continuation of nothing, or a new message
+// before the last one ended.
+func (h frameHeader) protocolError(inMessage bool) bool {
+	if h.rsv != 0 || !h.masked {
+		return true
 	}
 	switch h.op {
-	case opText, opBinary, opPong:
-		return true
-	case opPing:
-		return h.length <= 125
+	case opClose, opPing, opPong:
+		return !h.fin || h.length > maxControlPayload
+	case opText, opBinary:
+		return inMessage
+	case opContinuation:
+		return !inMessage
 	default:
-		return false
+		return true
 	}
 }
 
@@ -103,6 +109,48 @@ func AppendTextFrame(b []byte, text string) []byte {
 		b = binary.BigEndian.AppendUint64(b, uint64(n))
 	}
 	return append(b, text...)
+}
+
+// AppendPongFrame appends a server pong (final, unmasked) carrying payload,
+// at most 125 bytes, to b.
+func AppendPongFrame(b []byte, payload string) []byte {
+	b = append(b, 0x80|opPong, byte(len(payload)))
+	return append(b, payload...)
+}
+
+// Close codes of RFC 6455 (section 7.4.1) that this package answers with.
+const (
+	CloseNormal          = 1000
+	CloseGoingAway       = 1001
+	CloseProtocolError   = 1002
+	CloseNoStatus        = 1005 // received only: the close frame had no code
+	ClosePolicyViolation = 1008
+	CloseMessageTooBig   = 1009
+	CloseServiceRestart  = 1012
+)
+
+// AppendCloseFrame appends a server close frame (final, unmasked) with code
+// and reason to b; CloseNoStatus gives a close frame without a payload. The
+// reason is cut to what fits in a control frame.
+func AppendCloseFrame(b []byte, code int, reason string) []byte {
+	if code == CloseNoStatus {
+		return append(b, 0x80|opClose, 0)
+	}
+	reason = reason[:min(len(reason), maxControlPayload-2)]
+	b = append(b, 0x80|opClose, byte(2+len(reason)))
+	b = binary.BigEndian.AppendUint16(b, uint16(code))
+	return append(b, reason...)
+}
+
+// validReceivedCloseCode reports whether a client may close with code:
+// the defined codes that may be sent in a frame, and the ranges for
+// libraries and applications.
+func validReceivedCloseCode(code int) bool {
+	switch code {
+	case 1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013:
+		return true
+	}
+	return code >= 3000 && code <= 4999
 }
 
 // PingFrameSize is the length of the frames AppendPingFrame makes.

@@ -73,44 +73,45 @@ func TestParseFrameHeader(t *testing.T) {
 	}
 }
 
-// A header claiming 2^63 bytes is parsed as such, and no limit lets it through.
-func TestHugeDeclaredLengthIsNotSimple(t *testing.T) {
+// A header claiming 2^63 bytes is parsed as such (Pump answers it with
+// CloseMessageTooBig).
+func TestHugeDeclaredLength(t *testing.T) {
 	b := []byte{0x80 | opText, 0x80 | 127, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4}
 	h := parseFrameHeader(b)
 	if h.length != 1<<63 || h.size != 14 {
 		t.Fatalf("length %d size %d", h.length, h.size)
 	}
-	if h.simple(1 << 20) {
-		t.Fatal("a frame of 2^63 bytes taken as simple")
-	}
 }
 
-func TestSimpleFrames(t *testing.T) {
-	const limit = 64
+func TestProtocolErrors(t *testing.T) {
 	tests := []struct {
-		name  string
-		frame []byte
-		want  bool
+		name      string
+		frame     []byte
+		inMessage bool
+		want      bool
 	}{
-		{"text", clientFrame(0x80|opText, true, []byte("listen")), true},
-		{"binary", clientFrame(0x80|opBinary, true, []byte{0, 1}), true},
-		{"pong", clientFrame(0x80|opPong, true, []byte{1, 2, 3, 4}), true},
-		{"ping", clientFrame(0x80|opPing, true, []byte("p")), true},
-		{"exactly the limit", clientFrame(0x80|opText, true, make([]byte, limit-6)), true},
-		{"one byte past the limit", clientFrame(0x80|opText, true, make([]byte, limit-5)), false},
-		{"ping of 126 bytes", clientFrame(0x80|opPing, true, make([]byte, 126)), false},
-		{"close", clientFrame(0x80|opClose, true, []byte{3, 232}), false},
-		{"unfinished text", clientFrame(opText, true, []byte("lis")), false},
-		{"continuation", clientFrame(0x80|opContinuation, true, []byte("ten")), false},
-		{"reserved bit", clientFrame(0x80|0x10|opText, true, []byte("x")), false},
-		{"unmasked", clientFrame(0x80|opText, false, []byte("x")), false},
-		{"unknown opcode", clientFrame(0x80|0x3, true, []byte("x")), false},
+		{"text", clientFrame(0x80|opText, true, []byte("listen")), false, false},
+		{"binary", clientFrame(0x80|opBinary, true, []byte{0, 1}), false, false},
+		{"first fragment", clientFrame(opText, true, []byte("lis")), false, false},
+		{"continuation", clientFrame(0x80|opContinuation, true, []byte("ten")), true, false},
+		{"pong", clientFrame(0x80|opPong, true, []byte{1, 2, 3, 4}), false, false},
+		{"ping inside a message", clientFrame(0x80|opPing, true, []byte("p")), true, false},
+		{"ping of 125 bytes", clientFrame(0x80|opPing, true, make([]byte, 125)), false, false},
+		{"close", clientFrame(0x80|opClose, true, []byte{3, 232}), false, false},
+		{"ping of 126 bytes", clientFrame(0x80|opPing, true, make([]byte, 126)), false, true},
+		{"fragmented ping", clientFrame(opPing, true, nil), false, true},
+		{"continuation of nothing", clientFrame(0x80|opContinuation, true, []byte("ten")), false, true},
+		{"text inside a message", clientFrame(0x80|opText, true, []byte("x")), true, true},
+		{"reserved bit", clientFrame(0x80|0x10|opText, true, []byte("x")), false, true},
+		{"unmasked", clientFrame(0x80|opText, false, []byte("x")), false, true},
+		{"unknown opcode", clientFrame(0x80|0x3, true, []byte("x")), false, true},
+		{"unknown control opcode", clientFrame(0x80|0xb, true, nil), false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := parseFrameHeader(tt.frame[:headerSize(tt.frame[1])])
-			if got := h.simple(limit); got != tt.want {
-				t.Fatalf("simple = %v, want %v (%+v)", got, tt.want, h)
+			if got := h.protocolError(tt.inMessage); got != tt.want {
+				t.Fatalf("protocolError = %v, want %v (%+v)", got, tt.want, h)
 			}
 		})
 	}
@@ -155,6 +156,27 @@ func TestAppendTextFrame(t *testing.T) {
 	}
 }
 
+func TestAppendControlFrames(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		frame []byte
+		want  []byte
+	}{
+		{"pong", AppendPongFrame(nil, "abc"), []byte{0x8a, 3, 'a', 'b', 'c'}},
+		{"empty pong", AppendPongFrame(nil, ""), []byte{0x8a, 0}},
+		{"close", AppendCloseFrame(nil, CloseGoingAway, "bye"), []byte{0x88, 5, 0x03, 0xe9, 'b', 'y', 'e'}},
+		{"close echoing no status", AppendCloseFrame(nil, CloseNoStatus, "ignored"), []byte{0x88, 0}},
+	} {
+		if !bytes.Equal(tt.frame, tt.want) {
+			t.Errorf("%s: % x, want % x", tt.name, tt.frame, tt.want)
+		}
+	}
+	long := AppendCloseFrame(nil, CloseNormal, strings.Repeat("r", 200))
+	if h := parseFrameHeader(long); h.length != 125 || len(long) != 2+125 {
+		t.Errorf("a long reason gives a payload of %d bytes in a frame of %d, want 125 in 127", h.length, len(long))
+	}
+}
+
 func TestAppendPingFrame(t *testing.T) {
 	var f [PingFrameSize]byte
 	frame := AppendPingFrame(f[:0], 0xdeadbeef)
@@ -175,8 +197,8 @@ func BenchmarkFrameHeader(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		h := parseFrameHeader(frame[:headerSize(frame[1])])
-		if !h.simple(512) {
-			b.Fatal("not simple")
+		if h.protocolError(false) {
+			b.Fatal("protocol error")
 		}
 		payload := append([]byte(nil), frame[h.size:]...)
 		unmask(payload, h.mask)

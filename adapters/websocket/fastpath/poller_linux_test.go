@@ -29,7 +29,7 @@ func runPoller(t *testing.T) (*Poller[*watched], <-chan *watched) {
 
 func fdOf(t *testing.T, c net.Conn) int {
 	t.Helper()
-	fd, ok := NewSocket(c, 512).FD()
+	fd, ok := NewSocket(c, testShared).FD()
 	if !ok {
 		t.Fatal("no descriptor")
 	}

@@ -14,61 +14,77 @@ import (
 // bufio.Reader does not keep it, so the next read starts afresh.
 var errWouldBlock = errors.New("no data available")
 
-// Socket is a client connection as gorilla and the fast path share it. As a
-// net.Conn it is the connection itself, and its reads block as usual, except
-// while Pump runs: then an empty socket answers at once instead of parking
-// the goroutine. Reads go through one small buffer (Buffer) that gorilla and
-// Pump take turns on. WriteNow writes without ever waiting.
+// Socket is a client connection as gorilla (during the login) and the fast
+// path (after it) share it. As a net.Conn it is the connection itself. Reads
+// go through a small buffer (Buffer), gorilla's during the login and Pump's
+// after it; they wait as usual until SetNonblocking, and then an empty
+// socket answers at once instead of parking the goroutine. WriteNow writes
+// without ever waiting.
 type Socket struct {
 	net.Conn
 	raw syscall.RawConn // nil when the connection has no descriptor (TLS)
-	br  *bufio.Reader
+	sh  *Shared
+	// r is the read buffer, borrowed from sh while there is something to
+	// read: an idle connection has none unless a frame came in part.
+	r *reader
+
+	// What Pump is in the middle of, between two calls: skip payload bytes
+	// of a frame being dropped, and the fragmented message msg (nil: none).
+	skip int64
+	msg  *message
 
 	nonblocking bool // only the connection's single reader touches it
-
-	// State of the raw read, kept here so that a read allocates nothing.
-	buf    []byte
-	n      int
-	err    error
-	readFn func(fd uintptr) bool
-
-	// The same for a raw write; only the connection's current writer uses it.
-	wbuf    []byte
-	wn      int
-	werr    error
-	writeFn func(fd uintptr) bool
 }
 
-// NewSocket wraps nc with a read buffer of bufferSize bytes, which is also
-// the longest frame Pump handles.
-func NewSocket(nc net.Conn, bufferSize int) *Socket {
-	s := &Socket{Conn: nc}
+// NewSocket wraps nc with a read buffer from sh, for the login.
+func NewSocket(nc net.Conn, sh *Shared) *Socket {
+	s := &Socket{Conn: nc, sh: sh}
 	if sc, ok := nc.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			s.raw = raw
-			s.readFn = s.readFD
-			s.writeFn = s.writeFD
 		}
 	}
-	s.br = bufio.NewReaderSize(s, bufferSize)
+	s.r = sh.lendReader(s)
 	return s
 }
 
-// Buffer is the read buffer over the socket: gorilla reads the client's
-// frames through it, and Pump takes the simple ones out of it.
-func (s *Socket) Buffer() *bufio.Reader { return s.br }
+// SetNonblocking makes every later read return at once when the socket is
+// empty, for a reader that a Poller wakes; only where FD has a descriptor.
+// Gorilla must be done reading: it needs reads that wait.
+func (s *Socket) SetNonblocking() { s.nonblocking = s.raw != nil }
 
-// Read reads from the connection; while Pump runs it never waits.
+// Buffer is the read buffer over the socket, which gorilla reads the login
+// through; nil once Pump has given it back.
+func (s *Socket) Buffer() *bufio.Reader {
+	if s.r == nil {
+		return nil
+	}
+	return s.r.br
+}
+
+// Read reads from the connection; after SetNonblocking it never waits. The
+// read buffer reads through it (gorilla points the buffer at the socket
+// itself when it adopts it), or through its reader, which comes here too.
 func (s *Socket) Read(p []byte) (int, error) {
-	if !s.nonblocking || s.raw == nil {
+	if !s.nonblocking || s.r == nil {
 		return s.Conn.Read(p)
 	}
-	s.buf = p
-	if err := s.raw.Read(s.readFn); err != nil {
+	return s.r.readNow(p)
+}
+
+// Read reads for the read buffer from the socket it is lent to.
+func (r *reader) Read(p []byte) (int, error) { return r.s.Read(p) }
+
+// readNow makes one read of r's socket without waiting.
+func (r *reader) readNow(p []byte) (int, error) {
+	s := r.s
+	r.p = p
+	err := s.raw.Read(r.readFn)
+	r.p = nil
+	if err != nil {
 		return 0, err // the socket is closed
 	}
-	s.buf = nil
-	n, err := s.n, s.err
+	n, err := r.n, r.err
 	switch {
 	case err == syscall.EAGAIN:
 		return 0, errWouldBlock
@@ -81,15 +97,15 @@ func (s *Socket) Read(p []byte) (int, error) {
 }
 
 // readFD makes one read attempt and never asks the runtime to wait.
-func (s *Socket) readFD(fd uintptr) bool {
+func (r *reader) readFD(fd uintptr) bool {
 	for {
-		s.n, s.err = rawio.Read(int(fd), s.buf)
-		if s.err != syscall.EINTR {
+		r.n, r.err = rawio.Read(int(fd), r.p)
+		if r.err != syscall.EINTR {
 			break
 		}
 	}
-	if s.n < 0 {
-		s.n = 0
+	if r.n < 0 {
+		r.n = 0
 	}
 	return true
 }
@@ -102,33 +118,35 @@ func (s *Socket) CanWriteNow() bool { return s.raw != nil }
 // was; it never waits. Only where CanWriteNow. The caller is the
 // connection's only writer for the duration.
 func (s *Socket) WriteNow(p []byte) (int, error) {
-	s.wbuf = p
-	err := s.raw.Write(s.writeFn)
-	s.wbuf = nil
+	w := s.sh.lendWrite()
+	w.p = p
+	err := s.raw.Write(w.writeFn)
+	n, werr := w.n, w.err
+	w.p = nil
+	s.sh.writers.Put(w)
 	if err != nil {
 		return 0, err // the socket is closed
 	}
-	n, err := s.wn, s.werr
-	if err == syscall.EAGAIN {
+	if werr == syscall.EAGAIN {
 		return n, nil
 	}
-	return n, err
+	return n, werr
 }
 
 // writeFD writes until the socket's buffer is full, never asking the
 // runtime to wait.
-func (s *Socket) writeFD(fd uintptr) bool {
-	s.wn, s.werr = 0, nil
-	for s.wn < len(s.wbuf) {
-		n, err := rawio.Write(int(fd), s.wbuf[s.wn:])
+func (w *rawWrite) writeFD(fd uintptr) bool {
+	w.n, w.err = 0, nil
+	for w.n < len(w.p) {
+		n, err := rawio.Write(int(fd), w.p[w.n:])
 		if err == syscall.EINTR {
 			continue
 		}
 		if err != nil {
-			s.werr = err
+			w.err = err
 			break
 		}
-		s.wn += n
+		w.n += n
 	}
 	return true
 }
