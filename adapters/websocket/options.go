@@ -89,46 +89,27 @@ const (
 )
 
 func (o Options) withDefaults() Options {
-	if o.AuthTimeout <= 0 {
-		o.AuthTimeout = DefaultAuthTimeout
-	}
-	if o.PingInterval <= 0 {
-		o.PingInterval = DefaultPingInterval
-	}
-	if o.WriteTimeout <= 0 {
-		o.WriteTimeout = DefaultWriteTimeout
-	}
-	if o.QueueLimit <= 0 {
-		o.QueueLimit = DefaultQueueLimit
-	}
-	if o.ReadLimit <= 0 {
-		o.ReadLimit = DefaultReadLimit
-	}
-	if o.DrainTimeout <= 0 {
-		o.DrainTimeout = DefaultDrainTimeout
-	}
-	if o.MaxPendingLogins <= 0 {
-		o.MaxPendingLogins = DefaultMaxPendingLogins
-	}
-	if o.ReadBufferSize <= 0 {
-		o.ReadBufferSize = DefaultReadBufferSize
-	}
+	positiveOr(&o.AuthTimeout, DefaultAuthTimeout)
+	positiveOr(&o.PingInterval, DefaultPingInterval)
+	positiveOr(&o.WriteTimeout, DefaultWriteTimeout)
+	positiveOr(&o.QueueLimit, DefaultQueueLimit)
+	positiveOr(&o.ReadLimit, DefaultReadLimit)
+	positiveOr(&o.DrainTimeout, DefaultDrainTimeout)
+	positiveOr(&o.MaxPendingLogins, DefaultMaxPendingLogins)
+	positiveOr(&o.ReadBufferSize, DefaultReadBufferSize)
 	o.ReadBufferSize = max(o.ReadBufferSize, minReadBufferSize)
-	if o.Pollers <= 0 {
-		o.Pollers = runtime.GOMAXPROCS(0)
-	}
-	if o.MaxPendingPerAddress <= 0 {
-		o.MaxPendingPerAddress = DefaultMaxPendingPerAddress
-	}
-	if o.MaxChecksPerAddress <= 0 {
-		o.MaxChecksPerAddress = DefaultMaxChecksPerAddress
-	}
-	if o.FirstFrameTimeout <= 0 {
-		o.FirstFrameTimeout = DefaultFirstFrameTimeout
-	}
+	positiveOr(&o.Pollers, runtime.GOMAXPROCS(0))
+	positiveOr(&o.MaxPendingPerAddress, DefaultMaxPendingPerAddress)
+	positiveOr(&o.MaxChecksPerAddress, DefaultMaxChecksPerAddress)
+	positiveOr(&o.FirstFrameTimeout, DefaultFirstFrameTimeout)
 	o.FirstFrameTimeout = min(o.FirstFrameTimeout, o.AuthTimeout)
-	if o.ClientFrameRate <= 0 {
-		o.ClientFrameRate = domain.DefaultClientFrameRate
-	}
+	positiveOr(&o.ClientFrameRate, domain.DefaultClientFrameRate)
 	return o
+}
+
+// positiveOr sets *v to def unless it is positive.
+func positiveOr[T int | int64 | float64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }

@@ -171,6 +171,20 @@ func (b *Bench) EachWorker(f func(i int, w *protocol.Worker) error) error {
 	return errors.Join(errs...)
 }
 
+// Gather asks every worker for its stats with op (protocol.OpCount or
+// OpStats), each in its slot.
+func (b *Bench) Gather(ctx context.Context, op string) ([]protocol.Stats, error) {
+	all := make([]protocol.Stats, len(b.Workers))
+	err := b.EachWorker(func(i int, w *protocol.Worker) error {
+		reply, err := w.Call(ctx, protocol.Command{Op: op})
+		if err == nil && reply.Stats != nil {
+			all[i] = *reply.Stats
+		}
+		return err
+	})
+	return all, err
+}
+
 // StartNotifyPush runs bin against the world in production mode, without
 // debounce (every event is one frame), pinging every ping, logging from
 // level logLevel, with the settings of extraEnv (NAME=value) besides.

@@ -261,14 +261,7 @@ func (r *runner) phase(ctx context.Context) (Phase, error) {
 
 // gather merges every worker's stats.
 func (r *runner) gather(ctx context.Context, op string) (protocol.Stats, error) {
-	all := make([]protocol.Stats, len(r.Workers))
-	err := r.EachWorker(func(i int, w *protocol.Worker) error {
-		reply, err := w.Call(ctx, protocol.Command{Op: op})
-		if err == nil && reply.Stats != nil {
-			all[i] = *reply.Stats
-		}
-		return err
-	})
+	all, err := r.Gather(ctx, op)
 	var s protocol.Stats
 	for _, o := range all {
 		s.Merge(o)

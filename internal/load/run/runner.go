@@ -327,15 +327,7 @@ func (r *runner) gather(ctx context.Context, full bool) ([]protocol.Stats, error
 	if full {
 		op = protocol.OpStats
 	}
-	all := make([]protocol.Stats, len(r.Workers))
-	err := r.EachWorker(func(i int, w *protocol.Worker) error {
-		reply, err := w.Call(ctx, protocol.Command{Op: op})
-		if err == nil && reply.Stats != nil {
-			all[i] = *reply.Stats
-		}
-		return err
-	})
-	return all, err
+	return r.Gather(ctx, op)
 }
 
 // merged sums the stats of workers (every worker when nil).

@@ -18,16 +18,12 @@ func SeedDatabase(ctx context.Context, path string, users, fanout int) error {
 	if users < 1 || users > MaxUsers || fanout < 0 || fanout > users {
 		return fmt.Errorf("seed %d users, %d sharing: want 1-%d users and at most as many sharing", users, fanout, MaxUsers)
 	}
-	db, err := sql.Open(sqlite.DriverName, path)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", path, err)
-	}
-	defer db.Close()
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("seed database: %w", err)
-	}
-	defer func() { _ = tx.Rollback() }()
+	return inTransaction(ctx, path, "seed database", func(tx *sql.Tx) error {
+		return seedHomes(ctx, tx, users, fanout)
+	})
+}
+
+func seedHomes(ctx context.Context, tx *sql.Tx, users, fanout int) error {
 	for _, stmt := range schema {
 		if _, err := tx.ExecContext(ctx, strings.ReplaceAll(stmt, "{p}", TablePrefix)); err != nil {
 			return fmt.Errorf("create table: %w", err)
@@ -35,7 +31,7 @@ func SeedDatabase(ctx context.Context, path string, users, fanout int) error {
 	}
 	rootHash := pathHash("")
 	// Home roots have file id = storage id; the shared root is SharedStorage.
-	err = insertRows(ctx, tx, "INSERT INTO "+TablePrefix+"filecache (fileid, storage, path, path_hash, parent, name, permissions) VALUES ",
+	err := insertRows(ctx, tx, "INSERT INTO "+TablePrefix+"filecache (fileid, storage, path, path_hash, parent, name, permissions) VALUES ",
 		users+1, "(?, ?, '', ?, -1, '', 31)", func(i int) []any {
 			if i == users {
 				return []any{SharedStorage, SharedStorage, rootHash}
@@ -45,7 +41,7 @@ func SeedDatabase(ctx context.Context, path string, users, fanout int) error {
 	if err != nil {
 		return err
 	}
-	err = insertRows(ctx, tx, "INSERT INTO "+TablePrefix+"mounts (storage_id, root_id, user_id, mount_point, mount_provider_class) VALUES ",
+	return insertRows(ctx, tx, "INSERT INTO "+TablePrefix+"mounts (storage_id, root_id, user_id, mount_point, mount_provider_class) VALUES ",
 		users+fanout, "(?, ?, ?, ?, ?)", func(i int) []any {
 			if i < users {
 				u := "user" + strconv.Itoa(i)
@@ -54,13 +50,6 @@ func SeedDatabase(ctx context.Context, path string, users, fanout int) error {
 			u := "user" + strconv.Itoa(i-users)
 			return []any{SharedStorage, SharedStorage, u, "/" + u + "/files/Shared/", sharingProvider}
 		})
-	if err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("seed database: %w", err)
-	}
-	return nil
 }
 
 // SeedGroupStorages adds to the database at path one storage per group g
@@ -71,6 +60,30 @@ func SeedGroupStorages(ctx context.Context, path string, fanout, groups int) err
 	if groups < 1 || fanout < 0 {
 		return fmt.Errorf("seed %d group storages over %d users: want at least one group", groups, fanout)
 	}
+	return inTransaction(ctx, path, "seed group storages", func(tx *sql.Tx) error {
+		return seedGroups(ctx, tx, fanout, groups)
+	})
+}
+
+func seedGroups(ctx context.Context, tx *sql.Tx, fanout, groups int) error {
+	rootHash := pathHash("")
+	err := insertRows(ctx, tx, "INSERT INTO "+TablePrefix+"filecache (fileid, storage, path, path_hash, parent, name, permissions) VALUES ",
+		groups, "(?, ?, '', ?, -1, '', 31)", func(g int) []any {
+			return []any{GroupStorage(g), GroupStorage(g), rootHash}
+		})
+	if err != nil {
+		return err
+	}
+	return insertRows(ctx, tx, "INSERT INTO "+TablePrefix+"mounts (storage_id, root_id, user_id, mount_point, mount_provider_class) VALUES ",
+		fanout, "(?, ?, ?, ?, ?)", func(u int) []any {
+			name := "user" + strconv.Itoa(u)
+			return []any{GroupStorage(u % groups), GroupStorage(u % groups), name, "/" + name + "/files/Group/", sharingProvider}
+		})
+}
+
+// inTransaction runs f in one transaction on the SQLite database at path,
+// committed when f succeeds; what names the work in errors.
+func inTransaction(ctx context.Context, path, what string, f func(tx *sql.Tx) error) error {
 	db, err := sql.Open(sqlite.DriverName, path)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
@@ -78,27 +91,14 @@ func SeedGroupStorages(ctx context.Context, path string, fanout, groups int) err
 	defer db.Close()
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("seed group storages: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	rootHash := pathHash("")
-	err = insertRows(ctx, tx, "INSERT INTO "+TablePrefix+"filecache (fileid, storage, path, path_hash, parent, name, permissions) VALUES ",
-		groups, "(?, ?, '', ?, -1, '', 31)", func(g int) []any {
-			return []any{GroupStorage(g), GroupStorage(g), rootHash}
-		})
-	if err != nil {
-		return err
-	}
-	err = insertRows(ctx, tx, "INSERT INTO "+TablePrefix+"mounts (storage_id, root_id, user_id, mount_point, mount_provider_class) VALUES ",
-		fanout, "(?, ?, ?, ?, ?)", func(u int) []any {
-			name := "user" + strconv.Itoa(u)
-			return []any{GroupStorage(u % groups), GroupStorage(u % groups), name, "/" + name + "/files/Group/", sharingProvider}
-		})
-	if err != nil {
+	if err := f(tx); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("seed group storages: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
@@ -171,24 +171,13 @@ func BringMappingTablesBack(ctx context.Context, path string) error {
 // renameMappingTables renames each table from its name+from to its
 // name+to, in one transaction: the server sees both gone or neither.
 func renameMappingTables(ctx context.Context, path, from, to string) error {
-	db, err := sql.Open(sqlite.DriverName, path)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", path, err)
-	}
-	defer db.Close()
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("rename mapping tables: %w", err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	for _, t := range mappingTables {
-		stmt := fmt.Sprintf("ALTER TABLE %s%s%s RENAME TO %s%s%s", TablePrefix, t, from, TablePrefix, t, to)
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("rename table %s%s%s: %w", TablePrefix, t, from, err)
+	return inTransaction(ctx, path, "rename mapping tables", func(tx *sql.Tx) error {
+		for _, t := range mappingTables {
+			stmt := fmt.Sprintf("ALTER TABLE %s%s%s RENAME TO %s%s%s", TablePrefix, t, from, TablePrefix, t, to)
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("rename table %s%s%s: %w", TablePrefix, t, from, err)
+			}
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("rename mapping tables: %w", err)
-	}
-	return nil
+		return nil
+	})
 }
