@@ -70,16 +70,19 @@ type mappingRig struct {
 	// sent counts the queries sent, failed ones too: mapping_query_count
 	// counts only those that answered, as upstream's.
 	sent atomic.Uint64
+	// back counts the queries that returned, answered or not.
+	back atomic.Uint64
 }
 
 // countedStore counts each query it passes on.
 type countedStore struct {
-	next ports.MountStore
-	sent *atomic.Uint64
+	next       ports.MountStore
+	sent, back *atomic.Uint64
 }
 
 func (c countedStore) MountsFor(ctx context.Context, s domain.StorageID) ([]domain.Mount, error) {
 	c.sent.Add(1)
+	defer c.back.Add(1)
 	return c.next.MountsFor(ctx, s)
 }
 
@@ -93,7 +96,7 @@ func startMappingRig(t *testing.T, db *gorm.DB, prefix string, opts app.MapperOp
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache, err := app.NewMountCache(countedStore{next: query, sent: &r.sent}, app.MountCacheOptions{}, r.clock, log)
+	cache, err := app.NewMountCache(countedStore{next: query, sent: &r.sent, back: &r.back}, app.MountCacheOptions{}, r.clock, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,6 +143,13 @@ func (r *mappingRig) update(storage domain.StorageID, path string, id domain.Fil
 }
 
 func (r *mappingRig) queries() uint64 { return r.sent.Load() }
+
+// settle waits until every query sent has returned: a lookup still hanging
+// when the test moves the clock would fail at the new time, not the old.
+func (r *mappingRig) settle() {
+	r.t.Helper()
+	eventually(r.t, "the queries under way to return", func() bool { return r.back.Load() == r.sent.Load() })
+}
 
 func (r *mappingRig) fileMessages() uint64 { return r.counters.MessagesSent(domain.KindFile) }
 
@@ -301,6 +311,7 @@ func TestMappingHungDatabaseCostsOneQueryPerBackoff(t *testing.T) {
 		})
 	}
 	burst(50) // one lookup, hung past its timeout; backoff 5 s
+	r.settle()
 	if q := r.queries(); q != 1 {
 		t.Fatalf("%d queries for 50 updates, want 1", q)
 	}
@@ -310,6 +321,8 @@ func TestMappingHungDatabaseCostsOneQueryPerBackoff(t *testing.T) {
 	for round := uint64(2); round <= 3; round++ {
 		r.clock.Advance(5 * time.Second)
 		burst(50 * round)
+		eventually(t, "the lookup of this round", func() bool { return r.queries() >= round })
+		r.settle()
 		if q := r.queries(); q != round {
 			t.Fatalf("%d queries after %d s, want %d: one per 5 s", q, 5*(round-1), round)
 		}
@@ -318,12 +331,25 @@ func TestMappingHungDatabaseCostsOneQueryPerBackoff(t *testing.T) {
 		t.Fatalf("carol got %d file messages from a hung database", n)
 	}
 
+	// Back: the next probe finds storage 3, and carol is told to re-check
+	// her files within the debounce (1 s here). The update sent meanwhile is
+	// dropped (the storage is still backed off), merged into the probe, or
+	// served from the mapping the probe loaded: no further query either way.
 	proxy.Forward()
 	r.clock.Advance(5 * time.Second)
 	r.update(3, "files/back.txt", 7)
-	eventually(t, "carol's file message once the database is back", func() bool {
-		return carol.count("notify_file") == 1
+	eventually(t, "the resync once the database is back", func() bool {
+		return r.counters.Resyncs(domain.ResyncDatabase) == 1
 	})
+	if n := r.counters.ResyncedClients(domain.ResyncDatabase); n != 1 {
+		t.Fatalf("%d clients told to re-check, want 1 (carol)", n)
+	}
+	// The rig runs no hub loop: the test sends what the debounce holds.
+	r.hub.FlushDue(r.clock.Advance(time.Second))
+	if n := carol.count("notify_file"); n < 1 {
+		t.Fatal("carol was not told to re-check her files once the database was back")
+	}
+	r.settle()
 	if q := r.queries(); q != 4 {
 		t.Fatalf("%d queries, want 4", q)
 	}
