@@ -10,7 +10,8 @@
 //	a storage update arrives  mapper.go       Mapper.Update: users from the cached mapping, or a
 //	                                          lookup on a worker with backoff; mountcache.go keeps
 //	                                          the rows 4-5 min in front of the database
-//	                                          (adapters/gormdb)
+//	                                          (adapters/gormdb); recovery.go tells the
+//	                                          users of dropped updates once it answers
 //	a message is sent         hub.go          Hub delivers per user, debounced per connection
 //	                                          (scheduler.go); the transport is adapters/websocket
 //	a login is checked        logins.go       Logins.Check: pre-auth token (preauth.go), else
