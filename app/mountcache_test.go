@@ -15,6 +15,7 @@ import (
 
 	"github.com/notifypush/notify_push/domain"
 	"github.com/notifypush/notify_push/internal/fakeclock"
+	"github.com/notifypush/notify_push/internal/testenv"
 )
 
 // tableStore is a ports.MountStore over a table in memory that a test can
@@ -92,65 +93,17 @@ func (g *gate) waitEntered(t testing.TB) {
 
 func (g *gate) release() { g.closed.Store(false); close(g.open) }
 
-// logRecorder is a slog.Handler keeping what was logged.
-type logRecorder struct {
-	mu      *sync.Mutex
-	records *[]slog.Record
-}
-
-func newLogRecorder() logRecorder {
-	return logRecorder{mu: new(sync.Mutex), records: new([]slog.Record)}
-}
-
-func (r logRecorder) Enabled(context.Context, slog.Level) bool { return true }
-func (r logRecorder) Handle(_ context.Context, rec slog.Record) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	*r.records = append(*r.records, rec.Clone())
-	return nil
-}
-func (r logRecorder) WithAttrs([]slog.Attr) slog.Handler { return r }
-func (r logRecorder) WithGroup(string) slog.Handler      { return r }
-
-func (r logRecorder) count(level slog.Level) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	for _, rec := range *r.records {
-		if rec.Level == level {
-			n++
-		}
-	}
-	return n
-}
-
-// text is everything logged, one record a line, attributes included.
-func (r logRecorder) text() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var b strings.Builder
-	for _, rec := range *r.records {
-		b.WriteString(rec.Message)
-		rec.Attrs(func(a slog.Attr) bool {
-			fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
-			return true
-		})
-		b.WriteByte('\n')
-	}
-	return b.String()
-}
-
 // cacheRig is a MountCache over a tableStore with a fake clock and recorded logs.
 type cacheRig struct {
 	cache *MountCache
 	db    *tableStore
 	clock *fakeclock.Clock
-	logs  logRecorder
+	logs  *testenv.LogRecorder
 }
 
 func newCacheRig(t testing.TB, opts MountCacheOptions) *cacheRig {
 	t.Helper()
-	r := &cacheRig{db: newTableStore(), clock: fakeclock.New(time.Time{}), logs: newLogRecorder()}
+	r := &cacheRig{db: newTableStore(), clock: fakeclock.New(time.Time{}), logs: testenv.NewLogRecorder()}
 	cache, err := NewMountCache(r.db, opts, r.clock, slog.New(r.logs))
 	if err != nil {
 		t.Fatal(err)
@@ -370,22 +323,22 @@ func TestCacheFailedRefreshServesStaleRowsAndWaits(t *testing.T) {
 	r.clock.Advance(5 * time.Minute)
 
 	sameMounts(t, r.mountsFor(t, 5), domain.Mount{User: "alice"})
-	if q, w := r.queries(), r.logs.count(slog.LevelWarn); q != 2 || w != 1 {
+	if q, w := r.queries(), r.logs.Count(slog.LevelWarn); q != 2 || w != 1 {
 		t.Fatalf("after a failed refresh: %d queries, %d warnings; want 2, 1", q, w)
 	}
-	if text := r.logs.text(); !strings.Contains(text, "storage=5") {
+	if text := r.logs.Text(); !strings.Contains(text, "storage=5") {
 		t.Errorf("warning does not name the storage: %s", text)
 	}
 	r.clock.Advance(9 * time.Second)
 	for range 10 {
 		sameMounts(t, r.mountsFor(t, 5), domain.Mount{User: "alice"})
 	}
-	if q, w := r.queries(), r.logs.count(slog.LevelWarn); q != 2 || w != 1 {
+	if q, w := r.queries(), r.logs.Count(slog.LevelWarn); q != 2 || w != 1 {
 		t.Fatalf("within 10 s: %d queries, %d warnings; want 2, 1", q, w)
 	}
 	r.clock.Advance(time.Second)
 	sameMounts(t, r.mountsFor(t, 5), domain.Mount{User: "alice"})
-	if q, w := r.queries(), r.logs.count(slog.LevelWarn); q != 3 || w != 1 {
+	if q, w := r.queries(), r.logs.Count(slog.LevelWarn); q != 3 || w != 1 {
 		t.Fatalf("after 10 s: %d queries, %d warnings; want 3, still 1 (one a minute)", q, w)
 	}
 	// Minutes later three more storages fail: the first failure warns,
@@ -400,10 +353,10 @@ func TestCacheFailedRefreshServesStaleRowsAndWaits(t *testing.T) {
 	for s := domain.StorageID(6); s < 9; s++ {
 		r.mountsFor(t, s)
 	}
-	if w := r.logs.count(slog.LevelWarn); w != 2 {
+	if w := r.logs.Count(slog.LevelWarn); w != 2 {
 		t.Fatalf("three more failures a few minutes later: %d warnings, want 2", w)
 	}
-	if text := r.logs.text(); !strings.Contains(text, "failed_refreshes=2") {
+	if text := r.logs.Text(); !strings.Contains(text, "failed_refreshes=2") {
 		t.Errorf("the second warning does not count the failures since the first: %s", text)
 	}
 
@@ -412,7 +365,7 @@ func TestCacheFailedRefreshServesStaleRowsAndWaits(t *testing.T) {
 	r.clock.Advance(10 * time.Second)
 	sameMounts(t, r.mountsFor(t, 5), domain.Mount{User: "alice"}, domain.Mount{User: "bob", Root: "files"})
 	r.mountsFor(t, 5)
-	if w := r.logs.count(slog.LevelWarn); w != 2 {
+	if w := r.logs.Count(slog.LevelWarn); w != 2 {
 		t.Fatalf("after repair: %d warnings, want 2", w)
 	}
 }
@@ -447,7 +400,7 @@ func TestCacheRefreshByCancelledCallerDoesNotDelayTheNext(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameMounts(t, got, domain.Mount{User: "alice"})
-	if w := r.logs.count(slog.LevelWarn); w != 0 {
+	if w := r.logs.Count(slog.LevelWarn); w != 0 {
 		t.Fatalf("%d warnings for a caller that gave up", w)
 	}
 	sameMounts(t, r.mountsFor(t, 5), domain.Mount{User: "alice"}, domain.Mount{User: "bob", Root: "files"})
@@ -609,7 +562,7 @@ func TestCacheRefreshPastTheCallersDeadlineWaits(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameMounts(t, got, domain.Mount{User: "alice"})
-	if w := r.logs.count(slog.LevelWarn); w != 1 {
+	if w := r.logs.Count(slog.LevelWarn); w != 1 {
 		t.Fatalf("%d warnings for a refresh past its deadline, want 1", w)
 	}
 	r.clock.Advance(9 * time.Second)

@@ -2,7 +2,6 @@ package gormdb
 
 import (
 	"math"
-	"slices"
 	"strings"
 	"testing"
 
@@ -57,8 +56,8 @@ func mountQueryTables(t *testing.T, b backend, db *gorm.DB) {
 		f.mountAt("alice", maxInt, maxInt, "files")
 		f.mountAt("bob", 3, 4, "")
 		q := newQuery(t, db, f.prefix)
-		sameMounts(t, mountsFor(t, q, maxInt), domain.Mount{User: "alice", Root: "files"})
-		sameMounts(t, mountsFor(t, q, 3), domain.Mount{User: "bob", Root: ""})
+		sameMounts(t, contract.MountsFor(t, q, maxInt), domain.Mount{User: "alice", Root: "files"})
+		sameMounts(t, contract.MountsFor(t, q, 3), domain.Mount{User: "bob", Root: ""})
 	})
 
 	t.Run("the empty prefix reads mounts and filecache", func(t *testing.T) {
@@ -69,8 +68,8 @@ func mountQueryTables(t *testing.T, b backend, db *gorm.DB) {
 		oc.mountAt("alice", 1, 10, "")
 		bare := tablesWithPrefix(t, own, "", false)
 		bare.mountAt("bob", 1, 10, "")
-		sameMounts(t, mountsFor(t, newQuery(t, own, ""), 1), domain.Mount{User: "bob", Root: ""})
-		sameMounts(t, mountsFor(t, newQuery(t, own, "oc_"), 1), domain.Mount{User: "alice", Root: ""})
+		sameMounts(t, contract.MountsFor(t, newQuery(t, own, ""), 1), domain.Mount{User: "bob", Root: ""})
+		sameMounts(t, contract.MountsFor(t, newQuery(t, own, "oc_"), 1), domain.Mount{User: "alice", Root: ""})
 	})
 
 	t.Run("the prefix selects the tables", func(t *testing.T) {
@@ -78,8 +77,8 @@ func mountQueryTables(t *testing.T, b backend, db *gorm.DB) {
 		g := tables(t, db, false)
 		f.mountAt("alice", 1, 10, "")
 		g.mountAt("bob", 1, 10, "")
-		sameMounts(t, mountsFor(t, newQuery(t, db, f.prefix), 1), domain.Mount{User: "alice", Root: ""})
-		sameMounts(t, mountsFor(t, newQuery(t, db, g.prefix), 1), domain.Mount{User: "bob", Root: ""})
+		sameMounts(t, contract.MountsFor(t, newQuery(t, db, f.prefix), 1), domain.Mount{User: "alice", Root: ""})
+		sameMounts(t, contract.MountsFor(t, newQuery(t, db, g.prefix), 1), domain.Mount{User: "bob", Root: ""})
 	})
 
 	t.Run("missing tables are an error naming the storage", func(t *testing.T) {
@@ -88,21 +87,6 @@ func mountQueryTables(t *testing.T, b backend, db *gorm.DB) {
 			t.Fatalf("err = %v, want one starting with %q", err, "load mounts of storage 77: ")
 		}
 	})
-}
-
-func mountsFor(t testing.TB, s ports.MountStore, storage domain.StorageID) []domain.Mount {
-	t.Helper()
-	mounts, err := s.MountsFor(testContext(t), storage)
-	if err != nil {
-		t.Fatalf("MountsFor(%d): %v", storage, err)
-	}
-	return mounts
-}
-
-func sortedUsers(users []domain.UserID) []domain.UserID {
-	out := slices.Clone(users)
-	slices.Sort(out)
-	return out
 }
 
 // TestMountQueryCountsEveryQuery: every query that answered counts in
@@ -118,7 +102,7 @@ func TestMountQueryCountsEveryQuery(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 3 {
-		mountsFor(t, q, 1)
+		contract.MountsFor(t, q, 1)
 	}
 	_, _ = q.MountsFor(testContext(t), 2)
 	missing, err := NewMountQuery(db, randomName()+"_", counters)

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,53 +20,6 @@ import (
 	"github.com/notifypush/notify_push/internal/contract"
 	"github.com/notifypush/notify_push/internal/testenv"
 )
-
-// recorder is a slog.Handler keeping what was logged, for assertions.
-type recorder struct {
-	mu      *sync.Mutex
-	records *[]slog.Record
-}
-
-func newRecorder() recorder { return recorder{mu: new(sync.Mutex), records: new([]slog.Record)} }
-
-func (r recorder) Enabled(context.Context, slog.Level) bool { return true }
-func (r recorder) Handle(_ context.Context, rec slog.Record) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	*r.records = append(*r.records, rec.Clone())
-	return nil
-}
-func (r recorder) WithAttrs([]slog.Attr) slog.Handler { return r }
-func (r recorder) WithGroup(string) slog.Handler      { return r }
-
-// count is the number of records at level.
-func (r recorder) count(level slog.Level) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	for _, rec := range *r.records {
-		if rec.Level == level {
-			n++
-		}
-	}
-	return n
-}
-
-// text is everything logged, one record a line, attributes included.
-func (r recorder) text() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var b strings.Builder
-	for _, rec := range *r.records {
-		b.WriteString(rec.Message)
-		rec.Attrs(func(a slog.Attr) bool {
-			fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
-			return true
-		})
-		b.WriteByte('\n')
-	}
-	return b.String()
-}
 
 func testLogger(t testing.TB) *slog.Logger {
 	if _, ok := t.(*testing.B); ok {

@@ -109,7 +109,7 @@ func randomKey() string {
 }
 
 // bounded is a context for one call of the suite, ended with the test.
-func bounded(t *testing.T) context.Context {
+func bounded(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), Wait)
 	t.Cleanup(cancel)
 	return ctx

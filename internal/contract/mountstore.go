@@ -33,7 +33,7 @@ func MountStore(t *testing.T, newStore func(t *testing.T, rows []MountRow) ports
 			{"bob", 5, 101, root("files/a")},
 			{"carol", 6, 102, root("")},
 		})
-		got := mountsFor(t, s, 5)
+		got := MountsFor(t, s, 5)
 		sameMounts(t, got, domain.Mount{User: "alice", Root: ""}, domain.Mount{User: "bob", Root: "files/a"})
 		for path, want := range map[string][]domain.UserID{
 			"files/a/x.txt": {"alice", "bob"},
@@ -41,16 +41,16 @@ func MountStore(t *testing.T, newStore func(t *testing.T, rows []MountRow) ports
 			"files/b":       {"alice"},
 			"":              {"alice"},
 		} {
-			if users := sortedUsers(domain.UsersForPath(got, path)); !slices.Equal(users, want) {
+			if users := SortedUsers(domain.UsersForPath(got, path)); !slices.Equal(users, want) {
 				t.Errorf("users for %q = %v, want %v", path, users, want)
 			}
 		}
-		sameMounts(t, mountsFor(t, s, 6), domain.Mount{User: "carol", Root: ""})
+		sameMounts(t, MountsFor(t, s, 6), domain.Mount{User: "carol", Root: ""})
 	})
 
 	t.Run("a NULL root path is the whole storage", func(t *testing.T) {
 		s := newStore(t, []MountRow{{"alice", 7, 200, nil}})
-		sameMounts(t, mountsFor(t, s, 7), domain.Mount{User: "alice", Root: ""})
+		sameMounts(t, MountsFor(t, s, 7), domain.Mount{User: "alice", Root: ""})
 	})
 
 	t.Run("several mounts of one user, one per row", func(t *testing.T) {
@@ -59,7 +59,7 @@ func MountStore(t *testing.T, newStore func(t *testing.T, rows []MountRow) ports
 			{"carol", 8, 301, root("files/y")},
 			{"carol", 8, 300, root("files/x")}, // the same folder at a second mount point
 		})
-		got := mountsFor(t, s, 8)
+		got := MountsFor(t, s, 8)
 		sameMounts(t, got,
 			domain.Mount{User: "carol", Root: "files/x"}, domain.Mount{User: "carol", Root: "files/x"},
 			domain.Mount{User: "carol", Root: "files/y"})
@@ -70,7 +70,7 @@ func MountStore(t *testing.T, newStore func(t *testing.T, rows []MountRow) ports
 
 	t.Run("an unknown storage has no mounts", func(t *testing.T) {
 		s := newStore(t, []MountRow{{"alice", 1, 1, root("")}})
-		if got := mountsFor(t, s, 404); len(got) != 0 {
+		if got := MountsFor(t, s, 404); len(got) != 0 {
 			t.Fatalf("mounts = %v, want none", got)
 		}
 	})
@@ -80,13 +80,13 @@ func MountStore(t *testing.T, newStore func(t *testing.T, rows []MountRow) ports
 			{"dave", math.MaxUint32, 1<<40 + 7, root("files/big")},
 			{"erin", 3_000_000_000, 1 << 33, root("")},
 		})
-		sameMounts(t, mountsFor(t, s, math.MaxUint32), domain.Mount{User: "dave", Root: "files/big"})
-		sameMounts(t, mountsFor(t, s, 3_000_000_000), domain.Mount{User: "erin", Root: ""})
+		sameMounts(t, MountsFor(t, s, math.MaxUint32), domain.Mount{User: "dave", Root: "files/big"})
+		sameMounts(t, MountsFor(t, s, 3_000_000_000), domain.Mount{User: "erin", Root: ""})
 	})
 
 	t.Run("user ids and paths in UTF-8", func(t *testing.T) {
 		s := newStore(t, []MountRow{{"ünï cödé", 9, 900, root("files/Ünïcödé 📁")}})
-		sameMounts(t, mountsFor(t, s, 9), domain.Mount{User: "ünï cödé", Root: "files/Ünïcödé 📁"})
+		sameMounts(t, MountsFor(t, s, 9), domain.Mount{User: "ünï cödé", Root: "files/Ünïcödé 📁"})
 	})
 
 	t.Run("an ended context is an error", func(t *testing.T) {
@@ -101,7 +101,9 @@ func MountStore(t *testing.T, newStore func(t *testing.T, rows []MountRow) ports
 
 func root(path string) *string { return &path }
 
-func mountsFor(t *testing.T, s ports.MountStore, storage domain.StorageID) []domain.Mount {
+// MountsFor is s.MountsFor(storage) under the suite's bound, failing t on
+// an error.
+func MountsFor(t testing.TB, s ports.MountStore, storage domain.StorageID) []domain.Mount {
 	t.Helper()
 	mounts, err := s.MountsFor(bounded(t), storage)
 	if err != nil {
@@ -110,7 +112,8 @@ func mountsFor(t *testing.T, s ports.MountStore, storage domain.StorageID) []dom
 	return mounts
 }
 
-func sortedUsers(users []domain.UserID) []domain.UserID {
+// SortedUsers is a sorted copy of users, for comparing without order.
+func SortedUsers(users []domain.UserID) []domain.UserID {
 	out := slices.Clone(users)
 	slices.Sort(out)
 	return out
