@@ -203,3 +203,46 @@ func BenchmarkFlushDue(b *testing.B) {
 		})
 	}
 }
+
+// benchCache is a MountCache with storage 10 (three users, as in the demo)
+// loaded: what every storage update of a known storage asks.
+func benchCache(b *testing.B) *MountCache {
+	cache, err := NewMountCache(fixedMounts{
+		{User: "alice", Root: ""}, {User: "bob", Root: "files/Team"}, {User: "carol", Root: "files/Team/Design"},
+	}, MountCacheOptions{}, fakeclock.New(t0), discard())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := cache.MountsFor(context.Background(), 10); err != nil {
+		b.Fatal(err)
+	}
+	return cache
+}
+
+// BenchmarkMountsForCached is the hot path of a storage update: the cached
+// rows of its storage.
+func BenchmarkMountsForCached(b *testing.B) {
+	cache := benchCache(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := cache.MountsFor(ctx, 10); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkMountsForCachedParallel is the same from every core at once.
+func BenchmarkMountsForCachedParallel(b *testing.B) {
+	cache := benchCache(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := cache.MountsFor(ctx, 10); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
