@@ -3,7 +3,6 @@ package hostile
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/notifypush/notify_push/internal/load/netsrc"
 )
 
 // Attack is what one attacking address does at once: a logged-in client
@@ -71,7 +71,7 @@ func (c *AttackCounts) figures() AttackFigures {
 
 // dialer dials from source, so that all of the attack comes from one address.
 func dialer(source string) *websocket.Dialer {
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(source)}, Timeout: 10 * time.Second}
+	d := netsrc.Dialer(source, 10*time.Second)
 	return &websocket.Dialer{NetDialContext: d.DialContext, HandshakeTimeout: 10 * time.Second}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/notifypush/notify_push/internal/load/events"
 	"github.com/notifypush/notify_push/internal/load/harness"
 	"github.com/notifypush/notify_push/internal/load/hist"
+	"github.com/notifypush/notify_push/internal/load/netsrc"
 	"github.com/notifypush/notify_push/internal/load/protocol"
 	"github.com/notifypush/notify_push/internal/load/report"
 )
@@ -122,7 +123,7 @@ func (w *worker) dialer(source string, timeout time.Duration) *websocket.Dialer 
 	if d, ok := w.dialers[source]; ok {
 		return d
 	}
-	nd := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(source)}, Timeout: timeout}
+	nd := netsrc.Dialer(source, timeout)
 	d := &websocket.Dialer{
 		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := nd.DialContext(ctx, network, addr)
