@@ -148,12 +148,7 @@ type Stats struct {
 func (s *Stats) Merge(o Stats) {
 	s.Open += o.Open
 	s.Dropped += o.Dropped
-	for k, v := range o.DropReasons {
-		if s.DropReasons == nil {
-			s.DropReasons = map[string]int{}
-		}
-		s.DropReasons[k] += v
-	}
+	s.DropReasons = MergeCounts(s.DropReasons, o.DropReasons)
 	s.Received.Add(o.Received)
 	s.Pings += o.Pings
 	s.Unmatched += o.Unmatched

@@ -269,12 +269,7 @@ func (r *runner) connect(ctx context.Context, svc service, name string, first, c
 func (c *Connect) add(res *protocol.ConnectResult) {
 	c.OK += res.OK
 	c.Failed += res.Failed
-	for e, n := range res.Errors {
-		if c.Errors == nil {
-			c.Errors = map[string]int{}
-		}
-		c.Errors[e] += n
-	}
+	c.Errors = protocol.MergeCounts(c.Errors, res.Errors)
 	c.Latency.Merge(res.Latency)
 }
 
