@@ -75,9 +75,21 @@ func dialer(source string) *websocket.Dialer {
 	return &websocket.Dialer{NetDialContext: d.DialContext, HandshakeTimeout: 10 * time.Second}
 }
 
-// Start runs the attack until ctx ends; Wait waits for it to stop.
+// Start runs the attack until ctx ends; Wait waits for it to stop. The
+// flooding client logs in first (waiting at most 5 s for it): once the
+// address's silent sockets and wrong passwords fill its quotas, the server
+// refuses that address any login, the flooder's too, and a flood that never
+// starts measures nothing.
 func (a *Attack) Start(ctx context.Context, idleRate, guessers int) {
-	a.wg.Go(func() { a.flood(ctx) })
+	in := make(chan struct{})
+	a.wg.Go(func() { a.flood(ctx, in) })
+	wait := time.NewTimer(5 * time.Second)
+	select {
+	case <-in:
+	case <-wait.C:
+	case <-ctx.Done():
+	}
+	wait.Stop()
 	if idleRate > 0 {
 		a.wg.Go(func() { a.idle(ctx, idleRate) })
 	}
@@ -90,8 +102,8 @@ func (a *Attack) Start(ctx context.Context, idleRate, guessers int) {
 func (a *Attack) Wait() { a.wg.Wait() }
 
 // flood logs in and writes masked empty pings as fast as the socket takes
-// them, and again after each close.
-func (a *Attack) flood(ctx context.Context) {
+// them, and again after each close. It closes in after the first login.
+func (a *Attack) flood(ctx context.Context, in chan<- struct{}) {
 	burst := make([]byte, 0, 6*1024)
 	for range 1024 {
 		burst = append(burst, 0x89, 0x80, 1, 2, 3, 4) // FIN+ping, masked, empty
@@ -110,7 +122,9 @@ func (a *Attack) flood(ctx context.Context) {
 			sleep(ctx, 100*time.Millisecond)
 			continue
 		}
-		a.counts.FloodLogins.Add(1)
+		if a.counts.FloodLogins.Add(1) == 1 {
+			close(in)
+		}
 		ws.SetPingHandler(func(string) error { return nil }) // only the flood writes
 		closed := make(chan error, 1)
 		go func() {
