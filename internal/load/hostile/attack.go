@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
 	"github.com/notifypush/notify_push/internal/load/netsrc"
 )
 
