@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"gorm.io/gorm"
+
 	"github.com/notifypush/notify_push/adapters/gormdb"
 	"github.com/notifypush/notify_push/domain"
 )
@@ -22,15 +24,7 @@ func TestSeedDatabaseAsTheServerReadsIt(t *testing.T) {
 	if err := SeedDatabase(ctx, path, 1200, 700); err != nil {
 		t.Fatal(err)
 	}
-	db, closeDB, err := gormdb.Open(ctx, "sqlite://"+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeDB()
-	q, err := gormdb.NewMountQuery(db, TablePrefix, domain.NewCounters())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, q := serverQuery(t, path)
 	shared, err := q.MountsFor(ctx, SharedStorage)
 	if err != nil {
 		t.Fatal(err)
@@ -66,15 +60,7 @@ func TestSeedGroupStorages(t *testing.T) {
 	if err := SeedGroupStorages(ctx, path, 7, 3); err != nil {
 		t.Fatal(err)
 	}
-	db, closeDB, err := gormdb.Open(ctx, "sqlite://"+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeDB()
-	q, err := gormdb.NewMountQuery(db, TablePrefix, domain.NewCounters())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, q := serverQuery(t, path)
 	for g, want := range [][]domain.UserID{{"user0", "user3", "user6"}, {"user1", "user4"}, {"user2", "user5"}} {
 		mounts, err := q.MountsFor(ctx, domain.StorageID(GroupStorage(g)))
 		if err != nil {
@@ -102,15 +88,7 @@ func TestMappingTablesAwayAndBack(t *testing.T) {
 	if err := SeedDatabase(ctx, path, 3, 2); err != nil {
 		t.Fatal(err)
 	}
-	db, closeDB, err := gormdb.Open(ctx, "sqlite://"+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeDB()
-	q, err := gormdb.NewMountQuery(db, TablePrefix, domain.NewCounters())
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, q := serverQuery(t, path)
 	if _, err := q.MountsFor(ctx, SharedStorage); err != nil {
 		t.Fatal(err)
 	}
@@ -189,4 +167,20 @@ func TestFakeNextcloud(t *testing.T) {
 	if code, _ := get("test/version", "", ""); code != 500 {
 		t.Errorf("version with Redis down: %d", code)
 	}
+}
+
+// serverQuery opens the seeded database at path as the server does, closed
+// with the test, and returns it with the server's own mapping query over it.
+func serverQuery(t *testing.T, path string) (*gorm.DB, *gormdb.MountQuery) {
+	t.Helper()
+	db, closeDB, err := gormdb.Open(context.Background(), "sqlite://"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closeDB)
+	q, err := gormdb.NewMountQuery(db, TablePrefix, domain.NewCounters())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, q
 }
