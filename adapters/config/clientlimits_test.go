@@ -46,6 +46,15 @@ func TestClientAddressSettings(t *testing.T) {
 		!strings.Contains(err.Error(), "trusted_proxies") {
 		t.Fatalf("a trusted_proxies that is not a list: %v", err)
 	}
+	// Empty lists are valid PHP and mean the defaults, not an error.
+	empty := memFS{"/nc/config/config.php": `<?php $CONFIG = array ('dbtype' => 'sqlite3', 'trusted_proxies' => [], 'forwarded_for_headers' => array());`}
+	res, err = LoadWith([]string{"/nc/config/config.php"}, empty.options(nil, nil))
+	if err != nil {
+		t.Fatalf("empty lists: %v", err)
+	}
+	if len(res.Config.TrustedProxies) != 0 || len(res.Config.ForwardedForHeaders) != 0 {
+		t.Fatalf("empty lists gave %q and %q", res.Config.TrustedProxies, res.Config.ForwardedForHeaders)
+	}
 }
 
 func TestClientLimitSettings(t *testing.T) {

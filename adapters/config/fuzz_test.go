@@ -23,6 +23,7 @@ func FuzzResolve(f *testing.F) {
 	})
 	f.Add([]byte(`<?php $CONFIG = ['dbtype' => 'mysql', 'dbhost' => '[', 'dbport' => '-0', 'redis.cluster' => ['seeds' => [[], ':', '[::1]:0']]];`))
 	f.Add([]byte(`<?php $CONFIG = ['dbtype' => 'pgsql', 'dbhost' => ':/.s', 'notify_push_redis' => ['seeds' => 1, 'ssl_context' => [1]]];`))
+	f.Add([]byte(`<?php $CONFIG = ['trusted_proxies' => [], 'forwarded_for_headers' => []];`))
 	env := func(name string) (string, bool) { return "set", name != "UNSET" }
 	f.Fuzz(func(t *testing.T, src []byte) {
 		cfg, err := php.Parse("/nc/config/config.php", src, php.Options{Env: env, ServerRoot: "/nc",

@@ -80,8 +80,12 @@ func (n nextcloud) resolve() fileLayer {
 	}
 	n.redis(&layer)
 	for key, flag := range map[string]string{"trusted_proxies": "trusted-proxies", "forwarded_for_headers": "forwarded-for-headers"} {
+		// An empty list is taken as unset (the defaults: loopback proxies,
+		// X-Forwarded-For); a setting needs at least one value to apply.
 		if e := n.top(key); e.present {
-			layer.values[flag] = n.stringList(e)
+			if v := n.stringList(e); v.err != nil || len(v.values) > 0 {
+				layer.values[flag] = v
+			}
 		}
 	}
 	return layer
