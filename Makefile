@@ -78,8 +78,9 @@ soak: build
 
 # The hostile-clients run of issue 16 (cmd/loadgen hostile): victims receive
 # events without and then under an attack from one address (a client
-# flooding frames, silent sockets, slow wrong-password logins); the report
-# gives their delivery p99 and disconnects in both phases. About a minute.
+# flooding frames, silent sockets, slow wrong-password logins), three rounds
+# of each, pooled; the report gives their delivery p99 and disconnects in
+# both kinds of phase. About two minutes.
 # Parameters go in HOSTILEFLAGS (`bin/loadgen hostile --help` lists them).
 HOSTILEFLAGS ?=
 hostile: build

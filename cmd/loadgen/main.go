@@ -18,7 +18,8 @@
 //
 //   - run: "loadgen", the load run and its report against the targets.
 //   - soak: "loadgen soak", its event generator, delivery accounting and report.
-//   - hostile: "loadgen hostile", the attacker, both phases and their report.
+//   - hostile: "loadgen hostile", both phases and their report, and "loadgen
+//     attacker", the attack in a process of its own.
 //   - worker: "loadgen worker", the client connections, driven over stdin/stdout
 //     in the line protocol of package protocol.
 //   - refserver: "loadgen refserver", the reference server.
@@ -64,6 +65,8 @@ func mainCode(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			return refserver.Main(ctx, args[1:], stdout, stderr)
 		case "hostile":
 			return hostile.Main(ctx, args[1:], stdout, stderr)
+		case "attacker":
+			return hostile.AttackerMain(ctx, args[1:], stdin, stdout, stderr)
 		}
 	}
 	return run.Main(ctx, args, stdout, stderr)

@@ -74,6 +74,9 @@ func NewBench(dirPrefix string, perSource int, progress io.Writer) (*Bench, erro
 	return b, nil
 }
 
+// Progress is where progress lines go, for the bench's child processes.
+func (b *Bench) Progress() io.Writer { return b.progress }
+
 // Logf writes a progress line, stamped with the seconds since the start.
 func (b *Bench) Logf(format string, args ...any) {
 	fmt.Fprintf(b.progress, "[%6.1f s] %s\n", time.Since(b.Start).Seconds(), fmt.Sprintf(format, args...))

@@ -70,6 +70,22 @@ func (c *AttackCounts) figures() AttackFigures {
 	}
 }
 
+// add sums o into f.
+func (f *AttackFigures) add(o AttackFigures) {
+	f.FloodLogins += o.FloodLogins
+	f.FloodClosed1008 += o.FloodClosed1008
+	f.FloodClosed += o.FloodClosed
+	f.FloodMiB += o.FloodMiB
+	f.IdleUpgraded += o.IdleUpgraded
+	f.IdleEnded += o.IdleEnded
+	f.IdleRefused503 += o.IdleRefused503
+	f.IdleFailed += o.IdleFailed
+	f.GuessInvalid += o.GuessInvalid
+	f.GuessTooMany += o.GuessTooMany
+	f.GuessRefused503 += o.GuessRefused503
+	f.GuessOther += o.GuessOther
+}
+
 // dialer dials from source, so that all of the attack comes from one address.
 func dialer(source string) *websocket.Dialer {
 	d := netsrc.Dialer(source, 10*time.Second)

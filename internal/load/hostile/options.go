@@ -14,10 +14,13 @@ type options struct {
 	Victims      int           `json:"victims"`
 	Rate         int           `json:"rate"`
 	Duration     time.Duration `json:"duration"`
+	Rounds       int           `json:"rounds"`
+	Cooldown     time.Duration `json:"cooldown"`
 	PingInterval time.Duration `json:"ping_interval"`
 	Buildup      time.Duration `json:"buildup"`
 	IdleRate     int           `json:"idle_sockets_per_second"`
 	Guessers     int           `json:"guessers"`
+	AttackerIdle bool          `json:"attacker_sched_idle"`
 	WrongDelay   time.Duration `json:"wrong_password_delay"`
 	Settle       time.Duration `json:"settle"`
 	PerWorker    int           `json:"per_worker"`
@@ -36,12 +39,17 @@ func flagSet(o *options) *flag.FlagSet {
 	fs.SetOutput(io.Discard)
 	fs.IntVar(&o.Victims, "victims", 500, "victim connections (users 0…victims-1), each receiving events")
 	fs.IntVar(&o.Rate, "rate", 200, "custom events a second published to the victims in each phase, round robin")
-	fs.DurationVar(&o.Duration, "duration", 20*time.Second, "length of each phase's publishing (without and under attack)")
+	fs.DurationVar(&o.Duration, "duration", 15*time.Second, "length of each phase's publishing (without and under attack)")
+	fs.IntVar(&o.Rounds, "rounds", 3, "rounds of a phase without attack then one under attack; each kind is pooled over them")
+	fs.DurationVar(&o.Cooldown, "cooldown", 10*time.Second, "pause after an attack for the server to shed what it left (silent\n"+
+		"sockets, slow wrong passwords) before the next phase without attack")
 	fs.DurationVar(&o.PingInterval, "ping-interval", 2*time.Second, "the server's ping interval: a starved poller drops\n"+
 		"victims as ping timeouts after two of them")
 	fs.DurationVar(&o.Buildup, "buildup", 5*time.Second, "attack time before the attack phase publishes")
 	fs.IntVar(&o.IdleRate, "idle-rate", 273, "silent sockets the attacking address opens a second (each kept until the server drops it)")
 	fs.IntVar(&o.Guessers, "guessers", 200, "wrong-password logins the attacking address keeps in flight at once")
+	fs.BoolVar(&o.AttackerIdle, "attacker-idle", true, "run the attacker under SCHED_IDLE, on CPU time nobody else wants, as if\n"+
+		"it were on another machine (false: it competes for this machine's cores like the server)")
 	fs.DurationVar(&o.WrongDelay, "wrong-delay", 8*time.Second, "how long the fake Nextcloud holds back the answer to a wrong password")
 	fs.DurationVar(&o.Settle, "settle", 5*time.Second, "how long deliveries may stand still before a phase's count is final")
 	fs.IntVar(&o.PerWorker, "per-worker", 5000, "victim connections per worker process")
@@ -65,6 +73,8 @@ func parseOptions(args []string) (options, error) {
 	c.Check(o.Victims >= 1, "--victims %d: want at least 1", o.Victims)
 	c.Check(o.Rate >= 1, "--rate %d: want at least 1", o.Rate)
 	c.Check(o.Duration >= time.Second, "--duration %v: want at least 1s", o.Duration)
+	c.Check(o.Rounds >= 1, "--rounds %d: want at least 1", o.Rounds)
+	c.Check(o.Cooldown >= 0, "--cooldown %v: want 0 or more", o.Cooldown)
 	c.Check(o.PingInterval >= time.Second && o.PingInterval%time.Second == 0, "--ping-interval %v: want whole seconds", o.PingInterval)
 	c.Check(o.IdleRate >= 0 && o.Guessers >= 0, "--idle-rate and --guessers: want 0 or more")
 	c.Check(o.PerWorker >= 1 && o.PerSource >= 1 && o.Concurrency >= 1, "--per-worker, --per-source, --concurrency: want at least 1")
@@ -79,7 +89,8 @@ const usageText = `usage: loadgen hostile [flags]
 
 Victims receive events while one logged-in client floods frames and one
 address opens silent sockets and keeps slow wrong-password logins in
-flight; the same victims are measured without the attack first. The
+flight; the same victims are measured without the attack before each
+attack, for --rounds rounds, and each kind of phase is pooled. The
 report gives the victims' delivery p99 and disconnects in both phases, the
 legitimate logins made during each, and what the server did to the
 attacker. Targets: no victim disconnected, every legitimate login served,

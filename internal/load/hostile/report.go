@@ -18,6 +18,7 @@ type Report struct {
 	Victims      int             `json:"victims"`
 	Without      Phase           `json:"without_attack"`
 	Under        Phase           `json:"under_attack"`
+	Rounds       []Round         `json:"rounds"`
 	AttackSource string          `json:"attack_source"`
 	Attack       AttackFigures   `json:"attack"`
 	Server       ServerFigures   `json:"server"`
@@ -75,10 +76,14 @@ func (r *Report) JSON() any { return r }
 // WriteText writes the report for a person.
 func (r *Report) WriteText(w io.Writer) {
 	p := r.Params
-	fmt.Fprintf(w, "Hostile clients: %d victims, custom events at %d/s for %v per phase, pings every %v\n",
-		r.Victims, p.Rate, p.Duration, p.PingInterval)
-	fmt.Fprintf(w, "attack from %s: one client flooding empty pings, %d silent sockets/s, %d wrong-password logins in flight (answered after %v)\n\n",
-		r.AttackSource, p.IdleRate, p.Guessers, p.WrongDelay)
+	fmt.Fprintf(w, "Hostile clients: %d victims, custom events at %d/s for %v per phase, %d rounds, pings every %v\n",
+		r.Victims, p.Rate, p.Duration, p.Rounds, p.PingInterval)
+	sched := "SCHED_IDLE"
+	if !p.AttackerIdle {
+		sched = "normal priority"
+	}
+	fmt.Fprintf(w, "attack from %s: one client flooding empty pings, %d silent sockets/s, %d wrong-password logins in flight (answered after %v); attacker process at %s\n\n",
+		r.AttackSource, p.IdleRate, p.Guessers, p.WrongDelay, sched)
 	fmt.Fprintf(w, "%-28s %-24s %s\n", "", "without attack", "under attack")
 	row := func(name string, f func(Phase) string) {
 		fmt.Fprintf(w, "%-28s %-24s %s\n", name, f(r.Without), f(r.Under))
@@ -86,6 +91,9 @@ func (r *Report) WriteText(w io.Writer) {
 	row("events delivered", func(ph Phase) string { return fmt.Sprintf("%d/%d", ph.Received, ph.Published) })
 	row("latency p50", func(ph Phase) string { return report.Micros(ph.Latency.Quantile(0.5)) })
 	row("latency p99", func(ph Phase) string { return report.Micros(ph.Latency.Quantile(0.99)) })
+	for i, rd := range r.Rounds {
+		fmt.Fprintf(w, "%-28s %-24s %s\n", fmt.Sprintf("  p99 of round %d", i+1), report.Micros(rd.WithoutP99), report.Micros(rd.UnderP99))
+	}
 	row("latency max", func(ph Phase) string { return report.Micros(ph.Latency.Max) })
 	row("victims disconnected", func(ph Phase) string { return fmt.Sprintf("%d%s", ph.Disconnects, reasons(ph.DropReasons)) })
 	row("legitimate logins ok/failed", func(ph Phase) string {

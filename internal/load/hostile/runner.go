@@ -2,8 +2,10 @@ package hostile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/notifypush/notify_push/domain"
@@ -71,7 +73,7 @@ func (r *runner) setUp(ctx context.Context) error {
 	if err := r.StartWorkers((o.Victims+o.PerWorker-1)/o.PerWorker, false); err != nil {
 		return err
 	}
-	if r.srv, err = r.StartNotifyPush(ctx, o.ServerBin, r.redis.Addr, o.PingInterval, "warn"); err != nil {
+	if r.srv, err = r.StartNotifyPush(ctx, o.ServerBin, r.redis.Addr, o.PingInterval, "warn", os.Getenv("XENV")); err != nil {
 		return err
 	}
 	return r.connectVictims(ctx)
@@ -134,35 +136,48 @@ func (r *runner) connectVictims(ctx context.Context) error {
 	return nil
 }
 
-// measure runs the phase without attack, then the one under attack.
+// measure alternates phases without and under attack, --rounds times, and
+// pools each kind: the machine's own drift over the run (other tenants,
+// timers, caches) then falls on both sides alike instead of on whichever
+// phase ran when it happened.
 func (r *runner) measure(ctx context.Context) error {
 	o := r.opts
-	var err error
-	r.Logf("phase without attack: %d events at %d/s", int(float64(o.Rate)*o.Duration.Seconds()), o.Rate)
-	if r.report.Without, err = r.phase(ctx); err != nil {
-		return err
-	}
-	r.Logf("without attack: %s", r.report.Without.summary())
-
 	srcs, err := r.Sources.Take(1)
 	if err != nil {
 		return err
 	}
-	attack := &Attack{url: r.srv.WSURL, source: srcs[0], user: r.flooderUser()}
 	r.report.AttackSource = srcs[0]
-	actx, stop := context.WithCancel(ctx)
-	attack.Start(actx, o.IdleRate, o.Guessers)
-	r.Logf("attack from %s: a flooding client, %d silent sockets a second, %d wrong-password logins in flight (answered after %v)",
-		srcs[0], o.IdleRate, o.Guessers, o.WrongDelay)
-	sleep(ctx, o.Buildup)
-	r.report.Under, err = r.phase(ctx)
-	stop()
-	attack.Wait()
-	r.report.Attack = attack.counts.figures()
-	if err != nil {
-		return err
+	for round := 1; round <= o.Rounds; round++ {
+		r.Logf("round %d of %d, without attack: %d events at %d/s", round, o.Rounds, int(float64(o.Rate)*o.Duration.Seconds()), o.Rate)
+		quiet, err := r.phase(ctx)
+		if err != nil {
+			return err
+		}
+		r.Logf("without attack: %s", quiet.summary())
+		r.report.Without.add(quiet)
+
+		attacker, err := startAttacker(r.Self, r.srv.WSURL, srcs[0], r.flooderUser(), o, r.Progress())
+		if err != nil {
+			return err
+		}
+		r.Logf("attack from %s: a flooding client, %d silent sockets a second, %d wrong-password logins in flight (answered after %v)",
+			srcs[0], o.IdleRate, o.Guessers, o.WrongDelay)
+		sleep(ctx, o.Buildup)
+		under, err := r.phase(ctx)
+		seen, serr := attacker.stop(30 * time.Second)
+		if err = errors.Join(err, serr); err != nil {
+			return err
+		}
+		r.Logf("under attack: %s", under.summary())
+		r.report.Under.add(under)
+		r.report.Attack.add(seen)
+		r.report.Rounds = append(r.report.Rounds, Round{WithoutP99: quiet.Latency.Quantile(0.99), UnderP99: under.Latency.Quantile(0.99)})
+		if round < o.Rounds {
+			// The server sheds what the attack left (silent sockets, slow
+			// wrong passwords) before the next quiet phase.
+			sleep(ctx, o.Cooldown)
+		}
 	}
-	r.Logf("under attack: %s", r.report.Under.summary())
 	if err := r.srv.Alive(); err != nil {
 		return err
 	}
@@ -177,6 +192,13 @@ func (r *runner) measure(ctx context.Context) error {
 		Connections:    m["active_connection_count"],
 	}
 	return nil
+}
+
+// Round is one round's p99 of each kind, to show the spread the pooled
+// figures smooth.
+type Round struct {
+	WithoutP99 uint64 `json:"without_attack_p99_us"`
+	UnderP99   uint64 `json:"under_attack_p99_us"`
 }
 
 // Phase is what the victims saw while events were published to them.
@@ -194,6 +216,19 @@ func (p Phase) summary() string {
 	return fmt.Sprintf("%d/%d delivered, p50 %s, p99 %s, max %s, %d victims disconnected, legitimate logins %d ok, %d failed",
 		p.Received, p.Published, report.Micros(p.Latency.Quantile(0.5)), report.Micros(p.Latency.Quantile(0.99)),
 		report.Micros(p.Latency.Max), p.Disconnects, p.Logins.OK, p.Logins.Failed)
+}
+
+// add pools o into p: counts add up, latencies merge, open is o's.
+func (p *Phase) add(o Phase) {
+	p.Published += o.Published
+	p.Received += o.Received
+	p.Latency.Merge(o.Latency)
+	p.Disconnects += o.Disconnects
+	p.DropReasons = protocol.MergeCounts(p.DropReasons, o.DropReasons)
+	p.Open = o.Open
+	p.Logins.OK += o.Logins.OK
+	p.Logins.Failed += o.Logins.Failed
+	p.Logins.Why = protocol.MergeCounts(p.Logins.Why, o.Logins.Why)
 }
 
 // phase publishes custom events to the victims, round robin, counts what

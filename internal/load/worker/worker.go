@@ -485,7 +485,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if len(args) > 0 && args[0] == protocol.BatchFlag {
-		if err := batchScheduling(); err != nil {
+		if err := harness.SetScheduling(harness.SchedBatch); err != nil {
 			fmt.Fprintf(stderr, "loadgen worker: %v (try --client-sched normal)\n", err)
 			return 1
 		}
