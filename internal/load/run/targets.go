@@ -102,9 +102,16 @@ func (r *Report) Targets() []report.Target {
 	thr := report.Target{Name: "throughput ≥ 50,000 events/s, 0 lost", Result: "N/A", Note: sharedCPUs}
 	if t.Published > 0 {
 		thr.Measured = fmt.Sprintf("%s/s in, %s/s out, %d lost", report.Count(t.AcceptRate), report.Count(t.DeliveredRate()), t.Lost)
-		if r.Params.Rate < targetThroughput {
+		switch {
+		case k > 1:
+			// The 50,000/s of issue 8 is one server's; here every instance
+			// parses every event on the same cores, so only losses are judged.
+			thr.Name = "throughput through the service, 0 lost"
+			thr.Note = joinNotes(thr.Note, "the rate is shown, judged with one instance only")
+			thr.Result = report.Verdict(t.Lost == 0)
+		case r.Params.Rate < targetThroughput:
 			thr.Note = joinNotes(thr.Note, fmt.Sprintf("offered only %s/s", report.Count(float64(r.Params.Rate))))
-		} else {
+		default:
 			thr.Result = report.Verdict(t.Lost == 0 && t.AcceptRate >= rateTolerance*targetThroughput &&
 				t.DeliveredRate() >= rateTolerance*targetThroughput)
 		}
