@@ -101,7 +101,8 @@ func TestLoadgenEndToEnd(t *testing.T) {
 // and without the reference (the test above has it): every client is up on
 // its instance, each fan-out reaches every client it should, every instance
 // queried the database for itself, the app's metrics query answers the sum,
-// and one instance alone was measured with instance 1's users.
+// and one instance alone was measured with instance 1's users, before the
+// instances and after them.
 func TestLoadgenInstancesEndToEnd(t *testing.T) {
 	t.Parallel()
 	var r struct {
@@ -160,6 +161,10 @@ func TestLoadgenInstancesEndToEnd(t *testing.T) {
 	}
 	full("one alone, fan-out", s.Fanout, 30)
 	full("one alone, fan-out of its users", s.GroupFanout, 30)
+	if s.GroupFanoutFirst == nil {
+		t.Fatal("no instance alone measured before the instances")
+	}
+	full("one alone before the instances, fan-out of its users", *s.GroupFanoutFirst, 30)
 	if !slices.Equal(r.Drain.WarmQueries, []int{40, 40}) || !slices.Equal(r.Drain.Queries, []int{0, 0}) || r.Drain.Lost != 0 ||
 		r.Drain.Resubscribe || r.Through.Lost != 0 || r.Through.Accepted != 200 {
 		t.Errorf("drain %+v, throughput lost %d accepted %d", r.Drain, r.Through.Lost, r.Through.Accepted)

@@ -174,3 +174,34 @@ func TestWriteTextShowsInstances(t *testing.T) {
 		}
 	}
 }
+
+// One instance alone measured before and after the instances: the goal
+// judges against both pooled, and the text shows each.
+func TestInstanceFanoutJudgedAgainstAloneBeforeAndAfter(t *testing.T) {
+	r := goodInstancesReport()
+	first := fanoutOf(19_000, 80_000)
+	first.Latency = latencies(100, 40_000) // faster before: 85 ms is over 1.2× of 40
+	r.Single.GroupFanoutFirst = &first
+	pooled := r.Single.AloneFanout()
+	if pooled.Rounds != 20 || pooled.Expected != 380_000 || pooled.Received != 380_000 || pooled.Latency.Count != 200 {
+		t.Fatalf("pooled: %+v", pooled)
+	}
+	if r.Single.GroupFanout.Latency.Count != 100 || first.Latency.Count != 100 {
+		t.Fatal("pooling changed its parts")
+	}
+	// Half the samples at 40 ms, half at 80: the pooled p99 is the 80 ms
+	// half's, and 85 ms is within 1.2× of it.
+	if got := resultOf(t, r, "instances: fan-out p99 ≤"); got.Result != "PASS" || !strings.Contains(got.Ref, "80 ms") {
+		t.Errorf("pooled with a faster run before: %+v", got)
+	}
+	// Slower before: the pooled p99 is that run's, and the ratio falls.
+	first.Latency = latencies(100, 160_000)
+	if got := resultOf(t, r, "instances: fan-out p99 ≤"); got.Result != "PASS" || !strings.Contains(got.Ref, "160 ms") {
+		t.Errorf("pooled with a slower run before: %+v", got)
+	}
+	var text strings.Builder
+	r.WriteText(&text)
+	if !strings.Contains(text.String(), "fan-out of its users alone, before the instances") {
+		t.Errorf("the run before is not shown:\n%s", text.String())
+	}
+}

@@ -116,7 +116,8 @@ processes dialing from 127.0.0.2 upwards. Phases: baseline, connect storms
 (Basic-checked, pre-auth), top-up to N, idle (CPU at rest, memory after two
 ping cycles and a forced GC), the app's metrics query, fan-out latency,
 per-user throughput, storage-update drain; with --instances N > 1 the same
-over N servers, then one instance alone holding one instance's share; then
+over N servers, bracketed by one instance alone holding one instance's share
+(before them its fan-out only, after them every phase); then
 the reference server with one instance's share: idle and fan-out. The report
 goes to stdout, progress to stderr. Exit 0 when the run completed (whatever
 the verdicts, unless --strict), 1 when it could not, 2 on bad flags.

@@ -51,6 +51,29 @@ type Single struct {
 	Fanout Fanout `json:"fanout"`
 	// GroupFanout is its group storage's update, as InstanceFanout.
 	GroupFanout Fanout `json:"group_fanout"`
+	// GroupFanoutFirst is the same update by an instance alone run before
+	// the instances: the goal pools it with GroupFanout, so that the
+	// comparison brackets the instances in time.
+	GroupFanoutFirst *Fanout `json:"group_fanout_first,omitempty"`
+}
+
+// AloneFanout is what the instances' fan-out is judged against: one
+// instance alone updating its group storage, before and after them pooled.
+func (s *Single) AloneFanout() Fanout {
+	f := s.GroupFanout
+	if s.GroupFanoutFirst == nil {
+		return f
+	}
+	first := *s.GroupFanoutFirst
+	f.Latency = hist.Latencies{}
+	f.Latency.Merge(first.Latency)
+	f.Latency.Merge(s.GroupFanout.Latency)
+	f.Rounds += first.Rounds
+	f.Expected += first.Expected
+	f.Received += first.Received
+	f.Dropped += first.Dropped
+	f.CPUSeconds += first.CPUSeconds
+	return f
 }
 
 // RedisCost is Redis's own CPU and memory, phase by phase.

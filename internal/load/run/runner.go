@@ -41,6 +41,8 @@ type runner struct {
 	// up lists the users holding one connection each to the service being
 	// measured.
 	up map[int]bool
+	// aloneFirst is one instance alone's group fan-out before the instances.
+	aloneFirst *Fanout
 
 	report Report
 }
@@ -59,10 +61,16 @@ func run(ctx context.Context, opts options, progress io.Writer) (*Report, error)
 	if err := r.setUp(ctx); err != nil {
 		return nil, err
 	}
+	single := opts.Instances > 1 && !opts.NoSingle
+	if single {
+		if r.aloneFirst, err = r.measureAloneFirst(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if err := r.measureNotifyPush(ctx); err != nil {
 		return nil, err
 	}
-	if opts.Instances > 1 && !opts.NoSingle {
+	if single {
 		if err := r.measureSingle(ctx); err != nil {
 			return nil, err
 		}

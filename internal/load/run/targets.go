@@ -273,7 +273,7 @@ func (r *Report) instanceTargets() []report.Target {
 		t      *report.Target
 		shares []FanoutShare
 		single Fanout
-	}{{&fan, alone, s.GroupFanout}, {&all, r.Fanout.PerInstance, s.Fanout}} {
+	}{{&fan, alone, s.AloneFanout()}, {&all, r.Fanout.PerInstance, s.Fanout}} {
 		if len(c.shares) == 0 || c.single.Rounds == 0 {
 			continue
 		}

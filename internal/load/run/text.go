@@ -34,8 +34,8 @@ func (r *Report) WriteText(w io.Writer) {
 		redis = fmt.Sprintf("a Redis Cluster of %d masters", r.Redis.Nodes)
 	}
 	if p.Instances > 1 {
-		fmt.Fprintf(w, "     %d notify_push instances on %s, user u on instance u mod %d; then one instance alone with instance 1's users,\n"+
-			"     then the reference with the same users\n", p.Instances, redis, p.Instances)
+		fmt.Fprintf(w, "     one instance alone with instance 1's users (fan-out only); %d notify_push instances on %s, user u on\n"+
+			"     instance u mod %d; then one instance alone with instance 1's users, then the reference with the same users\n", p.Instances, redis, p.Instances)
 	} else {
 		fmt.Fprintf(w, "     notify_push on %s\n", redis)
 	}
@@ -76,7 +76,8 @@ func (r *Report) writeTargets(w io.Writer) {
 	fmt.Fprintln(w, "  Rates pass within 1 % of the target (pacing in 1 ms batches, counts polled every 10 ms).")
 	if len(r.Instances) > 0 {
 		fmt.Fprintf(w, "  \"one instance alone\" holds instance 1's users with the same history, measured in this run; the fan-out\n"+
-			"  reference column is ours against the reference writing the same update to the same clients.\n")
+			"  reference column is ours against the reference writing the same update to the same clients. The\n"+
+			"  instances' fan-out [11] is judged against one alone before them and after them, pooled.\n")
 	}
 	fmt.Fprintln(w)
 }
@@ -269,6 +270,9 @@ func (r *Report) writePhases(w io.Writer) {
 	}
 	if s := r.Single; s != nil {
 		fanoutLine(w, s.Measured.Name+", fan-out", s.Fanout, true, true)
+		if first := s.GroupFanoutFirst; first != nil {
+			fanoutLine(w, s.Measured.Name+", fan-out of its users alone, before the instances", *first, false, true)
+		}
 		fanoutLine(w, s.Measured.Name+", fan-out of its users alone", s.GroupFanout, false, true)
 	}
 	if rf := r.RefFanout; rf != nil {
