@@ -287,7 +287,7 @@ func (c *conn) writeLoop() {
 				code, text = int(peerCode), ""
 			}
 			c.writeClose(code, text)
-			c.finish()
+			c.finishClosed()
 			return
 		}
 	}
@@ -379,9 +379,20 @@ func (c *conn) closeLocked(reason domain.CloseReason) {
 	c.ping, c.owePong = 0, false
 }
 
-// finish ends the connection without a close frame (the peer is gone, or
-// the frame is out): the socket is closed and the session detached, once.
-func (c *conn) finish() {
+// closeLinger is how long a socket whose close frame went out stays open,
+// half-closed, for the peer to read it (net/http waits as long before it
+// closes a connection whose request it did not read to the end).
+const closeLinger = 500 * time.Millisecond
+
+// finish ends the connection without a close frame (the peer is gone): the
+// socket is closed and the session detached, once.
+func (c *conn) finish() { c.end(false) }
+
+// finishClosed is finish once the close frame is out: the socket lingers
+// half-closed for the peer to read it.
+func (c *conn) finishClosed() { c.end(true) }
+
+func (c *conn) end(closeFrameSent bool) {
 	if !c.finished.CompareAndSwap(false, true) {
 		return
 	}
@@ -392,7 +403,11 @@ func (c *conn) finish() {
 	if c.poller != nil {
 		c.poller.Remove(int(c.fd), c) // before the descriptor can be reused
 	}
-	_ = c.sock.Close()
+	if closeFrameSent {
+		c.sock.CloseAfter(closeLinger)
+	} else {
+		_ = c.sock.Close()
+	}
 	if c.session != nil {
 		c.session.Close()
 		c.h.untrack(c)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"syscall"
+	"time"
 
 	"github.com/notifypush/notify_push/adapters/websocket/fastpath/rawio"
 )
@@ -149,6 +150,19 @@ func (w *rawWrite) writeFD(fd uintptr) bool {
 		w.n += n
 	}
 	return true
+}
+
+// CloseAfter half-closes the socket, so that what is queued for the peer
+// (a close frame last) and then a FIN go out, and closes it after linger.
+// Closed at once while the peer's bytes wait unread, the socket would send a
+// reset instead and the kernel would drop what was still queued: a client
+// that keeps sending, a flooder above all, would never see why it was closed.
+func (s *Socket) CloseAfter(linger time.Duration) {
+	if cw, ok := s.Conn.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+		time.AfterFunc(linger, func() { _ = s.Conn.Close() })
+		return
+	}
+	_ = s.Conn.Close()
 }
 
 // FD is the socket's descriptor, for a Poller; false without one.

@@ -3,11 +3,14 @@
 package fastpath
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -101,5 +104,46 @@ func TestSocketWithoutDescriptor(t *testing.T) {
 	got := make([]byte, 5)
 	if _, err := s.Buffer().Read(got); err != nil || string(got) != "hello" {
 		t.Fatalf("read %q, %v", got, err)
+	}
+}
+
+// A client that keeps sending leaves bytes unread when the server closes
+// it: closed at once, the socket sends a reset and the kernel drops what was
+// still queued for the client (the close frame); CloseAfter lets it go out.
+func TestCloseAfterDeliversWhatIsQueuedDespiteUnreadInput(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	nc, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSocket(nc, testShared)
+	if _, err := client.Write(make([]byte, 64<<10)); err != nil { // never read by the server
+		t.Fatal(err)
+	}
+	// More than the socket buffers hold: the last of it is still queued in
+	// the server's kernel when the write returns.
+	want := bytes.Repeat([]byte("close frame "), 1<<20)
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := s.Write(want)
+		s.CloseAfter(5 * time.Second)
+		wrote <- err
+	}()
+	_ = client.SetReadDeadline(time.Now().Add(20 * time.Second))
+	got, err := io.ReadAll(client)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("client read %d of %d bytes: %v", len(got), len(want), err)
+	}
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
 	}
 }
