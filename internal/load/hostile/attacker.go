@@ -9,10 +9,10 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
-	"syscall"
 	"time"
 
 	"github.com/notifypush/notify_push/internal/load/harness"
+	"github.com/notifypush/notify_push/internal/load/protocol"
 )
 
 // The attack runs in a process of its own ("loadgen attacker"), under
@@ -78,19 +78,9 @@ type attackerProc struct {
 // startAttacker runs self as "loadgen attacker" and returns once its flood
 // is on (or it gave up waiting for the flood's login).
 func startAttacker(self, url, source string, user int, o options, stderr io.Writer) (*attackerProc, error) {
-	cmd := exec.Command(self, "attacker", "--url", url, "--source", source, "--user", fmt.Sprint(user),
-		"--idle-rate", fmt.Sprint(o.IdleRate), "--guessers", fmt.Sprint(o.Guessers), "--idle="+fmt.Sprint(o.AttackerIdle))
-	cmd.Stderr = stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	in, err := cmd.StdinPipe()
+	cmd, in, out, err := protocol.StartChild(self, []string{"attacker", "--url", url, "--source", source, "--user", fmt.Sprint(user),
+		"--idle-rate", fmt.Sprint(o.IdleRate), "--guessers", fmt.Sprint(o.Guessers), "--idle=" + fmt.Sprint(o.AttackerIdle)}, stderr)
 	if err != nil {
-		return nil, err
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start attacker: %w", err)
 	}
 	p := &attackerProc{cmd: cmd, in: in, out: bufio.NewScanner(out)}

@@ -180,6 +180,27 @@ type Worker struct {
 // BatchFlag asks a worker to run its threads under SCHED_BATCH.
 const BatchFlag = "--batch"
 
+// StartChild runs this executable (self) with args as a child that dies
+// with its parent, talking over its stdin and stdout; its stderr goes to
+// stderr.
+func StartChild(self string, args []string, stderr io.Writer) (*exec.Cmd, io.WriteCloser, io.Reader, error) {
+	cmd := exec.Command(self, args...)
+	cmd.Stderr = stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, nil, err
+	}
+	return cmd, in, out, nil
+}
+
 // StartWorker runs this executable as "loadgen worker", under SCHED_BATCH
 // when batch is set.
 func StartWorker(self string, index int, batch bool, stderr io.Writer) (*Worker, error) {
@@ -187,18 +208,8 @@ func StartWorker(self string, index int, batch bool, stderr io.Writer) (*Worker,
 	if batch {
 		args = append(args, BatchFlag)
 	}
-	cmd := exec.Command(self, args...)
-	cmd.Stderr = stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	in, err := cmd.StdinPipe()
+	cmd, in, out, err := StartChild(self, args, stderr)
 	if err != nil {
-		return nil, err
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start worker %d: %w", index, err)
 	}
 	w := &Worker{index: index, cmd: cmd, in: in, out: bufio.NewScanner(out), exited: make(chan struct{})}
