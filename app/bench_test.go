@@ -120,6 +120,41 @@ func BenchmarkFanout(b *testing.B) {
 	}
 }
 
+// BenchmarkFanoutElsewhere is a storage update whose users are all
+// connected to another instance: behind a proxy every instance receives
+// every update, and the ones holding none of its users should spend as
+// little as possible on it, since they share machines with the one that
+// does the writing.
+func BenchmarkFanoutElsewhere(b *testing.B) {
+	for _, m := range []int{1000, 19000} {
+		b.Run("users="+strconv.Itoa(m), func(b *testing.B) {
+			mounts := make(fixedMounts, m)
+			for i := range mounts {
+				mounts[i] = domain.Mount{User: domain.UserID("user" + strconv.Itoa(i)), Root: ""}
+			}
+			hub, d := benchDispatcher(HubOptions{}, mounts, 10)
+			conns := make([]*countingConn, m)
+			for i := range conns {
+				conns[i] = &countingConn{}
+				if _, err := hub.Connect(domain.UserID("other"+strconv.Itoa(i)), conns[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ctx := context.Background()
+			ev := domain.StorageUpdate{Storage: 10, Path: "files/Team/notes.md", FileID: 42}
+			b.ReportAllocs()
+			for b.Loop() {
+				d.HandleEvent(ctx, ev)
+			}
+			for _, c := range conns {
+				if c.sent.Load() != 0 {
+					b.Fatal("delivered to a user who does not mount the storage")
+				}
+			}
+		})
+	}
+}
+
 // storageRows is a database holding rows per storage.
 type storageRows map[domain.StorageID][]domain.Mount
 

@@ -90,6 +90,9 @@ type Mapper struct {
 	// queue holds each waiting storage once; it never fills, as it has room
 	// for MaxPendingStorages.
 	queue chan domain.StorageID
+	// userBufs holds the user lists of cached updates: a storage shared
+	// with thousands would otherwise allocate one per update.
+	userBufs sync.Pool
 
 	mu       sync.Mutex
 	pending  map[domain.StorageID]*lookup // queued or running
@@ -174,6 +177,7 @@ func NewMapper(opts MapperOptions, hub *Hub, mounts *MountCache, clock ports.Clo
 		pending:  make(map[domain.StorageID]*lookup),
 		failures: make(map[domain.StorageID]failure),
 		missed:   make(map[domain.StorageID]struct{}),
+		userBufs: sync.Pool{New: func() any { return new([]domain.UserID) }},
 	}, nil
 }
 
@@ -193,11 +197,15 @@ func (m *Mapper) Update(e domain.StorageUpdate, now time.Time) {
 		m.request(e.Storage, &e, now)
 		return
 	}
-	users := domain.UsersForPath(mounts, e.Path)
+	buf := m.userBufs.Get().(*[]domain.UserID)
+	users := domain.AppendUsersForPath((*buf)[:0], mounts, e.Path)
 	base := m.hub.debounceBase()
 	u := slotUpdate{kind: domain.KindFile, fileID: e.FileID, knownID: true}
 	m.hub.deliverMany(users, u, now, base)
 	m.log.Debug("storage update", "storage", e.Storage, "users", len(users))
+	clear(users) // the pool keeps no user names alive
+	*buf = users[:0]
+	m.userBufs.Put(buf)
 	if refresh {
 		m.request(e.Storage, nil, now)
 	}

@@ -220,6 +220,12 @@ func (s *MountCache) query(ctx context.Context, storage domain.StorageID) ([]dom
 	if debug && err == nil {
 		s.queries.Debug(fmt.Sprintf("got storage mappings for %d: %v", storage, mounts))
 	}
+	if err == nil && !domain.MountsSorted(mounts) {
+		// Sorted by user, each update finds its users without a set
+		// (domain.AppendUsersForPath). A copy: the store may keep its slice.
+		mounts = slices.Clone(mounts)
+		domain.SortMounts(mounts)
+	}
 	return mounts, err
 }
 

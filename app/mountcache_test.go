@@ -171,6 +171,40 @@ func TestCacheLifetimeIsRandomWithinFourToFiveMinutes(t *testing.T) {
 	}
 }
 
+// The cache keeps a storage's rows ordered by user, which lets each update
+// find its users without building a set, and leaves the store's slice as
+// it was.
+func TestCacheKeepsRowsSortedByUser(t *testing.T) {
+	rows := []domain.Mount{{User: "carol", Root: "files/b"}, {User: "alice", Root: ""}, {User: "carol", Root: "files/a"}, {User: "bob", Root: "files"}}
+	db := sharedRows(rows)
+	cache, err := NewMountCache(db, MountCacheOptions{}, fakeclock.New(t0), discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := cache.MountsFor(context.Background(), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []domain.Mount{{User: "alice", Root: ""}, {User: "bob", Root: "files"}, {User: "carol", Root: "files/a"}, {User: "carol", Root: "files/b"}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("cached %v, want %v", got, want)
+	}
+	if db[0].User != "carol" || db[1].User != "alice" {
+		t.Fatalf("the store's own rows were reordered: %v", db)
+	}
+	if users := domain.UsersForPath(got, "files/a/x"); !slices.Equal(users, []domain.UserID{"alice", "bob", "carol"}) {
+		t.Fatalf("users of files/a/x = %v", users)
+	}
+}
+
+// sharedRows is a store that hands out its own slice, as a store caching
+// rows itself might.
+type sharedRows []domain.Mount
+
+func (r sharedRows) MountsFor(context.Context, domain.StorageID) ([]domain.Mount, error) {
+	return r, nil
+}
+
 func TestCacheEmptyResultsAreCached(t *testing.T) {
 	r := newCacheRig(t, MountCacheOptions{})
 	for range 5 {

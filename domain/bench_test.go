@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -84,14 +85,22 @@ func BenchmarkUsersForPath(b *testing.B) {
 			}
 			mounts[i] = Mount{User: UserID("user" + strconv.Itoa(i)), Root: root}
 		}
-		b.Run("mounts="+strconv.Itoa(n), func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if len(UsersForPath(mounts, "files/Team/notes.md")) == 0 {
-					b.Fatal("nobody")
+		sorted := slices.Clone(mounts)
+		SortMounts(sorted)
+		for _, order := range []struct {
+			name   string
+			mounts []Mount
+		}{{"unsorted", mounts}, {"sorted", sorted}} {
+			b.Run("mounts="+strconv.Itoa(n)+"/"+order.name, func(b *testing.B) {
+				b.ReportAllocs()
+				var users []UserID
+				for b.Loop() {
+					if users = AppendUsersForPath(users[:0], order.mounts, "files/Team/notes.md"); len(users) == 0 {
+						b.Fatal("nobody")
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 

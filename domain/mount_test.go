@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
@@ -57,5 +58,50 @@ func TestUsersForPathManyUsers(t *testing.T) {
 	got := UsersForPath(mounts, "files/x")
 	if !slices.Equal(got, want) {
 		t.Fatalf("got %v\nwant %v", got, want)
+	}
+}
+
+// usersForPathNaive is the rule stated plainly: each user with a mount
+// holding path, once, in the order of their first such mount.
+func usersForPathNaive(mounts []Mount, path string) []UserID {
+	var users []UserID
+	for _, m := range mounts {
+		if m.Contains(path) && !slices.Contains(users, m.User) {
+			users = append(users, m.User)
+		}
+	}
+	return users
+}
+
+// Sorted or not, and whether the order breaks before or after the scan
+// gives way to a set, the users are those of the plain rule.
+func TestAppendUsersForPathMatchesThePlainRule(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	roots := []string{"", "files", "files/a", "files/ab", "files/a/b", "other"}
+	paths := []string{"files/a/b/c.txt", "files/ab", "files", "other/x", "nowhere"}
+	for trial := range 2000 {
+		mounts := make([]Mount, rng.IntN(4*linearUserSearch))
+		for i := range mounts {
+			mounts[i] = Mount{User: UserID(fmt.Sprintf("u%02d", rng.IntN(3*linearUserSearch))), Root: roots[rng.IntN(len(roots))]}
+		}
+		if trial%3 != 0 {
+			SortMounts(mounts)
+			if !MountsSorted(mounts) {
+				t.Fatal("SortMounts left mounts unsorted")
+			}
+		}
+		if trial%3 == 1 && len(mounts) > 1 {
+			// sorted up to a point, then not
+			k := rng.IntN(len(mounts) - 1)
+			mounts[k], mounts[len(mounts)-1] = mounts[len(mounts)-1], mounts[k]
+		}
+		for _, path := range paths {
+			prefix := []UserID{"kept"}
+			got := AppendUsersForPath(slices.Clone(prefix), mounts, path)
+			want := append(prefix, usersForPathNaive(mounts, path)...)
+			if !slices.Equal(got, want) {
+				t.Fatalf("mounts %v, path %q:\ngot  %v\nwant %v", mounts, path, got, want)
+			}
+		}
 	}
 }
