@@ -65,7 +65,7 @@ func BenchmarkKeepAlive(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		now = now.Add(time.Minute) // every call finds the connection idle for a ping interval
-		c.keepAlive(now.UnixNano())
+		c.keepAlive(now.UnixNano(), true)
 		<-pongs
 		for c.pingPayload.Load() != 0 { // the pong is read by the poller
 			time.Sleep(time.Microsecond)

@@ -464,18 +464,22 @@ func (c *conn) onPing(data string) {
 
 // keepAlive runs once per tick of the handler's pinger: it ends connections
 // past MAX_CONNECTION_TIME or whose previous ping went unanswered, and pings
-// the ones idle for the ping interval.
-func (c *conn) keepAlive(now int64) {
+// the ones idle for the ping interval when mayPing (the tick's budget of
+// pings is not spent). It reports whether it pinged.
+func (c *conn) keepAlive(now int64, mayPing bool) bool {
 	if max := c.h.opts.MaxConnectionTime; max > 0 && now-c.connected >= int64(max) {
 		c.Close(domain.CloseMaxConnectionTime)
-		return
+		return false
 	}
 	if now-c.lastSent.Load() < int64(c.h.opts.PingInterval) {
-		return
+		return false
 	}
 	if c.pingPayload.Load() != 0 {
 		c.Close(domain.ClosePingTimeout)
-		return
+		return false
+	}
+	if !mayPing {
+		return false
 	}
 	payload := rand.Uint32N(1<<32-1) + 1 // non-zero
 	c.pingPayload.Store(payload)
@@ -483,7 +487,7 @@ func (c *conn) keepAlive(now int64) {
 	c.mu.Lock()
 	if c.state != open {
 		c.mu.Unlock()
-		return
+		return false
 	}
 	if c.claimInlineLocked() {
 		c.mu.Unlock()
@@ -491,8 +495,9 @@ func (c *conn) keepAlive(now int64) {
 		*buf = fastpath.AppendPingFrame((*buf)[:0], payload)
 		c.writeInline(*buf, false)
 		framePool.Put(buf)
-		return
+		return true
 	}
 	c.ping = payload
 	c.kickAndUnlock()
+	return true
 }

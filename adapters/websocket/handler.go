@@ -432,14 +432,41 @@ func (h *Handler) Run(ctx context.Context) error {
 			return nil
 		case now := <-ticker.C:
 			buf = h.snapshot(buf[:0])
-			nanos := now.UnixNano()
-			for _, c := range buf {
-				c.keepAlive(nanos)
-			}
+			h.keepAliveTick(buf, now.UnixNano(), pingBudget(len(buf), tick, h.opts.PingInterval))
 			clear(buf)
 		}
 	}
 }
+
+// keepAliveTick runs keepAlive on every connection, pinging at most budget
+// of those due.
+func (h *Handler) keepAliveTick(conns []*conn, now int64, budget int) {
+	for _, c := range conns {
+		if c.keepAlive(now, budget > 0) {
+			budget--
+		}
+	}
+}
+
+// pingBudget is how many pings one tick may send: twice the steady rate of
+// n connections pinged once per interval, and at least minPingsPerTick.
+// Connections that were written to together fall idle together: after a
+// broadcast every one of them is due in the same tick, 30 s later and every
+// 30 s after that, and writing 19,000 pings and reading their pongs at
+// once delayed another instance's fan-out on the same cores by a third.
+// Past the budget, the rest wait for the next ticks (a ping a few seconds
+// late is harmless: the timeout counts from when it was sent), which
+// spreads them out for good.
+func pingBudget(n int, tick, interval time.Duration) int {
+	if interval <= 0 {
+		return n
+	}
+	steady := (int64(n)*int64(tick) + int64(interval) - 1) / int64(interval)
+	return max(int(2*steady), minPingsPerTick)
+}
+
+// minPingsPerTick keeps small servers pinging everyone due at once.
+const minPingsPerTick = 64
 
 // drain closes every connection and waits until their readers have seen the
 // sockets close, which happens once the close frames are out.

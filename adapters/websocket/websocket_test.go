@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -528,4 +529,71 @@ func TestFailedLoginLogShowsNoPasswordSentAsLogin(t *testing.T) {
 func originFrom(addr string) origin {
 	a := netip.MustParseAddr(addr)
 	return origin{client: a, key: domain.AddressKey(a), chain: []string{addr}}
+}
+
+// Connections that fell idle together are pinged a tick's budget at a time,
+// and every one of them in the ticks that follow.
+func TestPingsDueTogetherAreSpreadOverTicks(t *testing.T) {
+	// The pollers without the pinger: the test makes the ticks.
+	gw := &fakeGateway{}
+	h := New(gw, Options{PingInterval: time.Hour}, domain.NewCounters(), slog.New(slog.DiscardHandler))
+	mux := http.NewServeMux()
+	h.Register(mux)
+	ts := httptest.NewServer(mux)
+	stopPollers := h.runPollers()
+	t.Cleanup(func() {
+		h.drain()
+		stopPollers()
+		ts.CloseClientConnections()
+		ts.Close()
+	})
+	s := &server{t: t, gw: gw, h: h, url: "ws" + strings.TrimPrefix(ts.URL, "http")}
+	const clients, budget = 150, 64
+	var pings atomic.Int32
+	for i := range clients {
+		c := s.dial(nil)
+		c.ws.SetPingHandler(func(data string) error {
+			pings.Add(1)
+			return c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		})
+		c.read()
+		c.send(websocket.TextMessage, "user"+strconv.Itoa(i))
+		c.send(websocket.TextMessage, "pw")
+		c.expect("authenticated")
+		c.expect("early") // the last frame sent before the test's ticks
+	}
+	waitFor(t, func() bool { return h.Connections() == clients })
+	// A login's last write is recorded just after the client has read it.
+	time.Sleep(100 * time.Millisecond)
+	conns := h.snapshot(nil)
+	for _, c := range conns { // nothing sent for two ping intervals
+		c.lastSent.Store(time.Now().Add(-2 * time.Hour).UnixNano())
+	}
+	for tick, want := range []int32{budget, 2 * budget, clients, clients} {
+		h.keepAliveTick(conns, time.Now().UnixNano(), budget)
+		waitFor(t, func() bool { return pings.Load() >= want })
+		time.Sleep(20 * time.Millisecond) // room for a ping too many to arrive
+		if got := pings.Load(); got != want {
+			t.Fatalf("after tick %d: %d clients pinged, want %d", tick+1, got, want)
+		}
+	}
+}
+
+func TestPingBudgetIsTwiceTheSteadyRate(t *testing.T) {
+	for _, tt := range []struct {
+		conns          int
+		tick, interval time.Duration
+		want           int
+	}{
+		{19_000, time.Second, 30 * time.Second, 1_268}, // 633.3 a second, rounded up, twice
+		{100_000, time.Second, 30 * time.Second, 6_668},
+		{10, time.Second, 30 * time.Second, minPingsPerTick},
+		{0, time.Second, 30 * time.Second, minPingsPerTick},
+		{500, 10 * time.Millisecond, 100 * time.Millisecond, 100},
+		{500, time.Second, 0, 500},
+	} {
+		if got := pingBudget(tt.conns, tt.tick, tt.interval); got != tt.want {
+			t.Errorf("pingBudget(%d, %v, %v) = %d, want %d", tt.conns, tt.tick, tt.interval, got, tt.want)
+		}
+	}
 }
