@@ -382,6 +382,9 @@ func (r *runner) idle(ctx context.Context, svc service, total *Measured, parts [
 		case <-time.After(min(time.Second, time.Until(deadline))):
 		}
 	}
+	if err := r.awaitSecondPings(ctx, svc, deadline.Add(r.opts.PingInterval)); err != nil {
+		return err
+	}
 	cpu1 := make([]uint64, len(svc.servers))
 	for i, srv := range svc.servers {
 		var err error
@@ -422,6 +425,36 @@ func (r *runner) idle(ctx context.Context, svc service, total *Measured, parts [
 			report.MiB(m.Loaded.Memory.RSS), m.CPUPercent, m.PingsPerConn)
 	}
 	return nil
+}
+
+// awaitSecondPings waits, until deadline at most, for the clients of every
+// server to have been pinged twice on average. notify_push paces its pings
+// (a tick pings at most twice the steady rate), so when clients logged in
+// faster than that, the last of them are pinged a few seconds later than
+// one interval after their login.
+func (r *runner) awaitSecondPings(ctx context.Context, svc service, deadline time.Time) error {
+	for {
+		all, err := r.gather(ctx, false)
+		if err != nil {
+			return err
+		}
+		pinged := true
+		for i := range svc.servers {
+			s := merged(all, r.slots[i])
+			pinged = pinged && s.Pings >= 2*uint64(s.Open)
+		}
+		if pinged || !time.Now().Before(deadline) {
+			return nil
+		}
+		if err := svc.alive(); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(min(time.Second, time.Until(deadline))):
+		}
+	}
 }
 
 // idleStats files what m's clients saw in the idle window.
