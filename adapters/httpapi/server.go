@@ -134,10 +134,16 @@ func (s *Server) listen() (net.Listener, error) {
 	if bind == "" {
 		bind = "::"
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(bind, port))
+	// No TCP keep-alive (Go's default probes every 15 s of silence): the
+	// WebSocket pings find dead peers and keep proxies and NATs open, idle
+	// HTTP connections time out, and connections written to together fall
+	// silent together, so their probes came in bursts: 38,000 probes and
+	// their ACKs at once on a server holding 19,000 clients.
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(context.Background(), "tcp", net.JoinHostPort(bind, port))
 	if err != nil && bind == "::" {
 		// No IPv6 on this host: the dual-stack default degrades to IPv4.
-		ln, err = net.Listen("tcp", net.JoinHostPort("0.0.0.0", port))
+		ln, err = lc.Listen(context.Background(), "tcp", net.JoinHostPort("0.0.0.0", port))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", net.JoinHostPort(bind, port), err)
