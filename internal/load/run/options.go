@@ -73,7 +73,8 @@ func flagSet(o *options) *flag.FlagSet {
 	fs.IntVar(&o.Storm, "storm", 10_000, "logins per connect storm (one Basic-checked, one with pre-auth tokens)")
 	fs.IntVar(&o.FanoutUsers, "fanout-users", 10_000, "users who mount the shared storage: deliveries per fan-out event\n"+
 		"(with --instances > 1 the default is every connection)")
-	fs.IntVar(&o.FanoutRounds, "fanout-rounds", 10, "fan-out events measured, one at a time, after one uncached round")
+	fs.IntVar(&o.FanoutRounds, "fanout-rounds", 10, "fan-out events measured, one at a time, after one uncached round\n"+
+		"(30 with --instances > 1)")
 	fs.DurationVar(&o.PingInterval, "ping-interval", 30*time.Second, "ping interval of both servers, whole seconds (notify_push's\n"+
 		"--ping-interval); the idle window lasts at least two of them")
 	fs.DurationVar(&o.Idle, "idle", 60*time.Second, "idle window over which CPU at rest is measured")
@@ -126,6 +127,9 @@ Flags:
 `, flagSet(&o))
 }
 
+// instanceFanoutRounds is --fanout-rounds' default with --instances > 1.
+const instanceFanoutRounds = 30
+
 // maxInstances bounds --instances: each instance's share of the clients
 // must still be worth measuring on one machine.
 const maxInstances = 16
@@ -138,8 +142,11 @@ func parseOptions(args []string) (options, error) {
 	if err := harness.ParseArgs(fs, args); err != nil {
 		return o, err
 	}
-	fanoutSet := false
-	fs.Visit(func(f *flag.Flag) { fanoutSet = fanoutSet || f.Name == "fanout-users" })
+	fanoutSet, roundsSet := false, false
+	fs.Visit(func(f *flag.Flag) {
+		fanoutSet = fanoutSet || f.Name == "fanout-users"
+		roundsSet = roundsSet || f.Name == "fanout-rounds"
+	})
 	var c harness.Checks
 	c.Check(o.Conns >= 2 && o.Conns <= world.MaxUsers, "--conns %d: want 2-%d", o.Conns, world.MaxUsers)
 	c.Check(o.Baseline >= 1 && o.Baseline < o.Conns, "--baseline %d: want at least 1 and below --conns", o.Baseline)
@@ -170,6 +177,12 @@ func parseOptions(args []string) (options, error) {
 	}
 	if o.Instances > 1 && !fanoutSet {
 		o.FanoutUsers = o.Conns
+	}
+	if o.Instances > 1 && !roundsSet {
+		// The per-instance goal compares p99s from minutes apart on a
+		// shared machine: more rounds, less of the gap between the two
+		// runs of one instance alone that is mere sampling.
+		o.FanoutRounds = instanceFanoutRounds
 	}
 	o.Storm = min(o.Storm, o.Conns-o.Baseline)
 	o.FanoutUsers = min(o.FanoutUsers, o.Conns)

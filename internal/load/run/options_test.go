@@ -51,8 +51,15 @@ func TestParseOptionsInstances(t *testing.T) {
 	if err != nil || o.Instances != 3 || o.FanoutUsers != 57_000 || !o.RedisCluster || !o.params().RedisCluster {
 		t.Fatalf("three instances: %+v %v", o, err)
 	}
-	if o, err = parseOptions([]string{"--instances", "3", "--conns", "57000", "--fanout-users", "30000"}); err != nil || o.FanoutUsers != 30_000 {
-		t.Fatalf("an explicit --fanout-users: %d %v", o.FanoutUsers, err)
+	if o.FanoutRounds != 30 {
+		t.Errorf("three instances: %d fan-out rounds, want 30", o.FanoutRounds)
+	}
+	if o, err = parseOptions([]string{"--instances", "3", "--conns", "57000", "--fanout-users", "30000", "--fanout-rounds", "5"}); err != nil ||
+		o.FanoutUsers != 30_000 || o.FanoutRounds != 5 {
+		t.Fatalf("an explicit --fanout-users and --fanout-rounds: %d, %d, %v", o.FanoutUsers, o.FanoutRounds, err)
+	}
+	if o, err = parseOptions(nil); err != nil || o.FanoutRounds != 10 {
+		t.Fatalf("one instance: %d fan-out rounds, want 10 (%v)", o.FanoutRounds, err)
 	}
 	_, err = parseOptions([]string{"--instances", "0"})
 	if err == nil || !strings.Contains(err.Error(), "--instances 0") {
