@@ -95,29 +95,37 @@ func BenchmarkDispatchDebounced(b *testing.B) {
 func BenchmarkFanout(b *testing.B) {
 	for _, m := range []int{100, 1000, 10000} {
 		b.Run("users="+strconv.Itoa(m), func(b *testing.B) {
-			mounts := make(fixedMounts, m)
-			for i := range mounts {
-				mounts[i] = domain.Mount{User: domain.UserID("user" + strconv.Itoa(i)), Root: "files/Team"}
-			}
-			hub, d := benchDispatcher(HubOptions{DebounceDisable: true}, mounts, 10)
-			conns := make([]*countingConn, m)
-			for i := range conns {
-				conns[i] = &countingConn{}
-				if _, err := hub.Connect(mounts[i].User, conns[i]); err != nil {
-					b.Fatal(err)
-				}
-			}
-			ctx := context.Background()
-			ev := domain.StorageUpdate{Storage: 10, Path: "files/Team/notes.md", FileID: 42}
-			b.ReportAllocs()
-			for b.Loop() {
-				d.HandleEvent(ctx, ev)
-			}
+			conns := runFanout(b, HubOptions{DebounceDisable: true}, m, "files/Team", "user")
 			if conns[m-1].sent.Load() == 0 {
 				b.Fatal("nothing delivered")
 			}
 		})
 	}
+}
+
+// runFanout times updates of a storage that users user0…user<m-1> mount at
+// root, with m connections of users prefix0…prefix<m-1> attached: the
+// storage's users when prefix is "user", someone else's otherwise.
+func runFanout(b *testing.B, opts HubOptions, m int, root, prefix string) []*countingConn {
+	mounts := make(fixedMounts, m)
+	for i := range mounts {
+		mounts[i] = domain.Mount{User: domain.UserID("user" + strconv.Itoa(i)), Root: root}
+	}
+	hub, d := benchDispatcher(opts, mounts, 10)
+	conns := make([]*countingConn, m)
+	for i := range conns {
+		conns[i] = &countingConn{}
+		if _, err := hub.Connect(domain.UserID(prefix+strconv.Itoa(i)), conns[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	ev := domain.StorageUpdate{Storage: 10, Path: "files/Team/notes.md", FileID: 42}
+	b.ReportAllocs()
+	for b.Loop() {
+		d.HandleEvent(ctx, ev)
+	}
+	return conns
 }
 
 // BenchmarkFanoutElsewhere is a storage update whose users are all
@@ -128,25 +136,7 @@ func BenchmarkFanout(b *testing.B) {
 func BenchmarkFanoutElsewhere(b *testing.B) {
 	for _, m := range []int{1000, 19000} {
 		b.Run("users="+strconv.Itoa(m), func(b *testing.B) {
-			mounts := make(fixedMounts, m)
-			for i := range mounts {
-				mounts[i] = domain.Mount{User: domain.UserID("user" + strconv.Itoa(i)), Root: ""}
-			}
-			hub, d := benchDispatcher(HubOptions{}, mounts, 10)
-			conns := make([]*countingConn, m)
-			for i := range conns {
-				conns[i] = &countingConn{}
-				if _, err := hub.Connect(domain.UserID("other"+strconv.Itoa(i)), conns[i]); err != nil {
-					b.Fatal(err)
-				}
-			}
-			ctx := context.Background()
-			ev := domain.StorageUpdate{Storage: 10, Path: "files/Team/notes.md", FileID: 42}
-			b.ReportAllocs()
-			for b.Loop() {
-				d.HandleEvent(ctx, ev)
-			}
-			for _, c := range conns {
+			for _, c := range runFanout(b, HubOptions{}, m, "", "other") {
 				if c.sent.Load() != 0 {
 					b.Fatal("delivered to a user who does not mount the storage")
 				}

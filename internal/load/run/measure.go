@@ -373,13 +373,8 @@ func (r *runner) idle(ctx context.Context, svc service, total *Measured, parts [
 	}
 	deadline := t0.Add(wait)
 	for time.Now().Before(deadline) {
-		if err := svc.alive(); err != nil {
+		if err := pause(ctx, svc, deadline); err != nil {
 			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(min(time.Second, time.Until(deadline))):
 		}
 	}
 	if err := r.awaitSecondPings(ctx, svc, deadline.Add(r.opts.PingInterval)); err != nil {
@@ -446,14 +441,23 @@ func (r *runner) awaitSecondPings(ctx context.Context, svc service, deadline tim
 		if pinged || !time.Now().Before(deadline) {
 			return nil
 		}
-		if err := svc.alive(); err != nil {
+		if err := pause(ctx, svc, deadline); err != nil {
 			return err
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(min(time.Second, time.Until(deadline))):
-		}
+	}
+}
+
+// pause waits a second, or until deadline if that is sooner, once every
+// server of svc is still running.
+func pause(ctx context.Context, svc service, deadline time.Time) error {
+	if err := svc.alive(); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(min(time.Second, time.Until(deadline))):
+		return nil
 	}
 }
 
