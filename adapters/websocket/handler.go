@@ -453,7 +453,7 @@ func (h *Handler) keepAliveTick(conns []*conn, now int64, budget int) {
 // Connections that were written to together fall idle together: after a
 // broadcast every one of them is due in the same tick, 30 s later and every
 // 30 s after that, and writing 19,000 pings and reading their pongs at
-// once delayed another instance's fan-out on the same cores by a third.
+// once raised another instance's fan-out p99 on the same cores by half.
 // Past the budget, the rest wait for the next ticks (a ping a few seconds
 // late is harmless: the timeout counts from when it was sent), which
 // spreads them out for good.
