@@ -1,7 +1,9 @@
 package harness
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -97,6 +99,42 @@ func parseStat(text string) (uint64, error) {
 		return 0, fmt.Errorf("/proc stat: utime %q, stime %q are not numbers", fields[11], fields[12])
 	}
 	return utime + stime, nil
+}
+
+// Stopped reports whether every thread of pid is stopped by a signal
+// (state T): a SIGSTOP has taken hold once the last of them stops.
+func Stopped(pid int) (bool, error) {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return false, fmt.Errorf("list threads of process %d: %w", pid, err)
+	}
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/stat")
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) { // the thread has ended
+				continue
+			}
+			return false, fmt.Errorf("read state of thread %s of process %d: %w", t.Name(), pid, err)
+		}
+		state, err := parseState(string(b))
+		if err != nil {
+			return false, err
+		}
+		if state != 'T' {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// parseState reads the state, field 3 of /proc/<pid>/stat.
+func parseState(text string) (byte, error) {
+	end := strings.LastIndexByte(text, ')')
+	if end < 0 || end+2 >= len(text) {
+		return 0, fmt.Errorf("/proc stat %q has no state", report.Truncate(text, 40))
+	}
+	return text[end+2], nil
 }
 
 // RaiseFileLimit lifts the soft limit on open files to the hard one: the

@@ -260,12 +260,42 @@ func (s *Server) Stop() {
 	default:
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	_ = s.cmd.Process.Signal(syscall.SIGCONT) // a paused server acts on SIGTERM only once resumed
 	select {
 	case <-s.exited:
 	case <-time.After(15 * time.Second):
 		_ = s.cmd.Process.Kill()
 		<-s.exited
 	}
+}
+
+// Pause stops the server's process (SIGSTOP) where it stands and waits
+// (a second at most) until every thread has stopped: it takes no CPU until
+// Resume, while the kernel keeps its sockets, so its clients and its Redis
+// subscription are still there afterwards.
+func (s *Server) Pause() error {
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		return fmt.Errorf("pause %s: %w", s.Name, err)
+	}
+	deadline := time.Now().Add(time.Second)
+	for {
+		stopped, err := Stopped(s.PID())
+		if err != nil || stopped {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("pause %s: its threads still run a second after SIGSTOP", s.Name)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Resume continues a paused server (SIGCONT).
+func (s *Server) Resume() error {
+	if err := s.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		return fmt.Errorf("resume %s: %w", s.Name, err)
+	}
+	return nil
 }
 
 // Alive fails once the server has exited.
