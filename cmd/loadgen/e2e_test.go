@@ -101,8 +101,9 @@ func TestLoadgenEndToEnd(t *testing.T) {
 // and without the reference (the test above has it): every client is up on
 // its instance, each fan-out reaches every client it should, every instance
 // queried the database for itself, the app's metrics query answers the sum,
-// and one instance alone was measured with instance 1's users, before the
-// instances and after them.
+// each instance's own fan-out was measured with the other running and
+// paused, and one instance alone was measured with instance 1's users,
+// before the instances and after them.
 func TestLoadgenInstancesEndToEnd(t *testing.T) {
 	t.Parallel()
 	var r struct {
@@ -150,6 +151,17 @@ func TestLoadgenInstancesEndToEnd(t *testing.T) {
 		full("fan-out to one instance's users", f, 30)
 		if len(f.PerInstance) != 1 || f.PerInstance[0].Name != r.Instances[i].Name {
 			t.Errorf("fan-out to %s's users reached %+v", r.Instances[i].Name, f.PerInstance)
+		}
+	}
+	// The same update with the other instance paused: every delivery in,
+	// and no connection of either instance dropped by the pause.
+	if len(r.InstanceFanoutPaused) != 2 {
+		t.Fatalf("%d fan-outs with the others paused", len(r.InstanceFanoutPaused))
+	}
+	for i, f := range r.InstanceFanoutPaused {
+		full(r.Instances[i].Name+"'s fan-out with the other paused", f, 30)
+		if f.Dropped != 0 || r.InstanceFanout[i].Dropped != 0 {
+			t.Errorf("%s: %d and %d connections dropped", r.Instances[i].Name, r.InstanceFanout[i].Dropped, f.Dropped)
 		}
 	}
 	s := r.Single

@@ -75,11 +75,14 @@ func (r *runner) measureNotifyPush(ctx context.Context) error {
 	if n > 1 {
 		for g := range n {
 			users := r.upUsers(o.FanoutUsers, func(u int) bool { return u%n == g })
-			f, err := r.fanout(ctx, svc, "fan-out to "+servers[g].Name+"'s users alone", world.GroupStorage(g), users)
+			beside, alone, err := r.instanceFanout(ctx, svc, g, world.GroupStorage(g), users)
 			if err != nil {
 				return err
 			}
-			r.report.InstanceFanout = append(r.report.InstanceFanout, f)
+			r.logFanout("fan-out to "+servers[g].Name+"'s users alone, the others running", beside)
+			r.logFanout("fan-out to "+servers[g].Name+"'s users alone, the others paused", alone)
+			r.report.InstanceFanout = append(r.report.InstanceFanout, beside)
+			r.report.InstanceFanoutPaused = append(r.report.InstanceFanoutPaused, alone)
 		}
 	}
 	cost.phase(ctx, "fan-out")

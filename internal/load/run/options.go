@@ -93,9 +93,10 @@ func flagSet(o *options) *flag.FlagSet {
 	fs.DurationVar(&o.Settle, "settle", 10*time.Second, "how long to wait for missing deliveries once nothing arrives any more")
 	fs.StringVar(&o.ServerBin, "server-bin", "", "notify_push binary to measure (default: go build ./cmd/notify_push)")
 	fs.IntVar(&o.Instances, "instances", 1, "notify_push processes on one Redis, as behind a proxy: user u connects to instance\n"+
-		"u mod N; N > 1 also measures one instance alone holding one instance's share, the goal's comparison")
+		"u mod N; N > 1 measures each instance's own fan-out with the others running and paused (the goal's\n"+
+		"comparison), and one instance alone holding one instance's share (memory)")
 	fs.BoolVar(&o.RedisCluster, "redis-cluster", false, "run a Redis Cluster of 3 masters instead of one redis-server")
-	fs.BoolVar(&o.NoSingle, "no-single", false, "with --instances > 1, do not measure one instance alone (the 1.2× goal is not judged)")
+	fs.BoolVar(&o.NoSingle, "no-single", false, "with --instances > 1, do not measure one instance alone (the memory goal is not judged)")
 	fs.BoolVar(&o.NoReference, "no-reference", false, "skip the reference server")
 	fs.BoolVar(&o.Strict, "strict", false, "exit 1 when a target fails")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary folder with the servers' logs and the database")
@@ -117,8 +118,9 @@ processes dialing from 127.0.0.2 upwards. Phases: baseline, connect storms
 (Basic-checked, pre-auth), top-up to N, idle (CPU at rest, memory after two
 ping cycles and a forced GC), the app's metrics query, fan-out latency,
 per-user throughput, storage-update drain; with --instances N > 1 the same
-over N servers, bracketed by one instance alone holding one instance's share
-(before them its fan-out only, after them every phase); then
+over N servers (each one's own fan-out in blocks of rounds with the others
+running and paused), bracketed by one instance alone holding one instance's
+share (before them its fan-out only, after them every phase); then
 the reference server with one instance's share: idle and fan-out. The report
 goes to stdout, progress to stderr. Exit 0 when the run completed (whatever
 the verdicts, unless --strict), 1 when it could not, 2 on bad flags.
@@ -179,9 +181,8 @@ func parseOptions(args []string) (options, error) {
 		o.FanoutUsers = o.Conns
 	}
 	if o.Instances > 1 && !roundsSet {
-		// The per-instance goal compares p99s from minutes apart on a
-		// shared machine: more rounds, less of the gap between the two
-		// runs of one instance alone that is mere sampling.
+		// The per-instance goal compares p99s of a few rounds each: more
+		// rounds, less of the gap that is mere sampling.
 		o.FanoutRounds = instanceFanoutRounds
 	}
 	o.Storm = min(o.Storm, o.Conns-o.Baseline)

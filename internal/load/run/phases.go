@@ -32,68 +32,13 @@ func (r *runner) fanout(ctx context.Context, svc service, what string, storage i
 			perServer[i]++
 		}
 	}
-	round := func(k int) error {
-		_, err := publish.Pace(ctx, r.pub, 0, 1, func(_ int, nowUS int64, b []byte) (string, []byte) {
-			return domain.ChannelStorageUpdate, events.AppendStorageUpdate(b, storage, "files/loadgen/round"+strconv.Itoa(k)+".txt", nowUS)
-		})
-		return err
-	}
-	queries := func() ([]int, error) {
-		if !svc.servers[0].Metrics {
-			return nil, nil
-		}
-		return r.metric(ctx, svc, "mapping_query_count")
-	}
-	// The first round loads the mapping from the database.
-	if err := r.resetAll(ctx); err != nil {
+	if err := r.warmRound(ctx, svc, storage, &f); err != nil {
 		return f, err
 	}
-	q0, err := queries()
+	all, err := r.fanoutRounds(ctx, svc, storage, &f, 1, o.FanoutRounds)
 	if err != nil {
 		return f, err
 	}
-	if err := round(0); err != nil {
-		return f, err
-	}
-	all, err := r.awaitDeliveries(ctx, func(rc protocol.Received) bool { return rc.FileIDs >= uint64(f.Users) })
-	if err != nil {
-		return f, err
-	}
-	s := merged(all, nil)
-	f.WarmReceived, f.WarmLatency = s.Received.FileIDs, *s.Latency
-	if q0 != nil {
-		q1, err := queries()
-		if err != nil {
-			return f, err
-		}
-		f.WarmQueries = minus(q1, q0)
-	}
-	if err := r.resetAll(ctx); err != nil {
-		return f, err
-	}
-	cpu0, err := cpuTicks(svc)
-	if err != nil {
-		return f, err
-	}
-	for k := 1; k <= o.FanoutRounds; k++ {
-		if err := round(k); err != nil {
-			return f, err
-		}
-		want := uint64(f.Users * k)
-		if all, err = r.awaitDeliveries(ctx, func(rc protocol.Received) bool { return rc.FileIDs >= want }); err != nil {
-			return f, err
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	cpu1, err := cpuTicks(svc)
-	if err != nil {
-		return f, err
-	}
-	f.CPUSeconds = float64(cpu1-cpu0) / harness.ClockTicks
-	s = merged(all, nil)
-	f.Rounds = o.FanoutRounds
-	f.Expected = uint64(f.Users * o.FanoutRounds)
-	f.Received, f.Latency, f.Dropped = s.Received.FileIDs, *s.Latency, s.Dropped
 	if len(svc.servers) > 1 {
 		for i, srv := range svc.servers {
 			if perServer[i] == 0 {
@@ -104,14 +49,189 @@ func (r *runner) fanout(ctx context.Context, svc service, what string, storage i
 				Received: si.Received.FileIDs, Latency: *si.Latency})
 		}
 	}
-	r.Logf("%s: %d users × %d rounds: %d/%d received, p50 %s, p99 %s, max %s (first round: p99 %s, max %s); server CPU %.2f s",
-		what, f.Users, f.Rounds, f.Received, f.Expected, report.Micros(f.Latency.Quantile(0.5)), report.Micros(f.Latency.Quantile(0.99)),
-		report.Micros(f.Latency.Max), report.Micros(f.WarmLatency.Quantile(0.99)), report.Micros(f.WarmLatency.Max), f.CPUSeconds)
+	r.logFanout(what, f)
 	for _, p := range f.PerInstance {
 		r.Logf("  %s: %d/%d received, p50 %s, p99 %s", p.Name, p.Received, p.Expected,
 			report.Micros(p.Latency.Quantile(0.5)), report.Micros(p.Latency.Quantile(0.99)))
 	}
 	return f, nil
+}
+
+func (r *runner) logFanout(what string, f Fanout) {
+	r.Logf("%s: %d users × %d rounds: %d/%d received, p50 %s, p99 %s, max %s (first round: p99 %s, max %s); server CPU %.2f s",
+		what, f.Users, f.Rounds, f.Received, f.Expected, report.Micros(f.Latency.Quantile(0.5)), report.Micros(f.Latency.Quantile(0.99)),
+		report.Micros(f.Latency.Max), report.Micros(f.WarmLatency.Quantile(0.99)), report.Micros(f.WarmLatency.Max), f.CPUSeconds)
+}
+
+// publishRound publishes round k's update of storage.
+func (r *runner) publishRound(ctx context.Context, storage, k int) error {
+	_, err := publish.Pace(ctx, r.pub, 0, 1, func(_ int, nowUS int64, b []byte) (string, []byte) {
+		return domain.ChannelStorageUpdate, events.AppendStorageUpdate(b, storage, "files/loadgen/round"+strconv.Itoa(k)+".txt", nowUS)
+	})
+	return err
+}
+
+// warmRound publishes the first update of storage, which loads its mapping
+// from the database, and files what its f.Users users received and the
+// queries each server of svc ran for it.
+func (r *runner) warmRound(ctx context.Context, svc service, storage int, f *Fanout) error {
+	queries := func() ([]int, error) {
+		if !svc.servers[0].Metrics {
+			return nil, nil
+		}
+		return r.metric(ctx, svc, "mapping_query_count")
+	}
+	if err := r.resetAll(ctx); err != nil {
+		return err
+	}
+	q0, err := queries()
+	if err != nil {
+		return err
+	}
+	if err := r.publishRound(ctx, storage, 0); err != nil {
+		return err
+	}
+	all, err := r.awaitDeliveries(ctx, func(rc protocol.Received) bool { return rc.FileIDs >= uint64(f.Users) })
+	if err != nil {
+		return err
+	}
+	s := merged(all, nil)
+	f.WarmReceived, f.WarmLatency = s.Received.FileIDs, *s.Latency
+	if q0 != nil {
+		q1, err := queries()
+		if err != nil {
+			return err
+		}
+		f.WarmQueries = minus(q1, q0)
+	}
+	return nil
+}
+
+// fanoutRounds resets the workers' counts and publishes rounds first to
+// first+n-1 of storage's updates to f.Users users, each once the one before
+// has reached them all, and adds to f what they received and what the
+// servers of svc spent. It returns the workers' stats over these rounds.
+func (r *runner) fanoutRounds(ctx context.Context, svc service, storage int, f *Fanout, first, n int) ([]protocol.Stats, error) {
+	if err := r.resetAll(ctx); err != nil {
+		return nil, err
+	}
+	cpu0, err := cpuTicks(svc)
+	if err != nil {
+		return nil, err
+	}
+	var all []protocol.Stats
+	for k := 1; k <= n; k++ {
+		if err := r.publishRound(ctx, storage, first+k-1); err != nil {
+			return nil, err
+		}
+		want := uint64(f.Users * k)
+		if all, err = r.awaitDeliveries(ctx, func(rc protocol.Received) bool { return rc.FileIDs >= want }); err != nil {
+			return nil, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cpu1, err := cpuTicks(svc)
+	if err != nil {
+		return nil, err
+	}
+	s := merged(all, nil)
+	f.CPUSeconds += float64(cpu1-cpu0) / harness.ClockTicks
+	f.Rounds += n
+	f.Expected += uint64(f.Users * n)
+	f.Received += s.Received.FileIDs
+	f.Latency.Merge(*s.Latency)
+	f.Dropped += s.Dropped
+	return all, nil
+}
+
+// instanceBlock is how many rounds of an instance's own update run in a row
+// with its neighbours running, or paused.
+const instanceBlock = 5
+
+// instanceFanout measures server g's fan-out of storage to users, all
+// held by g, with the other servers of svc running (beside) and paused
+// (alone): one instance alone with the same clients, heap and minute. The
+// rounds go in blocks of instanceBlock in the order running, paused,
+// paused, running, …, so that a drift of the machine's speed over the
+// phase falls on both alike. A paused neighbour's pings fall due
+// meanwhile and go out paced once it resumes, as they never would in
+// service: the next running block waits as long as the pause lasted.
+func (r *runner) instanceFanout(ctx context.Context, svc service, g int, storage int, users []int) (beside, alone Fanout, err error) {
+	beside, alone = Fanout{Users: len(users)}, Fanout{Users: len(users)}
+	rounds := r.opts.FanoutRounds
+	if rounds == 0 || len(users) == 0 {
+		return beside, alone, nil
+	}
+	if err := r.warmRound(ctx, svc, storage, &beside); err != nil {
+		return beside, alone, err
+	}
+	alone.WarmReceived, alone.WarmLatency, alone.WarmQueries = beside.WarmReceived, beside.WarmLatency, beside.WarmQueries
+	var neighbours []*harness.Server
+	for i, srv := range svc.servers {
+		if i != g {
+			neighbours = append(neighbours, srv)
+		}
+	}
+	paused := false
+	var pausedAt time.Time
+	setPaused := func(p bool) error {
+		if p == paused {
+			return nil
+		}
+		paused = p
+		for _, srv := range neighbours {
+			var err error
+			if p {
+				err = srv.Pause()
+			} else {
+				err = srv.Resume()
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if p {
+			pausedAt = time.Now()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Since(pausedAt)):
+			return nil
+		}
+	}
+	defer func() {
+		if e := setPaused(false); err == nil {
+			err = e
+		}
+	}()
+	for b := 0; beside.Rounds < rounds || alone.Rounds < rounds; b++ {
+		f := &beside
+		if b%4 == 1 || b%4 == 2 {
+			f = &alone
+		}
+		n := min(instanceBlock, rounds-f.Rounds)
+		if n == 0 {
+			continue
+		}
+		if err := setPaused(f == &alone); err != nil {
+			return beside, alone, err
+		}
+		all, err := r.fanoutRounds(ctx, svc, storage, f, 1+beside.Rounds+alone.Rounds, n)
+		if err != nil {
+			return beside, alone, err
+		}
+		// What g's own clients received: all of it, when no update strays.
+		if f.PerInstance == nil {
+			f.PerInstance = []FanoutShare{{Name: svc.servers[g].Name, Users: f.Users}}
+		}
+		share, own := &f.PerInstance[0], merged(all, r.slots[g])
+		share.Expected += uint64(f.Users * n)
+		share.Received += own.Received.FileIDs
+		share.Latency.Merge(*own.Latency)
+	}
+	return beside, alone, nil
 }
 
 // cpuTicks is the CPU time the servers of svc have used, summed.

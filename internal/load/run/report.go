@@ -26,8 +26,13 @@ type Report struct {
 	Ref    *Measured `json:"reference,omitempty"`
 	Fanout Fanout    `json:"fanout"`
 	// InstanceFanout is, with several instances, for each one an update of
-	// a storage that only its users mount: its fan-out while the others idle.
+	// a storage that only its users mount: its fan-out while the others run.
 	InstanceFanout []Fanout `json:"instance_fanout,omitempty"`
+	// InstanceFanoutPaused is the same update of each instance's storage in
+	// the blocks of rounds between InstanceFanout's in which the other
+	// instances were paused (SIGSTOP): each instance alone, with the same
+	// clients and heap, minutes apart from nothing it is compared with.
+	InstanceFanoutPaused []Fanout `json:"instance_fanout_paused,omitempty"`
 	// RefFanout is the reference writing the shared storage's updates to
 	// the same clients (with several instances: those of one instance).
 	RefFanout *Fanout `json:"reference_fanout,omitempty"`
@@ -52,12 +57,12 @@ type Single struct {
 	// GroupFanout is its group storage's update, as InstanceFanout.
 	GroupFanout Fanout `json:"group_fanout"`
 	// GroupFanoutFirst is the same update by an instance alone run before
-	// the instances: the goal pools it with GroupFanout, so that the
-	// comparison brackets the instances in time.
+	// the instances: pooled with GroupFanout, the comparison brackets the
+	// instances in time.
 	GroupFanoutFirst *Fanout `json:"group_fanout_first,omitempty"`
 }
 
-// AloneFanout is what the instances' fan-out is judged against: one
+// AloneFanout is what the instances' fan-out is shown against: one
 // instance alone updating its group storage, before and after them pooled.
 func (s *Single) AloneFanout() Fanout {
 	f := s.GroupFanout
