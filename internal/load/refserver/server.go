@@ -148,9 +148,6 @@ func (s *refServer) serve(w http.ResponseWriter, r *http.Request) {
 	if _, _, err := ws.ReadMessage(); err != nil {
 		return
 	}
-	if err := ws.WriteMessage(websocket.TextMessage, []byte(domain.TextAuthenticated)); err != nil {
-		return
-	}
 	_ = ws.SetReadDeadline(time.Time{})
 	u := world.UserOf(string(login))
 	c := &refConn{ws: ws, fanout: u >= 0 && u < s.fanoutUsers}
@@ -161,9 +158,19 @@ func (s *refServer) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
+	// Registered as it is told "authenticated", under the lock a broadcast
+	// takes its list under: a client that has read the answer gets every
+	// update published after, and no broadcast writes beside the answer.
+	_ = ws.SetWriteDeadline(time.Now().Add(refAuthTimeout))
 	s.mu.Lock()
-	s.conns[c] = struct{}{}
+	err = ws.WriteMessage(websocket.TextMessage, []byte(domain.TextAuthenticated))
+	if err == nil {
+		s.conns[c] = struct{}{}
+	}
 	s.mu.Unlock()
+	if err != nil {
+		return
+	}
 	defer func() {
 		s.mu.Lock()
 		delete(s.conns, c)

@@ -126,6 +126,7 @@ func TestRefServerFanOut(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	redis := testenv.StartRedis(t)
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel() // a failure below still stops the server before the leak check
 	out, outW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
