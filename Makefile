@@ -57,8 +57,9 @@ bench:
 # idle windows) takes about 3 minutes. Parameters go in LOADFLAGS
 # (`bin/loadgen --help` lists them), e.g. make load LOADFLAGS="--conns 5000
 # --ping-interval 5s --idle 15s"; several instances on one Redis, each held
-# against one instance alone: make load LOADFLAGS="--instances 3 --conns
-# 57000" (add --redis-cluster for a Redis Cluster of 3 masters).
+# against itself with the others paused and one instance alone: make load
+# LOADFLAGS="--instances 3 --conns 57000" (add --redis-cluster for a Redis
+# Cluster of 3 masters).
 LOADFLAGS ?=
 load: build
 	$(BIN)/loadgen --server-bin $(BIN)/notify_push $(LOADFLAGS)

@@ -112,7 +112,7 @@ func TestLoadgenInstancesEndToEnd(t *testing.T) {
 	}
 	stdout, _ := runLoadgen(t, 3*time.Minute, &r,
 		"--instances", "2", "--redis-cluster", "--no-reference",
-		"--conns", "60", "--baseline", "6", "--storm", "20", "--fanout-rounds", "2",
+		"--conns", "60", "--baseline", "6", "--storm", "20", "--fanout-rounds", "2", "--instance-rounds", "7",
 		"--ping-interval", "1s", "--idle", "2s", "--rate", "400", "--duration", "500ms",
 		"--drain-rate", "400", "--drain-duration", "500ms", "--drain-storages", "40", "--settle", "5s",
 		"--per-worker", "30", "--per-source", "10")
@@ -134,12 +134,14 @@ func TestLoadgenInstancesEndToEnd(t *testing.T) {
 				m.Loaded.MetricsConns, m.PingsPerConn)
 		}
 	}
-	full := func(what string, f run.Fanout, users int) {
+	fullRounds := func(what string, f run.Fanout, users, rounds int) {
 		t.Helper()
-		if f.Users != users || f.Rounds != 2 || f.Received != f.Expected || f.Expected != uint64(2*users) || f.WarmReceived != uint64(users) {
+		if f.Users != users || f.Rounds != rounds || f.Received != f.Expected || f.Expected != uint64(rounds*users) ||
+			f.WarmReceived != uint64(users) {
 			t.Errorf("%s: %+v", what, f)
 		}
 	}
+	full := func(what string, f run.Fanout, users int) { t.Helper(); fullRounds(what, f, users, 2) }
 	full("fan-out to every client", r.Fanout, 60)
 	if len(r.Fanout.PerInstance) != 2 || r.Fanout.PerInstance[1].Received != 60 || !slices.Equal(r.Fanout.WarmQueries, []int{1, 1}) {
 		t.Errorf("fan-out per instance %+v, first-round queries %v", r.Fanout.PerInstance, r.Fanout.WarmQueries)
@@ -148,7 +150,7 @@ func TestLoadgenInstancesEndToEnd(t *testing.T) {
 		t.Fatalf("%d fan-outs to one instance's users", len(r.InstanceFanout))
 	}
 	for i, f := range r.InstanceFanout {
-		full("fan-out to one instance's users", f, 30)
+		fullRounds("fan-out to one instance's users", f, 30, 7)
 		if len(f.PerInstance) != 1 || f.PerInstance[0].Name != r.Instances[i].Name {
 			t.Errorf("fan-out to %s's users reached %+v", r.Instances[i].Name, f.PerInstance)
 		}
@@ -159,7 +161,7 @@ func TestLoadgenInstancesEndToEnd(t *testing.T) {
 		t.Fatalf("%d fan-outs with the others paused", len(r.InstanceFanoutPaused))
 	}
 	for i, f := range r.InstanceFanoutPaused {
-		full(r.Instances[i].Name+"'s fan-out with the other paused", f, 30)
+		fullRounds(r.Instances[i].Name+"'s fan-out with the other paused", f, 30, 7)
 		if f.Dropped != 0 || r.InstanceFanout[i].Dropped != 0 {
 			t.Errorf("%s: %d and %d connections dropped", r.Instances[i].Name, r.InstanceFanout[i].Dropped, f.Dropped)
 		}

@@ -27,38 +27,43 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // options are the parameters of a run.
 type options struct {
-	Conns         int
-	Baseline      int
-	Storm         int
-	FanoutUsers   int
-	FanoutRounds  int
-	PingInterval  time.Duration
-	Idle          time.Duration
-	Rate          int
-	Duration      time.Duration
-	Mix           string
-	mix           events.Mix
-	DrainRate     int
-	DrainDuration time.Duration
-	DrainStorages int
-	PerWorker     int
-	PerSource     int
-	Concurrency   int
-	ClientSched   string
-	Settle        time.Duration
-	ServerBin     string
-	Instances     int
-	RedisCluster  bool
-	NoSingle      bool
-	NoReference   bool
-	Strict        bool
-	Keep          bool
-	JSON          string
+	Conns        int
+	Baseline     int
+	Storm        int
+	FanoutUsers  int
+	FanoutRounds int
+	// InstanceRounds is, with several instances, how many rounds of each
+	// instance's own update run with the others running, and as many with
+	// them paused.
+	InstanceRounds int
+	PingInterval   time.Duration
+	Idle           time.Duration
+	Rate           int
+	Duration       time.Duration
+	Mix            string
+	mix            events.Mix
+	DrainRate      int
+	DrainDuration  time.Duration
+	DrainStorages  int
+	PerWorker      int
+	PerSource      int
+	Concurrency    int
+	ClientSched    string
+	Settle         time.Duration
+	ServerBin      string
+	Instances      int
+	RedisCluster   bool
+	NoSingle       bool
+	NoReference    bool
+	Strict         bool
+	Keep           bool
+	JSON           string
 }
 
 func (o options) params() Params {
 	return Params{Conns: o.Conns, Baseline: o.Baseline, Storm: o.Storm, FanoutUsers: o.FanoutUsers, FanoutRounds: o.FanoutRounds,
-		PingSeconds: o.PingInterval.Seconds(), IdleSeconds: o.Idle.Seconds(), Rate: o.Rate, ThroughputS: o.Duration.Seconds(),
+		InstanceRounds: o.InstanceRounds,
+		PingSeconds:    o.PingInterval.Seconds(), IdleSeconds: o.Idle.Seconds(), Rate: o.Rate, ThroughputS: o.Duration.Seconds(),
 		Mix: o.mix.String(), DrainRate: o.DrainRate, DrainS: o.DrainDuration.Seconds(), DrainStorages: o.DrainStorages,
 		PerWorker: o.PerWorker, PerSource: o.PerSource, Concurrency: o.Concurrency, ClientSched: o.ClientSched,
 		Instances: o.Instances, RedisCluster: o.RedisCluster}
@@ -92,6 +97,8 @@ func flagSet(o *options) *flag.FlagSet {
 		"share of the CPUs, without preempting the server at every frame it writes) or normal")
 	fs.DurationVar(&o.Settle, "settle", 10*time.Second, "how long to wait for missing deliveries once nothing arrives any more")
 	fs.StringVar(&o.ServerBin, "server-bin", "", "notify_push binary to measure (default: go build ./cmd/notify_push)")
+	fs.IntVar(&o.InstanceRounds, "instance-rounds", 60, "with --instances > 1, rounds of each instance's own update with the others\n"+
+		"running, and as many with them paused, in alternating blocks: the per-instance fan-out goal's samples")
 	fs.IntVar(&o.Instances, "instances", 1, "notify_push processes on one Redis, as behind a proxy: user u connects to instance\n"+
 		"u mod N; N > 1 measures each instance's own fan-out with the others running and paused (the goal's\n"+
 		"comparison), and one instance alone holding one instance's share (memory)")
@@ -155,6 +162,7 @@ func parseOptions(args []string) (options, error) {
 	c.Check(o.Storm >= 0, "--storm %d: want ≥ 0", o.Storm)
 	c.Check(o.FanoutUsers >= 0, "--fanout-users %d: want ≥ 0", o.FanoutUsers)
 	c.Check(o.FanoutRounds >= 0, "--fanout-rounds %d: want ≥ 0", o.FanoutRounds)
+	c.Check(o.InstanceRounds >= 0, "--instance-rounds %d: want ≥ 0", o.InstanceRounds)
 	c.Check(o.PingInterval >= time.Second && o.PingInterval%time.Second == 0,
 		"--ping-interval %v: want whole seconds, at least 1s (notify_push's setting is in seconds)", o.PingInterval)
 	c.Check(o.Idle >= 0, "--idle %v: want ≥ 0", o.Idle)

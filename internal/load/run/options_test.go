@@ -51,8 +51,12 @@ func TestParseOptionsInstances(t *testing.T) {
 	if err != nil || o.Instances != 3 || o.FanoutUsers != 57_000 || !o.RedisCluster || !o.params().RedisCluster {
 		t.Fatalf("three instances: %+v %v", o, err)
 	}
-	if o.FanoutRounds != 30 {
-		t.Errorf("three instances: %d fan-out rounds, want 30", o.FanoutRounds)
+	if o.FanoutRounds != 30 || o.InstanceRounds != 60 || o.params().InstanceRounds != 60 {
+		t.Errorf("three instances: %d fan-out rounds, %d of each instance's own, want 30 and 60", o.FanoutRounds, o.InstanceRounds)
+	}
+	if _, err := parseOptions([]string{"--instances", "3", "--instance-rounds", "-1"}); err == nil ||
+		!strings.Contains(err.Error(), "--instance-rounds -1") {
+		t.Errorf("negative --instance-rounds: %v", err)
 	}
 	if o, err = parseOptions([]string{"--instances", "3", "--conns", "57000", "--fanout-users", "30000", "--fanout-rounds", "5"}); err != nil ||
 		o.FanoutUsers != 30_000 || o.FanoutRounds != 5 {

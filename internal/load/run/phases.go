@@ -158,7 +158,7 @@ const instanceBlock = 5
 // service: the next running block waits as long as the pause lasted.
 func (r *runner) instanceFanout(ctx context.Context, svc service, g int, storage int, users []int) (beside, alone Fanout, err error) {
 	beside, alone = Fanout{Users: len(users)}, Fanout{Users: len(users)}
-	rounds := r.opts.FanoutRounds
+	rounds := r.opts.InstanceRounds
 	if rounds == 0 || len(users) == 0 {
 		return beside, alone, nil
 	}

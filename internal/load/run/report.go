@@ -130,25 +130,28 @@ type AppMetrics struct {
 
 // Params are the parameters of the run, after capping to what fits.
 type Params struct {
-	Conns         int     `json:"conns"`
-	Baseline      int     `json:"baseline"`
-	Storm         int     `json:"storm"`
-	FanoutUsers   int     `json:"fanout_users"`
-	FanoutRounds  int     `json:"fanout_rounds"`
-	PingSeconds   float64 `json:"ping_interval_s"`
-	IdleSeconds   float64 `json:"idle_s"`
-	Rate          int     `json:"rate"`
-	ThroughputS   float64 `json:"throughput_s"`
-	Mix           string  `json:"mix"`
-	DrainRate     int     `json:"drain_rate"`
-	DrainS        float64 `json:"drain_s"`
-	DrainStorages int     `json:"drain_storages"`
-	PerWorker     int     `json:"per_worker"`
-	PerSource     int     `json:"per_source"`
-	Concurrency   int     `json:"concurrency"`
-	ClientSched   string  `json:"client_sched,omitempty"`
-	Instances     int     `json:"instances"`
-	RedisCluster  bool    `json:"redis_cluster,omitempty"`
+	Conns        int `json:"conns"`
+	Baseline     int `json:"baseline"`
+	Storm        int `json:"storm"`
+	FanoutUsers  int `json:"fanout_users"`
+	FanoutRounds int `json:"fanout_rounds"`
+	// InstanceRounds: each instance's own update, per state (others
+	// running, others paused).
+	InstanceRounds int     `json:"instance_rounds,omitempty"`
+	PingSeconds    float64 `json:"ping_interval_s"`
+	IdleSeconds    float64 `json:"idle_s"`
+	Rate           int     `json:"rate"`
+	ThroughputS    float64 `json:"throughput_s"`
+	Mix            string  `json:"mix"`
+	DrainRate      int     `json:"drain_rate"`
+	DrainS         float64 `json:"drain_s"`
+	DrainStorages  int     `json:"drain_storages"`
+	PerWorker      int     `json:"per_worker"`
+	PerSource      int     `json:"per_source"`
+	Concurrency    int     `json:"concurrency"`
+	ClientSched    string  `json:"client_sched,omitempty"`
+	Instances      int     `json:"instances"`
+	RedisCluster   bool    `json:"redis_cluster,omitempty"`
 }
 
 // Snapshot is a server's memory at one connection count, after a forced GC.

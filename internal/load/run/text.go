@@ -35,8 +35,9 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	if p.Instances > 1 {
 		fmt.Fprintf(w, "     one instance alone with instance 1's users (fan-out only); %d notify_push instances on %s, user u on\n"+
-			"     instance u mod %d, each one's own fan-out in blocks of %d rounds with the others running and paused; then one\n"+
-			"     instance alone with instance 1's users, then the reference with the same users\n", p.Instances, redis, p.Instances, instanceBlock)
+			"     instance u mod %d, each one's own fan-out %d rounds with the others running and %d paused, in blocks of %d;\n"+
+			"     then one instance alone with instance 1's users, then the reference with the same users\n",
+			p.Instances, redis, p.Instances, p.InstanceRounds, p.InstanceRounds, instanceBlock)
 	} else {
 		fmt.Fprintf(w, "     notify_push on %s\n", redis)
 	}
