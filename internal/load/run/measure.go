@@ -73,17 +73,19 @@ func (r *runner) measureNotifyPush(ctx context.Context) error {
 		return err
 	}
 	if n > 1 {
+		users := make([][]int, n)
 		for g := range n {
-			users := r.upUsers(o.FanoutUsers, func(u int) bool { return u%n == g })
-			beside, alone, err := r.instanceFanout(ctx, svc, g, world.GroupStorage(g), users)
-			if err != nil {
-				return err
-			}
-			r.logFanout("fan-out to "+servers[g].Name+"'s users alone, the others running", beside)
-			r.logFanout("fan-out to "+servers[g].Name+"'s users alone, the others paused", alone)
-			r.report.InstanceFanout = append(r.report.InstanceFanout, beside)
-			r.report.InstanceFanoutPaused = append(r.report.InstanceFanoutPaused, alone)
+			users[g] = r.upUsers(o.FanoutUsers, func(u int) bool { return u%n == g })
 		}
+		beside, alone, err := r.instanceFanouts(ctx, svc, world.GroupStorage, users)
+		if err != nil {
+			return err
+		}
+		for g := range n {
+			r.logFanout("fan-out to "+servers[g].Name+"'s users alone, the others running", beside[g])
+			r.logFanout("fan-out to "+servers[g].Name+"'s users alone, the others paused", alone[g])
+		}
+		r.report.InstanceFanout, r.report.InstanceFanoutPaused = beside, alone
 	}
 	cost.phase(ctx, "fan-out")
 	if err := r.throughput(ctx, svc); err != nil {

@@ -148,91 +148,109 @@ func (r *runner) fanoutRounds(ctx context.Context, svc service, storage int, f *
 // with its neighbours running, or paused.
 const instanceBlock = 5
 
-// instanceFanout measures server g's fan-out of storage to users, all
-// held by g, with the other servers of svc running (beside) and paused
-// (alone): one instance alone with the same clients, heap and minute. The
-// rounds go in blocks of instanceBlock in the order running, paused,
+// instanceFanouts measures, for each server g of svc, its fan-out of
+// storage(g) to users[g], all held by g, with the other servers running
+// (beside[g]) and paused (alone[g]): one instance alone with the same
+// clients, heap and minutes.
+//
+// The rounds go in blocks of instanceBlock, the instances taking turns
+// block by block, and each instance's blocks in the order running, paused,
 // paused, running, …, so that a drift of the machine's speed over the
-// phase falls on both alike. A paused neighbour's pings fall due
-// meanwhile and go out paced once it resumes, as they never would in
-// service: the next running block waits as long as the pause lasted.
-func (r *runner) instanceFanout(ctx context.Context, svc service, g int, storage int, users []int) (beside, alone Fanout, err error) {
-	beside, alone = Fanout{Users: len(users)}, Fanout{Users: len(users)}
+// phase falls on both sides alike. Taking turns also writes to every
+// instance's clients every few seconds: were the instances measured one
+// after the other, the clients of the one measured before would all fall
+// due for their ping together in the next one's blocks (30 s after their
+// last update), and a paused instance's due pings would go out in the
+// running blocks after it: ping bursts the measurement makes, not the
+// instances. Each instance's own idle pings are measured as CPU at rest.
+func (r *runner) instanceFanouts(ctx context.Context, svc service, storage func(g int) int, users [][]int) (beside, alone []Fanout, err error) {
+	n := len(svc.servers)
+	beside, alone = make([]Fanout, n), make([]Fanout, n)
 	rounds := r.opts.InstanceRounds
-	if rounds == 0 || len(users) == 0 {
-		return beside, alone, nil
-	}
-	if err := r.warmRound(ctx, svc, storage, &beside); err != nil {
-		return beside, alone, err
-	}
-	alone.WarmReceived, alone.WarmLatency, alone.WarmQueries = beside.WarmReceived, beside.WarmLatency, beside.WarmQueries
-	var neighbours []*harness.Server
-	for i, srv := range svc.servers {
-		if i != g {
-			neighbours = append(neighbours, srv)
+	for g := range n {
+		beside[g], alone[g] = Fanout{Users: len(users[g])}, Fanout{Users: len(users[g])}
+		if rounds == 0 || len(users[g]) == 0 {
+			continue
 		}
-	}
-	paused := false
-	var pausedAt time.Time
-	setPaused := func(p bool) error {
-		if p == paused {
-			return nil
+		if err := r.warmRound(ctx, svc, storage(g), &beside[g]); err != nil {
+			return beside, alone, err
 		}
-		paused = p
-		for _, srv := range neighbours {
-			var err error
-			if p {
-				err = srv.Pause()
-			} else {
-				err = srv.Resume()
-			}
-			if err != nil {
-				return err
+		alone[g].WarmReceived, alone[g].WarmLatency, alone[g].WarmQueries = beside[g].WarmReceived, beside[g].WarmLatency, beside[g].WarmQueries
+	}
+	paused := make([]bool, n)
+	// pauseAllBut pauses every server but g (none when g < 0). A resumed
+	// server gets a moment for what arrived meanwhile (the updates it
+	// missed, its ping tick) before the next round.
+	pauseAllBut := func(g int) error {
+		resumed := false
+		for i, srv := range svc.servers {
+			if paused[i] && (g < 0 || i == g) {
+				if err := srv.Resume(); err != nil {
+					return err
+				}
+				paused[i], resumed = false, true
 			}
 		}
-		if p {
-			pausedAt = time.Now()
-			return nil
+		if resumed {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(resumeSettle):
+			}
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Since(pausedAt)):
-			return nil
+		for i, srv := range svc.servers {
+			if g >= 0 && i != g && !paused[i] {
+				if err := srv.Pause(); err != nil {
+					return err
+				}
+				paused[i] = true
+			}
 		}
+		return nil
 	}
 	defer func() {
-		if e := setPaused(false); err == nil {
+		if e := pauseAllBut(-1); err == nil {
 			err = e
 		}
 	}()
-	for b := 0; beside.Rounds < rounds || alone.Rounds < rounds; b++ {
-		f := &beside
-		if b%4 == 1 || b%4 == 2 {
-			f = &alone
+	next := 1 // round numbers, so that every update's path differs
+	for b := 0; ; b++ {
+		busy := false
+		for g := range n {
+			f, g2 := &beside[g], -1
+			if b%4 == 1 || b%4 == 2 {
+				f, g2 = &alone[g], g
+			}
+			k := min(instanceBlock, rounds-f.Rounds)
+			if k <= 0 || f.Users == 0 {
+				continue
+			}
+			busy = true
+			if err := pauseAllBut(g2); err != nil {
+				return beside, alone, err
+			}
+			all, err := r.fanoutRounds(ctx, svc, storage(g), f, next, k)
+			if err != nil {
+				return beside, alone, err
+			}
+			next += k
+			// What g's own clients received: all of it, when no update strays.
+			if f.PerInstance == nil {
+				f.PerInstance = []FanoutShare{{Name: svc.servers[g].Name, Users: f.Users}}
+			}
+			share, own := &f.PerInstance[0], merged(all, r.slots[g])
+			share.Expected += uint64(f.Users * k)
+			share.Received += own.Received.FileIDs
+			share.Latency.Merge(*own.Latency)
 		}
-		n := min(instanceBlock, rounds-f.Rounds)
-		if n == 0 {
-			continue
+		if !busy && b%4 == 3 {
+			return beside, alone, nil
 		}
-		if err := setPaused(f == &alone); err != nil {
-			return beside, alone, err
-		}
-		all, err := r.fanoutRounds(ctx, svc, storage, f, 1+beside.Rounds+alone.Rounds, n)
-		if err != nil {
-			return beside, alone, err
-		}
-		// What g's own clients received: all of it, when no update strays.
-		if f.PerInstance == nil {
-			f.PerInstance = []FanoutShare{{Name: svc.servers[g].Name, Users: f.Users}}
-		}
-		share, own := &f.PerInstance[0], merged(all, r.slots[g])
-		share.Expected += uint64(f.Users * n)
-		share.Received += own.Received.FileIDs
-		share.Latency.Merge(*own.Latency)
 	}
-	return beside, alone, nil
 }
+
+// resumeSettle is how long a resumed server gets before the next round.
+const resumeSettle = 500 * time.Millisecond
 
 // cpuTicks is the CPU time the servers of svc have used, summed.
 func cpuTicks(svc service) (uint64, error) {
