@@ -297,7 +297,8 @@ func (r *Report) instanceTargets() []report.Target {
 func (r *Report) pausedNeighboursTarget(name string) report.Target {
 	t := report.Target{Name: name, Result: "N/A",
 		Note: fmt.Sprintf("each instance's update of a storage only its clients mount, the others running against the others "+
-			"paused (SIGSTOP): blocks of %d rounds, running, paused, paused, running, …, so the same clients, heap and minutes", instanceBlock)}
+			"paused (SIGSTOP): blocks of %d rounds, the instances taking turns, each one's running, paused, paused, running, …: "+
+			"the same clients, heap and minutes", instanceBlock)}
 	if len(r.InstanceFanoutPaused) != len(r.InstanceFanout) || len(r.InstanceFanout) == 0 {
 		return t
 	}
