@@ -81,15 +81,12 @@ func ReadCPUTicks(pid int) (uint64, error) {
 	return parseStat(string(b))
 }
 
-// parseStat reads utime and stime, fields 14 and 15 of /proc/<pid>/stat. The
-// command name (field 2) may hold spaces and parentheses, so fields are
-// counted from its last ')'.
+// parseStat reads utime and stime, fields 14 and 15 of /proc/<pid>/stat.
 func parseStat(text string) (uint64, error) {
-	end := strings.LastIndexByte(text, ')')
-	if end < 0 {
-		return 0, fmt.Errorf("/proc stat %q has no command name", report.Truncate(text, 40))
+	fields, err := statFields(text)
+	if err != nil {
+		return 0, err
 	}
-	fields := strings.Fields(text[end+1:]) // fields[0] is field 3, the state
 	if len(fields) < 13 {
 		return 0, fmt.Errorf("/proc stat has %d fields after the name, want at least 13", len(fields))
 	}
@@ -99,6 +96,17 @@ func parseStat(text string) (uint64, error) {
 		return 0, fmt.Errorf("/proc stat: utime %q, stime %q are not numbers", fields[11], fields[12])
 	}
 	return utime + stime, nil
+}
+
+// statFields are the fields of /proc/<pid>/stat from field 3 (the state)
+// on. The command name (field 2) may hold spaces and parentheses, so they
+// are counted from its last ')'.
+func statFields(text string) ([]string, error) {
+	end := strings.LastIndexByte(text, ')')
+	if end < 0 {
+		return nil, fmt.Errorf("/proc stat %q has no command name", report.Truncate(text, 40))
+	}
+	return strings.Fields(text[end+1:]), nil
 }
 
 // Stopped reports whether every thread of pid is stopped by a signal
@@ -130,11 +138,14 @@ func Stopped(pid int) (bool, error) {
 
 // parseState reads the state, field 3 of /proc/<pid>/stat.
 func parseState(text string) (byte, error) {
-	end := strings.LastIndexByte(text, ')')
-	if end < 0 || end+2 >= len(text) {
+	fields, err := statFields(text)
+	if err != nil {
+		return 0, err
+	}
+	if len(fields) == 0 {
 		return 0, fmt.Errorf("/proc stat %q has no state", report.Truncate(text, 40))
 	}
-	return text[end+2], nil
+	return fields[0][0], nil
 }
 
 // RaiseFileLimit lifts the soft limit on open files to the hard one: the

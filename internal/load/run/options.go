@@ -62,10 +62,9 @@ type options struct {
 
 func (o options) params() Params {
 	return Params{Conns: o.Conns, Baseline: o.Baseline, Storm: o.Storm, FanoutUsers: o.FanoutUsers, FanoutRounds: o.FanoutRounds,
-		InstanceRounds: o.InstanceRounds,
-		PingSeconds:    o.PingInterval.Seconds(), IdleSeconds: o.Idle.Seconds(), Rate: o.Rate, ThroughputS: o.Duration.Seconds(),
-		Mix: o.mix.String(), DrainRate: o.DrainRate, DrainS: o.DrainDuration.Seconds(), DrainStorages: o.DrainStorages,
-		PerWorker: o.PerWorker, PerSource: o.PerSource, Concurrency: o.Concurrency, ClientSched: o.ClientSched,
+		InstanceRounds: o.InstanceRounds, PingSeconds: o.PingInterval.Seconds(), IdleSeconds: o.Idle.Seconds(), Rate: o.Rate,
+		ThroughputS: o.Duration.Seconds(), Mix: o.mix.String(), DrainRate: o.DrainRate, DrainS: o.DrainDuration.Seconds(),
+		DrainStorages: o.DrainStorages, PerWorker: o.PerWorker, PerSource: o.PerSource, Concurrency: o.Concurrency, ClientSched: o.ClientSched,
 		Instances: o.Instances, RedisCluster: o.RedisCluster}
 }
 

@@ -213,20 +213,27 @@ func (r *runner) instanceFanouts(ctx context.Context, svc service, storage func(
 			err = e
 		}
 	}()
-	next := 1 // round numbers, so that every update's path differs
-	for b := 0; ; b++ {
-		busy := false
+	finished := func() bool {
 		for g := range n {
-			f, g2 := &beside[g], -1
+			if len(users[g]) > 0 && (beside[g].Rounds < rounds || alone[g].Rounds < rounds) {
+				return false
+			}
+		}
+		return true
+	}
+	next := 1 // round numbers, so that every update's path differs
+	for b := 0; !finished(); b++ {
+		for g := range n {
+			// Blocks b = 1, 2 (mod 4) run with every server but g paused.
+			f, running := &beside[g], -1
 			if b%4 == 1 || b%4 == 2 {
-				f, g2 = &alone[g], g
+				f, running = &alone[g], g
 			}
 			k := min(instanceBlock, rounds-f.Rounds)
 			if k <= 0 || f.Users == 0 {
 				continue
 			}
-			busy = true
-			if err := pauseAllBut(g2); err != nil {
+			if err := pauseAllBut(running); err != nil {
 				return beside, alone, err
 			}
 			all, err := r.fanoutRounds(ctx, svc, storage(g), f, next, k)
@@ -243,10 +250,8 @@ func (r *runner) instanceFanouts(ctx context.Context, svc service, storage func(
 			share.Received += own.Received.FileIDs
 			share.Latency.Merge(*own.Latency)
 		}
-		if !busy && b%4 == 3 {
-			return beside, alone, nil
-		}
 	}
+	return beside, alone, nil
 }
 
 // resumeSettle is how long a resumed server gets before the next round.
